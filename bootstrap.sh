@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install everything pithtex needs on a fresh Debian/Ubuntu machine with Python >= 3.11:
+# the Debian packages listed in .ci/system-packages.txt (TeX Live, qpdf, poppler, zbar,
+# exiftool, ...) when any is missing, then pithtex itself (editable) with its test tools.
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=$(grep -v '^\s*#' .ci/system-packages.txt | xargs)
+missing=$(for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+done | xargs)
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "bootstrap: installing Debian packages: $missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends $missing
+  else
+    echo "bootstrap: these Debian packages are missing: $missing" >&2
+    echo "bootstrap: run as root, or: sudo apt-get install $missing" >&2
+    exit 5
+  fi
+fi
+
+python3 -m pip install -q --disable-pip-version-check -e ".[dev]"

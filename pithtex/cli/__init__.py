@@ -1,0 +1,66 @@
+"""The ``pithtex`` command: a thin argparse layer over the library.
+
+Each verb lives in its own module under :mod:`pithtex.cli` and exposes
+``register(subparsers)``.  Command modules import only argparse at load time;
+the library modules a verb needs are imported when it runs, which keeps
+``pithtex --help`` fast.  Errors the library raises on purpose
+(:class:`~pithtex.errors.PithError`) become one line on stderr and their
+documented exit code; nothing else ever prints a traceback unless
+``PITHTEX_DEBUG`` is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from pithtex import __version__
+from pithtex.errors import ExitCode, PithError
+
+COMMAND_MODULES = (
+    "pithtex.cli.bundle",
+    "pithtex.cli.number",
+    "pithtex.cli.keys",
+)
+"""Modules that register verbs, in the order ``--help`` lists them."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pithtex",
+        description="Put verifiable Pith Number badges into papers and check them in PDFs.",
+        epilog="Exit codes: 0 ok/verified, 1 check failed, 2 unusable input, 3 no Pith claim, "
+        "4 network, 5 missing tool. Run 'pithtex VERB --help' for each verb.",
+    )
+    parser.add_argument("--version", action="version", version=f"pithtex {__version__}")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except PithError as exc:
+        print(f"pithtex: error: {exc.message}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("pithtex: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # the reader went away (e.g. `pithtex ... | head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return int(ExitCode.OK)
+    except Exception as exc:  # a bug: say so plainly, keep the traceback for debugging
+        if os.environ.get("PITHTEX_DEBUG"):
+            raise
+        print(f"pithtex: internal error: {type(exc).__name__}: {exc} "
+              "(set PITHTEX_DEBUG=1 for a traceback)", file=sys.stderr)
+        return int(ExitCode.UNUSABLE)

@@ -1,0 +1,84 @@
+"""Options and output helpers shared by the verbs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from pithtex.results import CheckResult
+    from pithtex.trust import Keyring
+
+KEYRING_ENV = "PITHTEX_KEYRING"
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true",
+                        help="print machine-readable JSON instead of text")
+
+
+def add_keyring_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("trust")
+    group.add_argument(
+        "--keyring", metavar="FILE", action="append", default=[],
+        help="add the trusted registry keys in FILE (a JSON list of key objects or "
+        "{\"keys\": [...]}); may be repeated; also read from $PITHTEX_KEYRING "
+        "(os.pathsep-separated)",
+    )
+    group.add_argument(
+        "--no-default-keyring", action="store_true",
+        help="do not trust the pith.science key shipped with pithtex; trust only --keyring files",
+    )
+
+
+def keyring_from_args(args: argparse.Namespace) -> Keyring:
+    from pithtex.trust import Keyring
+
+    files = [f for f in os.environ.get(KEYRING_ENV, "").split(os.pathsep) if f]
+    files.extend(args.keyring)
+    return Keyring.build(files, include_default=not args.no_default_keyring)
+
+
+def print_json(value: Any, stream: TextIO | None = None) -> None:
+    out = stream or sys.stdout
+    json.dump(value, out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+class Style:
+    """ANSI colours when writing to a terminal (honours NO_COLOR and FORCE_COLOR)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        forced = bool(os.environ.get("FORCE_COLOR"))
+        self.enabled = forced or (
+            stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+        )
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.enabled else text
+
+    def green(self, text: str) -> str:
+        return self._wrap("32", text)
+
+    def red(self, text: str) -> str:
+        return self._wrap("31", text)
+
+    def yellow(self, text: str) -> str:
+        return self._wrap("33", text)
+
+    def dim(self, text: str) -> str:
+        return self._wrap("2", text)
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)
+
+
+def format_check(result: CheckResult, style: Style, width: int = 22) -> str:
+    """One report line: ``PASS  record.hash  canonical record hashes to …``."""
+    label = {"pass": style.green("PASS"), "fail": style.red("FAIL"),
+             "skip": style.yellow("SKIP")}[result.status.value]
+    subject = f" [{result.subject}]" if result.subject else ""
+    return f"{label}  {result.check:<{width}} {result.reason}{style.dim(subject)}"

@@ -1,0 +1,68 @@
+"""Explicit results: one :class:`CheckResult` per fact checked.
+
+Verification never answers with a bare boolean.  Each check names what it
+looked at (``check``, e.g. ``record.hash``), its :class:`Status`, a stable
+``noun.outcome`` status code (``record.hash.mismatch``, ``key.untrusted``) and
+a sentence saying why.  Callers (the CLI, the PDF checker) read verdicts from
+lists of these.  Codes are documented in ``docs/checks.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The outcome of one named check."""
+
+    check: str
+    status: Status
+    code: str
+    reason: str
+    subject: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASS
+
+    @property
+    def failed(self) -> bool:
+        return self.status is Status.FAIL
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "check": self.check,
+            "status": self.status.value,
+            "code": self.code,
+            "subject": self.subject,
+            "reason": self.reason,
+        }
+
+
+def ok(check: str, reason: str, subject: str | None = None, *, code: str | None = None
+       ) -> CheckResult:
+    """A passing check; its code defaults to ``<check>.ok``."""
+    return CheckResult(check, Status.PASS, code or f"{check}.ok", reason, subject)
+
+
+def fail(check: str, outcome: str, reason: str, subject: str | None = None, *,
+         code: str | None = None) -> CheckResult:
+    """A failing check with code ``<check>.<outcome>`` (or an explicit ``code``)."""
+    return CheckResult(check, Status.FAIL, code or f"{check}.{outcome}", reason, subject)
+
+
+def skip(check: str, outcome: str, reason: str, subject: str | None = None) -> CheckResult:
+    return CheckResult(check, Status.SKIP, f"{check}.{outcome}", reason, subject)
+
+
+def first_failure(results: Iterable[CheckResult]) -> CheckResult | None:
+    return next((r for r in results if r.failed), None)
