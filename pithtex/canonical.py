@@ -224,7 +224,10 @@ def loads(data: bytes | str, *, limits: ParseLimits = DEFAULT_LIMITS) -> Any:
         raise JSONFormatError("extra data after the JSON value", code="json.syntax")
     if (
         decoder.suspicious
-        or (isinstance(value, dict | list) and _max_depth(value, limits.max_depth) > limits.max_depth)
+        or (
+            isinstance(value, dict | list)
+            and _max_depth(value, limits.max_depth) > limits.max_depth
+        )
         or _SURROGATE_ESCAPE.search(text)
         or (isinstance(data, str) and not _encodable(text))
     ):
@@ -266,4 +269,3 @@ def sha256_hex(obj: Any) -> str:
 def without(obj: dict[str, Any], *keys: str) -> dict[str, Any]:
     """A shallow copy of ``obj`` without ``keys`` (the unsigned parts of a document)."""
     return {k: v for k, v in obj.items() if k not in keys}
-

@@ -91,7 +91,7 @@ class KeyringError(InputError):
     default_code = "keyring.invalid"
 
 
-class VerificationFailed(PithError):
+class UnverifiedBundleError(PithError):
     """Raised by APIs that refuse to go on with an unverified bundle (exit code 1)."""
 
     exit_code = ExitCode.FAILED

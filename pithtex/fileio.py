@@ -36,7 +36,7 @@ def atomic_output(path: str | Path, *, mode: int | None = None) -> Iterator[Bina
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp, _final_mode(target, mode))
+        temp.chmod(_final_mode(target, mode))
         temp.replace(target)
     except BaseException:
         temp.unlink(missing_ok=True)

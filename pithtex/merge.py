@@ -83,66 +83,109 @@ class MergeResult:
     applied: list[Event] = field(default_factory=list)
 
 
-def validate_event(event: Event, index: int, number: PithNumber, record_hash: str,
-                   lookup: KeyLookup) -> EventValidation:
+def validate_event(
+    event: Event, index: int, number: PithNumber, record_hash: str, lookup: KeyLookup
+) -> EventValidation:
     """Every check the merge requires of one event about the record ``record_hash``."""
     subject = f"events[{index}]"
     actual = event_content_sha256(event.raw)
-    checks = [_check_hash(event, actual, subject),
-              _check_subject(event, number, record_hash, subject)]
+    checks = [
+        _check_hash(event, actual, subject),
+        _check_subject(event, number, record_hash, subject),
+    ]
     checks.extend(_check_signature(event, actual, lookup, subject))
     return EventValidation(index, event, tuple(checks))
 
 
 def _check_hash(event: Event, actual: str, subject: str) -> CheckResult:
     if actual != event.content_sha256:
-        return fail("event.hash", "mismatch",
-                    f"content hashes to {actual}, event says {event.content_sha256}", subject)
+        return fail(
+            "event.hash",
+            "mismatch",
+            f"content hashes to {actual}, event says {event.content_sha256}",
+            subject,
+        )
     if event.event_id != event_id_for(actual):
-        return fail("event.hash", "id_mismatch",
-                    f"event_id {event.event_id!r} is not sha256:<content_sha256>", subject)
+        return fail(
+            "event.hash",
+            "id_mismatch",
+            f"event_id {event.event_id!r} is not sha256:<content_sha256>",
+            subject,
+        )
     return ok("event.hash", f"{event.event_type} content hash and id match", subject)
 
 
-def _check_subject(event: Event, number: PithNumber, record_hash: str,
-                   subject: str) -> CheckResult:
+def _check_subject(event: Event, number: PithNumber, record_hash: str, subject: str) -> CheckResult:
     if event.subject != number.full:
-        return fail("event.subject", "mismatch",
-                    f"event is about {event.subject}, not {number.full}", subject)
+        return fail(
+            "event.subject",
+            "mismatch",
+            f"event is about {event.subject}, not {number.full}",
+            subject,
+        )
     if event.event_type == RECORD_CREATED:
         payload_record = event.payload.get("canonical_record")
         declared = event.payload.get("canonical_sha256")
-        if declared != record_hash or not isinstance(payload_record, dict) \
-                or record_sha256(payload_record) != record_hash:
-            return fail("event.subject", "record_mismatch",
-                        "record_created carries a different canonical record", subject)
+        if (
+            declared != record_hash
+            or not isinstance(payload_record, dict)
+            or record_sha256(payload_record) != record_hash
+        ):
+            return fail(
+                "event.subject",
+                "record_mismatch",
+                "record_created carries a different canonical record",
+                subject,
+            )
     return ok("event.subject", f"event names {number.short_form}", subject)
 
 
-def _check_signature(event: Event, content_sha256: str, lookup: KeyLookup,
-                     subject: str) -> list[CheckResult]:
+def _check_signature(
+    event: Event, content_sha256: str, lookup: KeyLookup, subject: str
+) -> list[CheckResult]:
     sig = event.signature
     if sig.fingerprint != event.signer.fingerprint or sig.key_id != event.signer.key_id:
-        return [fail("event.signature", "signer_mismatch",
-                     "signature block and signer name different keys", subject)]
+        return [
+            fail(
+                "event.signature",
+                "signer_mismatch",
+                "signature block and signer name different keys",
+                subject,
+            )
+        ]
     key = lookup(sig.fingerprint)
     if key is None:
-        return [fail("event.signature", "unknown_key",
-                     f"no known key has fingerprint {sig.fingerprint}", subject)]
+        return [
+            fail(
+                "event.signature",
+                "unknown_key",
+                f"no known key has fingerprint {sig.fingerprint}",
+                subject,
+            )
+        ]
     status = ed25519.verify(key.raw, sig.value, bytes.fromhex(content_sha256))
     if not status.ok:
         return [fail("event.signature", status.value, status.explanation, subject)]
     checks = [ok("event.signature", f"signed by {key.key_id}", subject)]
     if not signed_within_validity(key, event.created_at):
-        checks.append(fail("key.validity", "rotated",
-                           f"{key.key_id} rotated at {key.rotates_at}, before {event.created_at}",
-                           subject, code="key.rotated"))
+        checks.append(
+            fail(
+                "key.validity",
+                "rotated",
+                f"{key.key_id} rotated at {key.rotates_at}, before {event.created_at}",
+                subject,
+                code="key.rotated",
+            )
+        )
     return checks
 
 
 def _order_key(event: Event) -> tuple[int, Any, str]:
-    return (0 if event.event_type == RECORD_CREATED else 1, parse_time(event.created_at),
-            event.event_id)
+    return (
+        0 if event.event_type == RECORD_CREATED else 1,
+        parse_time(event.created_at),
+        event.event_id,
+    )
 
 
 def _entry(event: Event) -> dict[str, Any]:
@@ -163,7 +206,8 @@ def _equivocations(events: list[Event]) -> tuple[list[dict[str, Any]], set[str]]
             groups[("record_created", event.signer.fingerprint, "")].append(event)
         elif event.prev_event is not None:
             groups[("prev_event", event.signer.fingerprint, event.prev_event)].append(event)
-    report, losers = [], set()
+    report: list[dict[str, Any]] = []
+    losers: set[str] = set()
     for (kind, signer, prev), members in sorted(groups.items()):
         if len(members) < 2:
             continue
@@ -213,8 +257,9 @@ def _apply_order(events: list[Event]) -> tuple[list[Event], list[Event]]:
     return ordered, stuck
 
 
-def merge(number: PithNumber, record_hash: str, events: Sequence[Event],
-          lookup: KeyLookup) -> MergeResult:
+def merge(
+    number: PithNumber, record_hash: str, events: Sequence[Event], lookup: KeyLookup
+) -> MergeResult:
     """Merge ``events`` about the record hashing to ``record_hash`` into a state.
 
     ``number`` is the record's Pith Number, ``lookup`` finds a signing key by
@@ -228,8 +273,11 @@ def merge(number: PithNumber, record_hash: str, events: Sequence[Event],
         result.validations.append(validation)
         if event.event_id in unique:
             continue
-        if validation.valid and event.event_type not in CURRENT_LISTS \
-                and event.event_type != RECORD_CREATED:
+        if (
+            validation.valid
+            and event.event_type not in CURRENT_LISTS
+            and event.event_type != RECORD_CREATED
+        ):
             invalid.append({"event_id": event.event_id, "reason": "event.type.unknown"})
         elif validation.valid:
             unique[event.event_id] = event
@@ -241,8 +289,9 @@ def merge(number: PithNumber, record_hash: str, events: Sequence[Event],
     invalid.extend({"event_id": e.event_id, "reason": "event.prev_event.missing"} for e in stuck)
     invalid.sort(key=lambda item: (item["event_id"], item["reason"]))
     result.applied = ordered
-    result.state = build_state(number, ordered, invalid, equivocations,
-                               event_count=len(valid) + len(invalid) - len(stuck))
+    result.state = build_state(
+        number, ordered, invalid, equivocations, event_count=len(valid) + len(invalid) - len(stuck)
+    )
     return result
 
 
@@ -260,14 +309,21 @@ def _current(number: PithNumber, applied: list[Event]) -> dict[str, Any]:
             current["record_created"] = _entry(event)
             current["canonical_record"] = event.payload["canonical_record"]
             current["source_aliases"] = derive_source_aliases(
-                event.payload["canonical_record"], number, event.created_at)
+                event.payload["canonical_record"], number, event.created_at
+            )
         else:
             current[CURRENT_LISTS[event.event_type]].append(_entry(event))
     return current
 
 
-def build_state(number: PithNumber, applied: list[Event], invalid: list[dict[str, str]],
-                equivocations: list[dict[str, Any]], *, event_count: int) -> dict[str, Any]:
+def build_state(
+    number: PithNumber,
+    applied: list[Event],
+    invalid: list[dict[str, str]],
+    equivocations: list[dict[str, Any]],
+    *,
+    event_count: int,
+) -> dict[str, Any]:
     """The state document for an ordered list of applied events."""
     state: dict[str, Any] = {
         "state_type": STATE_TYPE,

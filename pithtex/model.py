@@ -57,17 +57,19 @@ class Fields:
         if key not in self.obj:
             if optional:
                 return None
-            raise SchemaError(f"required field {key!r} is missing", path=self.path,
-                              code="schema.missing")
+            raise SchemaError(
+                f"required field {key!r} is missing", path=self.path, code="schema.missing"
+            )
         return self.obj[key]
 
     def _typed(self, key: str, kind: type | tuple[type, ...], label: str, optional: bool) -> Any:
         value = self._get(key, optional)
         if value is None and optional:
             return None
-        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-            raise SchemaError(f"expected {label}, found {_kind(value)}", path=self.at(key),
-                              code="schema.type")
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise SchemaError(
+                f"expected {label}, found {_kind(value)}", path=self.at(key), code="schema.type"
+            )
         return value
 
     def text(self, key: str) -> str:
@@ -101,21 +103,27 @@ class Fields:
         items = self.array(key, optional=optional)
         for index, item in enumerate(items):
             if not isinstance(item, str):
-                raise SchemaError(f"expected a string, found {_kind(item)}",
-                                  path=f"{self.at(key)}[{index}]", code="schema.type")
+                raise SchemaError(
+                    f"expected a string, found {_kind(item)}",
+                    path=f"{self.at(key)}[{index}]",
+                    code="schema.type",
+                )
         return tuple(items)
 
-    def objects(self, key: str, parse: Callable[[Fields], T], *, optional: bool = False
-                ) -> tuple[T, ...]:
+    def objects(
+        self, key: str, parse: Callable[[Fields], T], *, optional: bool = False
+    ) -> tuple[T, ...]:
         items = self.array(key, optional=optional)
         return tuple(parse(Fields(item, f"{self.at(key)}[{i}]")) for i, item in enumerate(items))
 
-    def matching(self, key: str, pattern: re.Pattern[str], what: str, *, optional: bool = False
-                 ) -> str | None:
+    def matching(
+        self, key: str, pattern: re.Pattern[str], what: str, *, optional: bool = False
+    ) -> str | None:
         value = self.opt_text(key) if optional else self.text(key)
         if value is not None and not pattern.fullmatch(value):
-            raise SchemaError(f"{_clip(value)!r} is not {what}", path=self.at(key),
-                              code="schema.format")
+            raise SchemaError(
+                f"{_clip(value)!r} is not {what}", path=self.at(key), code="schema.format"
+            )
         return value
 
     def hex64(self, key: str) -> str:
@@ -135,21 +143,31 @@ class Fields:
         try:
             data = base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise SchemaError(f"{_clip(text)!r} is not valid base64", path=self.at(key),
-                              code="schema.base64") from exc
+            raise SchemaError(
+                f"{_clip(text)!r} is not valid base64", path=self.at(key), code="schema.base64"
+            ) from exc
         if base64.b64encode(data).decode("ascii") != text:
-            raise SchemaError("base64 is not in its canonical padded form", path=self.at(key),
-                              code="schema.base64")
+            raise SchemaError(
+                "base64 is not in its canonical padded form",
+                path=self.at(key),
+                code="schema.base64",
+            )
         if len(data) != length:
-            raise SchemaError(f"decodes to {len(data)} bytes, expected {length}",
-                              path=self.at(key), code="schema.length")
+            raise SchemaError(
+                f"decodes to {len(data)} bytes, expected {length}",
+                path=self.at(key),
+                code="schema.length",
+            )
         return data
 
     def const(self, key: str, expected: str) -> str:
         value = self.text(key)
         if value != expected:
-            raise SchemaError(f"expected {expected!r}, found {_clip(value)!r}", path=self.at(key),
-                              code="schema.value")
+            raise SchemaError(
+                f"expected {expected!r}, found {_clip(value)!r}",
+                path=self.at(key),
+                code="schema.value",
+            )
         return value
 
 
@@ -159,7 +177,8 @@ def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
     return {dict: "an object", list: "a list", str: "a string", int: "an integer"}.get(
-        type(value), type(value).__name__)
+        type(value), type(value).__name__
+    )
 
 
 def _clip(text: str, limit: int = 40) -> str:
@@ -192,21 +211,30 @@ class PublicKey:
         f.const("algorithm", ALGORITHM)
         fmt = f.opt_text("format")
         if fmt not in (None, "raw"):
-            raise SchemaError(f"key format {fmt!r} is not supported (only 'raw')",
-                              path=f.at("format"), code="schema.value")
+            raise SchemaError(
+                f"key format {fmt!r} is not supported (only 'raw')",
+                path=f.at("format"),
+                code="schema.value",
+            )
         raw = f.b64("public_key_b64", 32)
-        declared_hex = f.matching("public_key_hex", _HEX64, "64 lower-case hex digits",
-                                  optional=True)
-        fingerprint = f.matching("fingerprint_sha256_hex", _HEX32, "32 lower-case hex digits",
-                                 optional=True)
+        declared_hex = f.matching(
+            "public_key_hex", _HEX64, "64 lower-case hex digits", optional=True
+        )
+        fingerprint = f.matching(
+            "fingerprint_sha256_hex", _HEX32, "32 lower-case hex digits", optional=True
+        )
         if fingerprint is None:
             fingerprint = f.matching("public_key_fingerprint", _HEX32, "32 lower-case hex digits")
         return cls(
             key_id=f.text("key_id"),
             raw=raw,
             fingerprint_hex=fingerprint or "",
-            fingerprint_b32=f.matching("fingerprint_sha256_b32_first128bits", _B32_26,
-                                       "26 base32 characters", optional=True),
+            fingerprint_b32=f.matching(
+                "fingerprint_sha256_b32_first128bits",
+                _B32_26,
+                "26 base32 characters",
+                optional=True,
+            ),
             rotates_at=f.opt_timestamp("rotates_at"),
             declared_hex=declared_hex,
             source=f.obj,
@@ -222,8 +250,12 @@ class Signer:
 
     @classmethod
     def parse(cls, f: Fields) -> Signer:
-        return cls(f.text("signer_id"), f.text("signer_type"), f.text("key_id"),
-                   f.hex32("public_key_fingerprint"))
+        return cls(
+            f.text("signer_id"),
+            f.text("signer_type"),
+            f.text("key_id"),
+            f.hex32("public_key_fingerprint"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,19 +417,19 @@ class Bundle:
         return cls(
             raw=f.obj,
             bundle_version=f.text("bundle_version"),
-            pith_number=f.matching("pith_number", _PITH_FULL, "a full pith:YEAR:BODY number")
-            or "",
+            pith_number=f.matching("pith_number", _PITH_FULL, "a full pith:YEAR:BODY number") or "",
             short_pith_number=f.opt_text("short_pith_number"),
             record=Record.parse(f.child("canonical_record")),
             canonical_sha256=f.hex64("canonical_sha256"),
             events=f.objects("events", Event.parse),
-            public_keys=f.objects("public_keys", lambda k: PublicKey.parse(k), optional=True),
+            public_keys=f.objects("public_keys", PublicKey.parse, optional=True),
             merge_version=f.text("merge_version"),
             built_at=f.timestamp("built_at"),
             state=None if state is None else state.obj,
             signature=Signature.parse(signature, BUNDLE_MESSAGE),
-            declared_bundle_sha256=signature.matching("bundle_sha256", _HEX64,
-                                                      "64 lower-case hex digits", optional=True),
+            declared_bundle_sha256=signature.matching(
+                "bundle_sha256", _HEX64, "64 lower-case hex digits", optional=True
+            ),
         )
 
     @property

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 
 class Status(StrEnum):
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - a status, not a password
     FAIL = "fail"
     SKIP = "skip"
 
@@ -48,14 +48,16 @@ class CheckResult:
         }
 
 
-def ok(check: str, reason: str, subject: str | None = None, *, code: str | None = None
-       ) -> CheckResult:
+def ok(
+    check: str, reason: str, subject: str | None = None, *, code: str | None = None
+) -> CheckResult:
     """A passing check; its code defaults to ``<check>.ok``."""
     return CheckResult(check, Status.PASS, code or f"{check}.ok", reason, subject)
 
 
-def fail(check: str, outcome: str, reason: str, subject: str | None = None, *,
-         code: str | None = None) -> CheckResult:
+def fail(
+    check: str, outcome: str, reason: str, subject: str | None = None, *, code: str | None = None
+) -> CheckResult:
     """A failing check with code ``<check>.<outcome>`` (or an explicit ``code``)."""
     return CheckResult(check, Status.FAIL, code or f"{check}.{outcome}", reason, subject)
 

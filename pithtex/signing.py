@@ -148,14 +148,16 @@ class SigningKey:
             f.const("algorithm", "ed25519")
             seed = f.b64("private_key_b64", 32)
             key = cls.from_seed(
-                f.text("key_id"), seed,
+                f.text("key_id"),
+                seed,
                 signer_id=f.opt_text("signer_id") or DEFAULT_SIGNER_ID,
                 signer_type=f.opt_text("signer_type") or REGISTRY_SIGNER_TYPE,
                 rotates_at=f.opt_timestamp("rotates_at"),
             )
         except InputError as exc:
-            raise KeyringError(f"{path}: not a signing key: {exc.message}",
-                               code="key.invalid") from None
+            raise KeyringError(
+                f"{path}: not a signing key: {exc.message}", code="key.invalid"
+            ) from None
         return key
 
 
@@ -216,9 +218,18 @@ def sign_receipt(record: dict[str, Any], key: SigningKey, signed_at: str) -> dic
     }
 
 
-def sign_event(event_type: str, number: PithNumber, target: str, payload: dict[str, Any],
-               key: SigningKey, created_at: str, *, supersedes: Iterable[str] = (),
-               prev_event: str | None = None, signed_at: str | None = None) -> dict[str, Any]:
+def sign_event(
+    event_type: str,
+    number: PithNumber,
+    target: str,
+    payload: dict[str, Any],
+    key: SigningKey,
+    created_at: str,
+    *,
+    supersedes: Iterable[str] = (),
+    prev_event: str | None = None,
+    signed_at: str | None = None,
+) -> dict[str, Any]:
     """A signed event about the record ``number``."""
     event: dict[str, Any] = {
         "event_type": event_type,
@@ -246,8 +257,9 @@ def sign_event(event_type: str, number: PithNumber, target: str, payload: dict[s
     return event
 
 
-def record_created_event(record: dict[str, Any], key: SigningKey, created_at: str
-                         ) -> dict[str, Any]:
+def record_created_event(
+    record: dict[str, Any], key: SigningKey, created_at: str
+) -> dict[str, Any]:
     """The ``record_created`` event, with the record and its signed receipt."""
     source = record["source"]
     payload = {
@@ -263,11 +275,14 @@ def record_created_event(record: dict[str, Any], key: SigningKey, created_at: st
     return sign_event(RECORD_CREATED, record_number(record), "record", payload, key, created_at)
 
 
-def graph_snapshot_event(record: dict[str, Any], paper: dict[str, Any], key: SigningKey,
-                         created_at: str, **extra: Any) -> dict[str, Any]:
+def graph_snapshot_event(
+    record: dict[str, Any], paper: dict[str, Any], key: SigningKey, created_at: str, **extra: Any
+) -> dict[str, Any]:
     """A ``graph_snapshot`` event carrying the paper's descriptive metadata."""
-    payload = {"graph_snapshot": {"paper": paper, "source": record["source"], **extra},
-               "verdict_id": None}
+    payload = {
+        "graph_snapshot": {"paper": paper, "source": record["source"], **extra},
+        "verdict_id": None,
+    }
     return sign_event("graph_snapshot", record_number(record), "graph", payload, key, created_at)
 
 
@@ -322,14 +337,21 @@ class BundleBuilder:
             "canonical_sha256": record_sha256(self.record),
             "source": self.record["source"],
             "source_aliases": derive_source_aliases(
-                self.record, number, created.created_at if created else built_at),
+                self.record, number, created.created_at if created else built_at
+            ),
             "events": self.events,
             "timestamp_proofs": [],
-            "mirror_hints": [{
-                "mirror_type": "https", "name": "Pith Resolver", "base_url": self.base_url,
-                "bundle_url": links["bundle"], "state_url": links["state"],
-                "well_known_bundle_url": links["well_known_bundle"], "status": "primary",
-            }],
+            "mirror_hints": [
+                {
+                    "mirror_type": "https",
+                    "name": "Pith Resolver",
+                    "base_url": self.base_url,
+                    "bundle_url": links["bundle"],
+                    "state_url": links["state"],
+                    "well_known_bundle_url": links["well_known_bundle"],
+                    "status": "primary",
+                }
+            ],
             "public_keys": [k.public_entry() for k in [self.key, *self.other_signers]],
             "merge_version": MERGE_VERSION,
             "built_at": built_at,
@@ -356,9 +378,15 @@ def sign_bundle(bundle: dict[str, Any], key: SigningKey, signed_at: str) -> dict
     return unsigned
 
 
-def build_paper_bundle(paper: PaperMetadata, key: SigningKey, *, created_at: str,
-                       built_at: str | None = None, authors: str = "",
-                       base_url: str = DEFAULT_BASE_URL) -> dict[str, Any]:
+def build_paper_bundle(
+    paper: PaperMetadata,
+    key: SigningKey,
+    *,
+    created_at: str,
+    built_at: str | None = None,
+    authors: str = "",
+    base_url: str = DEFAULT_BASE_URL,
+) -> dict[str, Any]:
     """Mint, sign and bundle a paper in one go: record_created plus a graph snapshot."""
     record = mint_record(paper)
     snapshot = {

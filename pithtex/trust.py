@@ -35,8 +35,9 @@ def fingerprint_b32(raw: bytes) -> str:
     return b32_prefix(hashlib.sha256(raw).digest())
 
 
-def key_entry(key_id: str, raw: bytes, *, rotates_at: str | None = None,
-              url: str | None = None) -> dict[str, object]:
+def key_entry(
+    key_id: str, raw: bytes, *, rotates_at: str | None = None, url: str | None = None
+) -> dict[str, object]:
     """A key object in the shape of a bundle's ``public_keys`` entry."""
     entry: dict[str, object] = {
         "key_id": key_id,
@@ -57,8 +58,10 @@ def key_problems(key: PublicKey) -> list[str]:
     """Everything wrong with a key object: fingerprints that do not match, weak points."""
     problems = []
     if key.fingerprint_hex != fingerprint_hex(key.raw):
-        problems.append(f"fingerprint {key.fingerprint_hex} does not match the key bytes "
-                        f"(expected {fingerprint_hex(key.raw)})")
+        problems.append(
+            f"fingerprint {key.fingerprint_hex} does not match the key bytes "
+            f"(expected {fingerprint_hex(key.raw)})"
+        )
     if key.fingerprint_b32 is not None and key.fingerprint_b32 != fingerprint_b32(key.raw):
         problems.append("base32 fingerprint does not match the key bytes")
     if key.declared_hex is not None and bytes.fromhex(key.declared_hex) != key.raw:
@@ -86,8 +89,9 @@ class Keyring:
         for key in self.keys:
             problems = key_problems(key)
             if problems:
-                raise KeyringError(f"key {key.key_id!r} cannot be trusted: {problems[0]}",
-                                   code="keyring.bad_key")
+                raise KeyringError(
+                    f"key {key.key_id!r} cannot be trusted: {problems[0]}", code="keyring.bad_key"
+                )
 
     def __iter__(self) -> Iterator[PublicKey]:
         return iter(self.keys)
@@ -144,8 +148,9 @@ def parse_keyring(data: bytes, name: str) -> tuple[PublicKey, ...]:
         elif isinstance(doc, list):
             items, path = doc, "$"
         else:
-            raise KeyringError("expected a list of keys or an object with 'keys'",
-                               code="keyring.invalid")
+            raise KeyringError(
+                "expected a list of keys or an object with 'keys'", code="keyring.invalid"
+            )
         keys = tuple(PublicKey.parse(Fields(item, f"{path}[{i}]")) for i, item in enumerate(items))
     except InputError as exc:
         raise KeyringError(f"{name}: {exc.message}", code=exc.code) from None

@@ -132,11 +132,17 @@ def verify_bundle(bundle: Bundle, keyring: Keyring) -> BundleVerification:
 
 def _check_format(bundle: Bundle) -> CheckResult:
     if bundle.bundle_version not in SUPPORTED_BUNDLE_VERSIONS:
-        return fail("bundle.format", "unsupported",
-                    f"bundle_version {bundle.bundle_version!r} is not supported")
+        return fail(
+            "bundle.format",
+            "unsupported",
+            f"bundle_version {bundle.bundle_version!r} is not supported",
+        )
     if bundle.merge_version != MERGE_VERSION:
-        return fail("bundle.format", "unsupported",
-                    f"merge_version {bundle.merge_version!r} is not supported")
+        return fail(
+            "bundle.format",
+            "unsupported",
+            f"merge_version {bundle.merge_version!r} is not supported",
+        )
     return ok("bundle.format", f"bundle {bundle.bundle_version}, merge {bundle.merge_version}")
 
 
@@ -148,65 +154,91 @@ def _check_carried_keys(bundle: Bundle) -> list[CheckResult]:
         if problems:
             results.append(fail("key.fingerprint", "mismatch", "; ".join(problems), subject))
         else:
-            results.append(ok("key.fingerprint", f"{key.key_id} is {key.fingerprint_hex}",
-                              subject))
+            results.append(ok("key.fingerprint", f"{key.key_id} is {key.fingerprint_hex}", subject))
     return results
 
 
 def _check_record_hash(bundle: Bundle, record_hash: str) -> CheckResult:
     if record_hash != bundle.canonical_sha256:
-        return fail("record.hash", "mismatch",
-                    f"canonical record hashes to {record_hash}, bundle says "
-                    f"{bundle.canonical_sha256}", "canonical_record")
+        return fail(
+            "record.hash",
+            "mismatch",
+            f"canonical record hashes to {record_hash}, bundle says {bundle.canonical_sha256}",
+            "canonical_record",
+        )
     return ok("record.hash", f"canonical record hashes to {record_hash}", "canonical_record")
 
 
 def _check_number(bundle: Bundle, number: PithNumber) -> CheckResult:
     if bundle.pith_number != number.full:
-        return fail("number.derivation", "mismatch",
-                    f"record derives to {number.full}, bundle names {bundle.pith_number}",
-                    "pith_number")
+        return fail(
+            "number.derivation",
+            "mismatch",
+            f"record derives to {number.full}, bundle names {bundle.pith_number}",
+            "pith_number",
+        )
     if bundle.short_pith_number is not None and bundle.short_pith_number != number.short_form:
-        return fail("number.derivation", "short_mismatch",
-                    f"short form should be {number.short_form}, bundle says "
-                    f"{bundle.short_pith_number}", "short_pith_number")
+        return fail(
+            "number.derivation",
+            "short_mismatch",
+            f"short form should be {number.short_form}, bundle says {bundle.short_pith_number}",
+            "short_pith_number",
+        )
     return ok("number.derivation", f"record derives to {number.full}", "pith_number")
 
 
 def _check_aliases(bundle: Bundle, number: PithNumber) -> CheckResult:
     raw = bundle.raw
     if raw.get("source") is not None and raw.get("source") != bundle.record.raw["source"]:
-        return fail("bundle.aliases", "source_mismatch",
-                    "bundle source differs from the record's source", "source")
+        return fail(
+            "bundle.aliases",
+            "source_mismatch",
+            "bundle source differs from the record's source",
+            "source",
+        )
     aliases = raw.get("source_aliases")
     if aliases is None:
         return skip("bundle.aliases", "absent", "bundle lists no source aliases")
-    created_at = next((e.created_at for e in bundle.events if e.event_type == RECORD_CREATED),
-                      None)
-    if created_at is None or aliases != derive_source_aliases(bundle.record.raw, number,
-                                                              created_at):
-        return fail("bundle.aliases", "mismatch",
-                    "source_aliases are not the ones derived from the record", "source_aliases")
-    return ok("bundle.aliases", f"{len(aliases)} source aliases derive from the record",
-              "source_aliases")
+    created_at = next((e.created_at for e in bundle.events if e.event_type == RECORD_CREATED), None)
+    if created_at is None or aliases != derive_source_aliases(
+        bundle.record.raw, number, created_at
+    ):
+        return fail(
+            "bundle.aliases",
+            "mismatch",
+            "source_aliases are not the ones derived from the record",
+            "source_aliases",
+        )
+    return ok(
+        "bundle.aliases", f"{len(aliases)} source aliases derive from the record", "source_aliases"
+    )
 
 
 def _check_unique_events(bundle: Bundle) -> CheckResult:
     seen: set[str] = set()
     for index, event in enumerate(bundle.events):
         if event.event_id in seen:
-            return fail("events.unique", "duplicate",
-                        f"event {event.event_id} appears more than once", f"events[{index}]")
+            return fail(
+                "events.unique",
+                "duplicate",
+                f"event {event.event_id} appears more than once",
+                f"events[{index}]",
+            )
         seen.add(event.event_id)
     return ok("events.unique", f"{len(bundle.events)} distinct events", "events")
 
 
-def _check_record_created(merged: MergeResult, record_hash: str, keys: _Keys
-                          ) -> list[CheckResult]:
+def _check_record_created(merged: MergeResult, record_hash: str, keys: _Keys) -> list[CheckResult]:
     created = [e for e in merged.applied if e.event_type == RECORD_CREATED]
     if not created:
-        return [fail("record.created", "missing",
-                     "no valid record_created event carries this record", "events")]
+        return [
+            fail(
+                "record.created",
+                "missing",
+                "no valid record_created event carries this record",
+                "events",
+            )
+        ]
     event = created[0]
     try:
         _, receipt, _ = event.record_payload()
@@ -220,27 +252,52 @@ def _check_record_created(merged: MergeResult, record_hash: str, keys: _Keys
 def _check_receipt(receipt: Receipt, record_hash: str, keys: _Keys) -> list[CheckResult]:
     subject = "receipt"
     if receipt.canonical_sha256 != record_hash:
-        return [fail("receipt.signature", "hash_mismatch",
-                     "receipt signs a different record hash", subject)]
-    return _signature_checks("receipt.signature", keys, receipt.fingerprint, receipt.value,
-                             bytes.fromhex(record_hash), receipt.signed_at, subject)
+        return [
+            fail(
+                "receipt.signature",
+                "hash_mismatch",
+                "receipt signs a different record hash",
+                subject,
+            )
+        ]
+    return _signature_checks(
+        "receipt.signature",
+        keys,
+        receipt.fingerprint,
+        receipt.value,
+        bytes.fromhex(record_hash),
+        receipt.signed_at,
+        subject,
+    )
 
 
-def _signature_checks(check: str, keys: _Keys, fingerprint: str, value: bytes, message: bytes,
-                      signed_at: str, subject: str) -> list[CheckResult]:
+def _signature_checks(
+    check: str,
+    keys: _Keys,
+    fingerprint: str,
+    value: bytes,
+    message: bytes,
+    signed_at: str,
+    subject: str,
+) -> list[CheckResult]:
     keys.note_use(fingerprint, subject)
     key = keys.get(fingerprint)
     if key is None:
-        return [fail(check, "unknown_key", f"no known key has fingerprint {fingerprint}",
-                     subject)]
+        return [fail(check, "unknown_key", f"no known key has fingerprint {fingerprint}", subject)]
     status = ed25519.verify(key.raw, value, message)
     if not status.ok:
         return [fail(check, status.value, status.explanation, subject)]
     results = [ok(check, f"signed by {key.key_id}", subject)]
     if not signed_within_validity(key, signed_at):
-        results.append(fail("key.validity", "rotated",
-                            f"{key.key_id} rotated at {key.rotates_at}, before {signed_at}",
-                            subject, code="key.rotated"))
+        results.append(
+            fail(
+                "key.validity",
+                "rotated",
+                f"{key.key_id} rotated at {key.rotates_at}, before {signed_at}",
+                subject,
+                code="key.rotated",
+            )
+        )
     return results
 
 
@@ -251,11 +308,17 @@ def _check_title(bundle: Bundle, merged: MergeResult) -> CheckResult:
     if not isinstance(title, str):
         return skip("record.title", "no_title", "no graph snapshot gives the title")
     if text_canon_sha256(title) != bundle.record.title_canon_sha256:
-        return fail("record.title", "mismatch",
-                    "title_canon_sha256 does not match the title in the graph snapshot",
-                    "canonical_record.metadata.title_canon_sha256")
-    return ok("record.title", "title hash matches the graph snapshot's title",
-              "canonical_record.metadata.title_canon_sha256")
+        return fail(
+            "record.title",
+            "mismatch",
+            "title_canon_sha256 does not match the title in the graph snapshot",
+            "canonical_record.metadata.title_canon_sha256",
+        )
+    return ok(
+        "record.title",
+        "title hash matches the graph snapshot's title",
+        "canonical_record.metadata.title_canon_sha256",
+    )
 
 
 def _check_state(bundle: Bundle, merged: MergeResult) -> list[CheckResult]:
@@ -265,17 +328,24 @@ def _check_state(bundle: Bundle, merged: MergeResult) -> list[CheckResult]:
     results = []
     actual = state_sha256(state)
     if actual != state.get("state_sha256"):
-        results.append(fail("state.hash", "mismatch",
-                            f"state hashes to {actual}, state says {state.get('state_sha256')}",
-                            "state"))
+        results.append(
+            fail(
+                "state.hash",
+                "mismatch",
+                f"state hashes to {actual}, state says {state.get('state_sha256')}",
+                "state",
+            )
+        )
     else:
         results.append(ok("state.hash", f"state hashes to {actual}", "state"))
     if merged.state["state_sha256"] != actual:
-        results.append(fail("state.recompute", "mismatch", _state_difference(state, merged.state),
-                            "state"))
+        results.append(
+            fail("state.recompute", "mismatch", _state_difference(state, merged.state), "state")
+        )
     else:
-        results.append(ok("state.recompute", "merging the events reproduces the state exactly",
-                          "state"))
+        results.append(
+            ok("state.recompute", "merging the events reproduces the state exactly", "state")
+        )
     return results
 
 
@@ -292,13 +362,26 @@ def _check_bundle_signature(bundle: Bundle, keys: _Keys) -> list[CheckResult]:
     digest = bundle_sha256(bundle.raw)
     subject = "bundle_signature"
     if bundle.declared_bundle_sha256 is not None and bundle.declared_bundle_sha256 != digest:
-        return [fail("bundle.hash", "mismatch",
-                     f"bundle hashes to {digest}, signature block says "
-                     f"{bundle.declared_bundle_sha256}", subject)]
+        return [
+            fail(
+                "bundle.hash",
+                "mismatch",
+                f"bundle hashes to {digest}, signature block says {bundle.declared_bundle_sha256}",
+                subject,
+            )
+        ]
     results = [ok("bundle.hash", f"bundle hashes to {digest}", subject)]
-    results.extend(_signature_checks("bundle.signature", keys, bundle.signature.fingerprint,
-                                     bundle.signature.value, bytes.fromhex(digest),
-                                     bundle.built_at, subject))
+    results.extend(
+        _signature_checks(
+            "bundle.signature",
+            keys,
+            bundle.signature.fingerprint,
+            bundle.signature.value,
+            bytes.fromhex(digest),
+            bundle.built_at,
+            subject,
+        )
+    )
     return results
 
 
@@ -308,12 +391,24 @@ def _check_trust(keys: _Keys) -> list[CheckResult]:
         where = ", ".join(uses[:3]) + (" ..." if len(uses) > 3 else "")
         trusted = keys.keyring.get(fingerprint)
         if trusted is not None:
-            results.append(ok("key.trust", f"{trusted.key_id} is in the keyring ({where})",
-                              fingerprint, code="key.trusted"))
+            results.append(
+                ok(
+                    "key.trust",
+                    f"{trusted.key_id} is in the keyring ({where})",
+                    fingerprint,
+                    code="key.trusted",
+                )
+            )
         else:
-            results.append(fail("key.trust", "untrusted",
-                                f"key {fingerprint} is not in the keyring ({where})",
-                                fingerprint, code="key.untrusted"))
+            results.append(
+                fail(
+                    "key.trust",
+                    "untrusted",
+                    f"key {fingerprint} is not in the keyring ({where})",
+                    fingerprint,
+                    code="key.untrusted",
+                )
+            )
     return results
 
 

@@ -61,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so plainly, keep the traceback for debugging
         if os.environ.get("PITHTEX_DEBUG"):
             raise
-        print(f"pithtex: internal error: {type(exc).__name__}: {exc} "
-              "(set PITHTEX_DEBUG=1 for a traceback)", file=sys.stderr)
+        print(
+            f"pithtex: internal error: {type(exc).__name__}: {exc} "
+            "(set PITHTEX_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
         return int(ExitCode.UNUSABLE)

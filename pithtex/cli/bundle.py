@@ -18,39 +18,55 @@ from pithtex.errors import ExitCode
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("bundle", help="verify, show or create a signed Pith bundle",
-                            description="Work with Pith bundles (a record, its signed events "
-                            "and merged state).")
+    parser = sub.add_parser(
+        "bundle",
+        help="verify, show or create a signed Pith bundle",
+        description="Work with Pith bundles (a record, its signed events and merged state).",
+    )
     verbs = parser.add_subparsers(dest="bundle_verb", metavar="ACTION", required=True)
 
     verify = verbs.add_parser(
-        "verify", help="verify every hash and signature of a bundle against the keyring",
+        "verify",
+        help="verify every hash and signature of a bundle against the keyring",
         description="Verify a bundle offline. Exit 0 verified (valid and signed by trusted "
-        "keys), 1 verification failed or untrusted, 2 unusable input.")
+        "keys), 1 verification failed or untrusted, 2 unusable input.",
+    )
     verify.add_argument("file", metavar="FILE", help="bundle JSON file")
     add_keyring_options(verify)
     add_json_option(verify)
     verify.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
     verify.set_defaults(run=run_verify)
 
-    show = verbs.add_parser("show", help="summarise a bundle (number, record, events, keys)",
-                            description="Print what a bundle says, without verifying it.")
+    show = verbs.add_parser(
+        "show",
+        help="summarise a bundle (number, record, events, keys)",
+        description="Print what a bundle says, without verifying it.",
+    )
     show.add_argument("file", metavar="FILE")
     add_json_option(show)
     show.set_defaults(run=run_show)
 
     create = verbs.add_parser(
-        "create", help="mint and sign a bundle for a paper (for self-hosted registries)",
+        "create",
+        help="mint and sign a bundle for a paper (for self-hosted registries)",
         description="Mint a canonical record from paper metadata and sign a bundle with a "
-        "signing key made by 'pithtex keys generate'.")
+        "signing key made by 'pithtex keys generate'.",
+    )
     create.add_argument("--key", required=True, metavar="KEYFILE", help="signing key file")
-    create.add_argument("--metadata", required=True, metavar="JSON",
-                        help="paper metadata: a JSON object with source_id, title, abstract, "
-                        "submitted_at, primary_cat and optionally cross_cats, license, "
-                        "source_kind, version, authors")
+    create.add_argument(
+        "--metadata",
+        required=True,
+        metavar="JSON",
+        help="paper metadata: a JSON object with source_id, title, abstract, "
+        "submitted_at, primary_cat and optionally cross_cats, license, "
+        "source_kind, version, authors",
+    )
     create.add_argument("--created-at", help="timestamp of the record (default: now)")
-    create.add_argument("--base-url", default="https://pith.science",
-                        help="resolver base URL written into the bundle's links")
+    create.add_argument(
+        "--base-url",
+        default="https://pith.science",
+        help="resolver base URL written into the bundle's links",
+    )
     create.add_argument("-o", "--output", required=True, help="where to write the bundle")
     create.set_defaults(run=run_create)
 
@@ -86,11 +102,18 @@ def _summary(args: argparse.Namespace) -> dict[str, Any]:
         "submitted_at": bundle.record.submitted_at,
         "title_canon_sha256": bundle.record.title_canon_sha256,
         "built_at": bundle.built_at,
-        "events": [{"event_type": e.event_type, "event_id": e.event_id,
-                    "created_at": e.created_at, "signer": e.signer.key_id}
-                   for e in bundle.events],
-        "public_keys": [{"key_id": k.key_id, "fingerprint": k.fingerprint_hex}
-                        for k in bundle.public_keys],
+        "events": [
+            {
+                "event_type": e.event_type,
+                "event_id": e.event_id,
+                "created_at": e.created_at,
+                "signer": e.signer.key_id,
+            }
+            for e in bundle.events
+        ],
+        "public_keys": [
+            {"key_id": k.key_id, "fingerprint": k.fingerprint_hex} for k in bundle.public_keys
+        ],
         "signed_by": bundle.signature.key_id,
     }
 
@@ -108,8 +131,10 @@ def run_show(args: argparse.Namespace) -> int:
     print(f"built      {summary['built_at']}  signed by {summary['signed_by']}")
     print(f"events     {len(summary['events'])}")
     for event in summary["events"]:
-        print(f"  {event['created_at']}  {event['event_type']:<20} {event['event_id'][:23]}…  "
-              f"{event['signer']}")
+        print(
+            f"  {event['created_at']}  {event['event_type']:<20} {event['event_id'][:23]}…  "
+            f"{event['signer']}"
+        )
     for key in summary["public_keys"]:
         print(f"key        {key['key_id']}  {key['fingerprint']}")
     return 0
@@ -126,15 +151,23 @@ def run_create(args: argparse.Namespace) -> int:
     key = SigningKey.load(args.key)
     f = Fields(loads(read_limited(args.metadata)), "$")
     paper = PaperMetadata(
-        source_id=f.text("source_id"), title=f.text("title"), abstract=f.text("abstract"),
-        submitted_at=f.timestamp("submitted_at"), primary_cat=f.text("primary_cat"),
+        source_id=f.text("source_id"),
+        title=f.text("title"),
+        abstract=f.text("abstract"),
+        submitted_at=f.timestamp("submitted_at"),
+        primary_cat=f.text("primary_cat"),
         cross_cats=f.texts("cross_cats", optional=True),
         license=f.opt_text("license") or PaperMetadata.license,
         source_kind=f.opt_text("source_kind") or "arxiv",
         version=f.opt_integer("version"),
     )
-    bundle = build_paper_bundle(paper, key, created_at=args.created_at or utc_now(),
-                                authors=f.opt_text("authors") or "", base_url=args.base_url)
+    bundle = build_paper_bundle(
+        paper,
+        key,
+        created_at=args.created_at or utc_now(),
+        authors=f.opt_text("authors") or "",
+        base_url=args.base_url,
+    )
     atomic_write_text(args.output, json.dumps(bundle, ensure_ascii=False, indent=1) + "\n")
     print(f"{bundle['pith_number']}  written to {args.output}")
     return 0

@@ -16,20 +16,25 @@ KEYRING_ENV = "PITHTEX_KEYRING"
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true",
-                        help="print machine-readable JSON instead of text")
+    parser.add_argument(
+        "--json", action="store_true", help="print machine-readable JSON instead of text"
+    )
 
 
 def add_keyring_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("trust")
     group.add_argument(
-        "--keyring", metavar="FILE", action="append", default=[],
+        "--keyring",
+        metavar="FILE",
+        action="append",
+        default=[],
         help="add the trusted registry keys in FILE (a JSON list of key objects or "
-        "{\"keys\": [...]}); may be repeated; also read from $PITHTEX_KEYRING "
+        '{"keys": [...]}); may be repeated; also read from $PITHTEX_KEYRING '
         "(os.pathsep-separated)",
     )
     group.add_argument(
-        "--no-default-keyring", action="store_true",
+        "--no-default-keyring",
+        action="store_true",
         help="do not trust the pith.science key shipped with pithtex; trust only --keyring files",
     )
 
@@ -78,7 +83,8 @@ class Style:
 
 def format_check(result: CheckResult, style: Style, width: int = 22) -> str:
     """One report line: ``PASS  record.hash  canonical record hashes to …``."""
-    label = {"pass": style.green("PASS"), "fail": style.red("FAIL"),
-             "skip": style.yellow("SKIP")}[result.status.value]
+    label = {"pass": style.green("PASS"), "fail": style.red("FAIL"), "skip": style.yellow("SKIP")}[
+        result.status.value
+    ]
     subject = f" [{result.subject}]" if result.subject else ""
     return f"{label}  {result.check:<{width}} {result.reason}{style.dim(subject)}"

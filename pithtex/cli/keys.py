@@ -10,27 +10,41 @@ from pithtex.errors import InputError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("keys", help="generate or show Ed25519 signing keys",
-                            description="Manage Ed25519 signing keys.")
+    parser = sub.add_parser(
+        "keys",
+        help="generate or show Ed25519 signing keys",
+        description="Manage Ed25519 signing keys.",
+    )
     verbs = parser.add_subparsers(dest="keys_verb", metavar="ACTION", required=True)
 
     generate = verbs.add_parser(
-        "generate", help="generate a signing key (private key file, mode 0600)",
+        "generate",
+        help="generate a signing key (private key file, mode 0600)",
         description="Generate an Ed25519 signing key. The key file holds the private key; "
-        "share its public part (pithtex keys show) as a keyring entry.")
+        "share its public part (pithtex keys show) as a keyring entry.",
+    )
     generate.add_argument("--key-id", required=True, help="identifier, e.g. myregistry-2026-11")
-    generate.add_argument("--signer-id", default="pith.science",
-                          help="signer identity written into events (default: pith.science)")
+    generate.add_argument(
+        "--signer-id",
+        default="pith.science",
+        help="signer identity written into events (default: pith.science)",
+    )
     generate.add_argument("-o", "--output", required=True, metavar="KEYFILE")
     generate.add_argument("--force", action="store_true", help="overwrite an existing key file")
     generate.set_defaults(run=run_generate)
 
     show = verbs.add_parser(
-        "show", help="print the public key entry (keyring format) of a key file",
+        "show",
+        help="print the public key entry (keyring format) of a key file",
         description="Print the public part of a signing key, or of every key in a keyring "
-        "file, in keyring format.")
-    show.add_argument("file", metavar="FILE", nargs="?",
-                      help="a signing key or keyring file (default: the built-in keyring)")
+        "file, in keyring format.",
+    )
+    show.add_argument(
+        "file",
+        metavar="FILE",
+        nargs="?",
+        help="a signing key or keyring file (default: the built-in keyring)",
+    )
     add_json_option(show)
     show.set_defaults(run=run_show)
 
@@ -39,8 +53,9 @@ def run_generate(args: argparse.Namespace) -> int:
     from pithtex.signing import SigningKey
 
     if Path(args.output).exists() and not args.force:
-        raise InputError(f"{args.output} exists; pass --force to overwrite a key file",
-                         code="file.exists")
+        raise InputError(
+            f"{args.output} exists; pass --force to overwrite a key file", code="file.exists"
+        )
     key = SigningKey.generate(args.key_id, signer_id=args.signer_id)
     key.save(args.output)
     print(f"{key.key_id}  fingerprint {key.fingerprint}  written to {args.output}")
@@ -65,6 +80,8 @@ def run_show(args: argparse.Namespace) -> int:
         print_json({"keys": entries})
     else:
         for entry in entries:
-            print(f"{entry['key_id']}  ed25519  {entry['fingerprint_sha256_hex']}  "
-                  f"{entry['public_key_b64']}  rotates_at={entry.get('rotates_at')}")
+            print(
+                f"{entry['key_id']}  ed25519  {entry['fingerprint_sha256_hex']}  "
+                f"{entry['public_key_b64']}  rotates_at={entry.get('rotates_at')}"
+            )
     return 0

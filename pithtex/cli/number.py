@@ -10,12 +10,17 @@ from pithtex.cli.common import add_json_option, print_json
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
-        "number", help="derive the Pith Number of a bundle or record, or normalise a number",
+        "number",
+        help="derive the Pith Number of a bundle or record, or normalise a number",
         description="Print the Pith Number derived from a bundle or canonical record file "
         "(computed from the record hash, not copied from the file), or normalise a number "
-        "as typed (pith:2019:J655..., pith:J655K2KR, lower case).")
-    parser.add_argument("source", metavar="FILE_OR_NUMBER",
-                        help="a bundle or canonical record JSON file, or a Pith Number")
+        "as typed (pith:2019:J655..., pith:J655K2KR, lower case).",
+    )
+    parser.add_argument(
+        "source",
+        metavar="FILE_OR_NUMBER",
+        help="a bundle or canonical record JSON file, or a Pith Number",
+    )
     parser.add_argument("--short", action="store_true", help="print the short form pith:XXXXXXXX")
     add_json_option(parser)
     parser.set_defaults(run=run)
@@ -30,8 +35,12 @@ def run(args: argparse.Namespace) -> int:
     source = args.source
     if not Path(source).exists() and not source.lstrip().startswith(("{", "[")):
         ref = parse_number(source)
-        result: dict[str, object] = {"pith_number": str(ref), "body": ref.body,
-                                     "year": ref.year, "is_full": ref.is_full}
+        result: dict[str, object] = {
+            "pith_number": str(ref),
+            "body": ref.body,
+            "year": ref.year,
+            "is_full": ref.is_full,
+        }
         text = f"pith:{ref.body[:8]}" if args.short else str(ref)
     else:
         doc = loads(read_limited(source))
@@ -41,10 +50,14 @@ def run(args: argparse.Namespace) -> int:
         else:
             record = Record.parse(fields)
         number = record_number(record.raw)
-        result = {"pith_number": number.full, "short_pith_number": number.short_form,
-                  "body": number.body, "year": number.year,
-                  "canonical_sha256": record_sha256(record.raw),
-                  "aliases": {f"pith_short_{n}": number.short(n) for n in (8, 12, 16)}}
+        result = {
+            "pith_number": number.full,
+            "short_pith_number": number.short_form,
+            "body": number.body,
+            "year": number.year,
+            "canonical_sha256": record_sha256(record.raw),
+            "aliases": {f"pith_short_{n}": number.short(n) for n in (8, 12, 16)},
+        }
         text = number.short_form if args.short else number.full
     if args.json:
         print_json(result)
