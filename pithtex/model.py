@@ -436,6 +436,25 @@ class Bundle:
     def body(self) -> str:
         return self.pith_number.rsplit(":", 1)[-1]
 
+    @property
+    def paper(self) -> dict[str, Any]:
+        """Descriptive metadata (title, authors_text, ...) of the latest graph snapshot.
+
+        Only the title's hash is in the signed record; the text itself comes from
+        the registry's signed ``graph_snapshot`` events.  Empty when there is none.
+        """
+        snapshots = [e for e in self.events if e.event_type == "graph_snapshot"]
+        for event in sorted(snapshots, key=lambda e: (e.created_at, e.event_id), reverse=True):
+            paper = event.payload.get("graph_snapshot", {}).get("paper")
+            if isinstance(paper, dict):
+                return paper
+        return {}
+
+    @property
+    def title(self) -> str | None:
+        title = self.paper.get("title")
+        return title if isinstance(title, str) else None
+
 
 def _check_state_shape(f: Fields) -> None:
     f.const("state_type", STATE_TYPE)
