@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
     from pithtex.model import Bundle
     from pithtex.numbers import PithNumber
+    from pithtex.trust import Keyring
+    from pithtex.verify import BundleVerification
 
 PACKAGE_NAME = "pith"
 PACKAGE_DATE = "2026-11-24"
@@ -217,6 +219,68 @@ def paper_data_from_bundle(
         source="bundle" if verified else "unverified-bundle",
         key_ids=key_ids,
     )
+
+
+def paper_data_from_file(
+    path: str | Path,
+    keyring: Keyring,
+    *,
+    resolver_base: str = xmpschema.DEFAULT_RESOLVER,
+    force: bool = False,
+) -> tuple[PaperData, BundleVerification]:
+    """Verify the bundle in ``path`` with ``keyring`` and return its data.
+
+    An unverified bundle raises :class:`~pithtex.errors.UnverifiedBundleError`
+    naming the first failed check, unless ``force`` (the data file then says so).
+    """
+    from pithtex.errors import UnverifiedBundleError
+    from pithtex.model import load_bundle
+    from pithtex.verify import verify_bundle
+
+    base = check_resolver_base(resolver_base)
+    bundle = load_bundle(path)
+    result = verify_bundle(bundle, keyring)
+    if not result.verified and not force:
+        first = result.failures[0] if result.failures else None
+        reason = f"{first.check}: {first.reason}" if first else result.verdict.value
+        raise UnverifiedBundleError(
+            f"{path}: the bundle is {result.verdict.value} ({reason}); "
+            "refusing to write a data file for it (use --force to write it anyway)"
+        )
+    data = paper_data_from_bundle(
+        bundle,
+        resolver_base=base,
+        verified=result.verified,
+        key_ids=(bundle.signature.key_id,) if result.verified else (),
+    )
+    return data, result
+
+
+def fetch_bundle(number: PithNumber) -> Bundle | None:
+    """The bundle of ``number`` from a resolver, or ``None`` when none can be asked.
+
+    The one place where ``pithtex tex NUMBER`` would fetch the record; until a
+    resolver client is part of pithtex it returns ``None`` and the caller writes
+    the number-only data file.
+    """
+    del number
+    return None
+
+
+def paper_data_from_number(
+    text: str, *, resolver_base: str = xmpschema.DEFAULT_RESOLVER
+) -> PaperData:
+    """Data for a full Pith Number alone: no canonical hash, no title."""
+    from pithtex.numbers import parse_number
+
+    ref = parse_number(text)
+    if not ref.is_full:
+        raise InputError(
+            f"{text.strip()!r} is a short form; the data file needs the full "
+            f"{numbers.BODY_LENGTH}-character number (or a bundle file)",
+            code="number.short",
+        )
+    return PaperData(number=ref.to_number(), resolver_base=check_resolver_base(resolver_base))
 
 
 def render_data(data: PaperData) -> str:

@@ -325,7 +325,9 @@ def compile_case(c: Case, workdir: Path, data_file: Path | None, *, with_pith: b
         (directory / f"{job}.xmpdata").write_text(XMPDATA, encoding="utf-8")
     if with_pith and c.variant.data_file and data_file is not None:
         shutil.copy(data_file, directory / data_file.name)
-    code, output = run_engine(c.engine, directory, job)
+    # LaTeX's PDF management settles the last page (where it writes XMP) in a second run
+    for _ in range(2 if c.variant.docmeta else 1):
+        code, output = run_engine(c.engine, directory, job)
     log_path = directory / f"{job}.log"
     log = log_path.read_text(encoding="latin-1") if log_path.exists() else ""
     return Compiled(c, with_pith, directory / f"{job}.pdf", log, code, output)

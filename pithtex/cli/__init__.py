@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "pithtex.cli.bundle",
     "pithtex.cli.number",
     "pithtex.cli.keys",
+    "pithtex.cli.sty",
+    "pithtex.cli.tex",
 )
 """Modules that register verbs, in the order ``--help`` lists them."""
 
