@@ -525,3 +525,46 @@ def decode_qr(png: Path) -> list[str]:
 
 def with_variant(c: Case, **changes: Any) -> Case:
     return replace(c, variant=replace(c.variant, **changes))
+
+
+def compile_source(
+    directory: Path, source: str, *, engine: str = "pdflatex", halt: bool = True
+) -> Compiled:
+    """Compile a small document given as text (``paper.tex`` in ``directory``)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "paper.tex").write_text(source, encoding="utf-8")
+    env = tex_env(directory)
+    flags = ["-interaction=nonstopmode", "-no-shell-escape"]
+    if halt:
+        flags.append("-halt-on-error")
+    result = subprocess.run(
+        [require_tool(engine), *flags, "paper.tex"],
+        cwd=directory, env=env, capture_output=True, text=True, errors="replace",
+        timeout=240, check=False,
+    )
+    log_path = directory / "paper.log"
+    log = log_path.read_text(encoding="latin-1") if log_path.exists() else ""
+    c = Case(engine, PAPERS["article"])
+    return Compiled(c, True, directory / "paper.pdf", log, result.returncode, result.stdout)
+
+
+def log_messages(log: str, kind: str = "Error") -> list[str]:
+    """The full text of each ``Package pith <kind>`` message of a log, on one line."""
+    messages = []
+    lines = log.splitlines()
+    for index, line in enumerate(lines):
+        match = re.search(rf"Package pith {kind}: (.*)", line)
+        if not match:
+            continue
+        text = match.group(1)
+        follow = index + 1
+        while follow < len(lines) and lines[follow].startswith("(pith)"):
+            text += " " + lines[follow][len("(pith)") :].strip()
+            follow += 1
+        messages.append(re.sub(r"\s+", " ", text).strip())
+    return messages
+
+
+def tex_errors(log: str) -> list[str]:
+    """Every error line (``! ...``) of a TeX log."""
+    return [line for line in log.splitlines() if line.startswith("! ")]
