@@ -548,6 +548,10 @@ def compile_source(
     return Compiled(c, True, directory / "paper.pdf", log, result.returncode, result.stdout)
 
 
+MAX_PRINT_LINE = 79
+"""TeX Live's log line width: longer lines continue on the next line."""
+
+
 def log_messages(log: str, kind: str = "Error") -> list[str]:
     """The full text of each ``Package pith <kind>`` message of a log, on one line."""
     messages = []
@@ -558,8 +562,14 @@ def log_messages(log: str, kind: str = "Error") -> list[str]:
             continue
         text = match.group(1)
         follow = index + 1
-        while follow < len(lines) and lines[follow].startswith("(pith)"):
-            text += " " + lines[follow][len("(pith)") :].strip()
+        while follow < len(lines):
+            previous, line = lines[follow - 1], lines[follow]
+            if len(previous) >= MAX_PRINT_LINE:  # TeX broke an overlong line here
+                text += line
+            elif line.startswith("(pith)"):
+                text += " " + line[len("(pith)") :].strip()
+            else:
+                break
             follow += 1
         messages.append(re.sub(r"\s+", " ", text).strip())
     return messages
