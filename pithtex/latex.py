@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from pithtex.model import Bundle
     from pithtex.numbers import PithNumber
+    from pithtex.qr import QRDrawing
     from pithtex.trust import Keyring
     from pithtex.verify import BundleVerification
 
@@ -288,7 +289,7 @@ def render_data(data: PaperData) -> str:
     from pithtex.qr import qr_drawing
 
     drawing = qr_drawing(data.url)
-    rects = ",".join(f"{r.x} {r.y} {r.w} {r.h}" for r in drawing.rects)
+    steps = ",".join(" ".join(map(str, step)) for step in qr_pen_steps(drawing))
     return (
         environment()
         .get_template(DATA_TEMPLATE)
@@ -298,9 +299,25 @@ def render_data(data: PaperData) -> str:
             number=data.number,
             url=data.url,
             qr=drawing,
-            qr_rects=_wrap(rects, 78),
+            qr_steps=_wrap(steps, 78),
         )
     )
+
+
+def qr_pen_steps(drawing: QRDrawing) -> list[tuple[int, int, int, int]]:
+    """The QR code as TeX draws it: ``(dx, width, bottom, top)`` per rectangle, in modules.
+
+    ``dx`` moves the pen from the right edge of the previous rule (or the left
+    edge of the symbol) to the left edge of this one; a rule of ``width`` from
+    ``bottom`` to ``top`` then advances it.  One kern and one rule per
+    rectangle: the cheapest drawing TeX can do.
+    """
+    steps = []
+    pen = 0
+    for rect in drawing.rects:
+        steps.append((rect.x - pen, rect.w, rect.y, rect.y + rect.h))
+        pen = rect.x + rect.w
+    return steps
 
 
 def write_data(data: PaperData, directory: str | Path) -> Path:

@@ -181,7 +181,8 @@ def test_titles_from_bundles_cannot_inject_tex(tmp_path: Path, test_keyring: Pat
     run_cli("tex", bundle_file, "-o", tmp_path, "--keyring", test_keyring, check=True)
     body = bundle["pith_number"].rsplit(":", 1)[1]
     source = (
-        "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{pith}\n"
+        "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n"
+        "\\usepackage{pith}\n"
         f"\\pithnumber{{{body}}}\n\\begin{{document}}\nTITLE<\\pithfield{{title}}>END\n"
         "\\end{document}\n"
     )
@@ -340,7 +341,8 @@ def test_xmp_false_keeps_the_info_keys(tmp_path: Path, seed_data: Path) -> None:
 def test_missing_and_late_numbers_warn(tmp_path: Path, seed_data: Path) -> None:
     result = compile_source(tmp_path / "missing", paper())
     assert log_messages(result.log, "Warning") == [
-        "The document loads pith but gives no \\pithnumber: no badge, no metadata"
+        "No \\pithnumber before the end of page 1: no badge, and no metadata unless it "
+        "comes later"
     ]
     assert "/PithNumber" not in PdfFacts(result.pdf).info()
     directory = with_data(tmp_path / "late", seed_data)
