@@ -35,15 +35,15 @@ TARGET_RATIO = 1.03
 
 def variants(source: str, url: str) -> dict[str, str]:
     """The sample with pith, without it, and without it but with each anchor package."""
-    base = "\n".join(
-        line for line in source.splitlines() if not line.startswith(PITH_LINES)
-    ) + "\n"
+    base = "\n".join(line for line in source.splitlines() if not line.startswith(PITH_LINES)) + "\n"
     if base == source:
         raise RuntimeError("the sample paper does not load pith the expected way")
     qrcode = base.replace(
         "\\usepackage{hyperref}", "\\usepackage{hyperref}\n\\usepackage{qrcode}"
     ).replace("\\maketitle", f"\\maketitle\n\\begin{{center}}\\qrcode{{{url}}}\\end{{center}}")
-    hyperxmp = base.replace("\\usepackage{hyperref}", "\\usepackage{hyperref}\n\\usepackage{hyperxmp}")
+    hyperxmp = base.replace(
+        "\\usepackage{hyperref}", "\\usepackage{hyperref}\n\\usepackage{hyperxmp}"
+    )
     return {"base": base, "pith": source, "qrcode": qrcode, "hyperxmp": hyperxmp}
 
 
@@ -107,7 +107,9 @@ def measure() -> tuple[dict[str, float], dict[str, int]]:
                 times[name].append(compile_seconds(directory, job))
         instructions = {}
         if shutil.which("valgrind") is not None:
-            instructions = {name: compile_instructions(directory, job) for name, job in jobs.items()}
+            instructions = {
+                name: compile_instructions(directory, job) for name, job in jobs.items()
+            }
     return {name: statistics.median(values) for name, values in times.items()}, instructions
 
 

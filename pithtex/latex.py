@@ -98,7 +98,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
-        autoescape=False,
+        autoescape=False,  # noqa: S701 -- TeX, not HTML: values are escaped with tex_escape
     )
     env.filters["tex"] = tex_escape
     return env

@@ -24,8 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "source",
         metavar="BUNDLE_OR_NUMBER",
-        help="a bundle JSON file, or a full Pith Number (pith:YEAR:BODY or the 26-character "
-        "body)",
+        help="a bundle JSON file, or a full Pith Number (pith:YEAR:BODY or the 26-character body)",
     )
     parser.add_argument(
         "-o",
