@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pithtex import __version__, numbers, xmpschema
 from pithtex.errors import InputError
@@ -180,6 +180,9 @@ def write_sty(directory: str | Path) -> Path:
     return target
 
 
+DataSource = Literal["bundle", "unverified-bundle", "number"]
+
+
 @dataclass(frozen=True, slots=True)
 class PaperData:
     """What the data file tells ``\\pithnumber`` about one paper."""
@@ -188,7 +191,7 @@ class PaperData:
     resolver_base: str = xmpschema.DEFAULT_RESOLVER
     canonical_sha256: str | None = None
     title: str | None = None
-    source: str = "number"
+    source: DataSource = "number"
     """``bundle`` (verified), ``unverified-bundle`` (written with --force) or ``number``."""
     key_ids: tuple[str, ...] = ()
     """Keyring keys the bundle was verified with."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pithtex.cli.common import add_json_option, add_keyring_options, keyring_from_args, print_json
 from pithtex.errors import ExitCode, InputError
+
+if TYPE_CHECKING:
+    from pithtex.latex import PaperData
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -89,7 +92,7 @@ def _looks_like_path(text: str) -> bool:
     return text.endswith(".json") or (("/" in text or "\\" in text) and "/pith/" not in text)
 
 
-def _summary(data: Any, path: Path, notes: list[str]) -> dict[str, Any]:
+def _summary(data: PaperData, path: Path, notes: list[str]) -> dict[str, Any]:
     return {
         "schema": "pithtex.tex/1",
         "file": str(path),
