@@ -221,7 +221,7 @@ def _file_facts(path: Path, limits: ReadLimits) -> tuple[int, str]:
     try:
         size = path.stat().st_size
         if not path.is_file():
-            raise PdfError(f"{path}: not a regular file", code="pdf.unreadable")
+            raise PdfError("not a regular file", code="pdf.unreadable")
         if size > limits.max_file_bytes:
             raise PdfError(
                 f"{path}: {size} bytes is over the {limits.max_file_bytes}-byte cap",
@@ -231,14 +231,14 @@ def _file_facts(path: Path, limits: ReadLimits) -> tuple[int, str]:
         with path.open("rb") as handle:
             head = handle.read(1024)
             if b"%PDF-" not in head:
-                raise PdfError(f"{path}: not a PDF (no %PDF- header)", code="pdf.not_pdf")
+                raise PdfError("not a PDF (no %PDF- header)", code="pdf.not_pdf")
             digest.update(head)
             while chunk := handle.read(1024 * 1024):
                 digest.update(chunk)
     except FileNotFoundError:
-        raise PdfError(f"{path}: no such file", code="pdf.missing") from None
+        raise PdfError("no such file", code="pdf.missing") from None
     except OSError as exc:
-        raise PdfError(f"{path}: cannot read ({exc.strerror})", code="pdf.unreadable") from None
+        raise PdfError(f"cannot read ({exc.strerror})", code="pdf.unreadable") from None
     return size, digest.hexdigest()
 
 
@@ -261,7 +261,7 @@ def _open(path: Path) -> Any:
             f"{path}: damaged PDF, not repaired ({_first_line(exc)})", code="pdf.damaged"
         ) from None
     except (RecursionError, ValueError, RuntimeError) as exc:
-        raise PdfError(f"{path}: cannot parse ({_first_line(exc)})", code="pdf.damaged") from None
+        raise PdfError(f"cannot parse ({_first_line(exc)})", code="pdf.damaged") from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -362,9 +362,7 @@ class _Reader:
             if value is None:
                 continue
             if not isinstance(value, pikepdf.String):
-                self.problems.append(
-                    Problem("info", "info.type", f"Info /{key} is not a string")
-                )
+                self.problems.append(Problem("info", "info.type", f"Info /{key} is not a string"))
                 continue
             self.info[key] = str(value)
         if "PithNumber" in self.info:
@@ -388,11 +386,11 @@ class _Reader:
         node = self.pdf.Root.get("/Pages")
         seen: set[tuple[int, int]] = set()
         for _ in range(self.limits.max_tree_depth):
-            if not isinstance(node, pikepdf.Dictionary):
+            if not isinstance(node, (pikepdf.Dictionary, pikepdf.Stream)):
                 break
             if node.is_indirect:
                 if node.objgen in seen:
-                    raise PdfError(f"{self.path}: the page tree has a cycle", code="pdf.damaged")
+                    raise PdfError("the page tree has a cycle", code="pdf.damaged")
                 seen.add(node.objgen)
             kids = node.get("/Kids")
             if kids is None:
@@ -403,8 +401,8 @@ class _Reader:
                 break
             node = kids[0]
         else:
-            raise PdfError(f"{self.path}: the page tree is nested too deeply", code="pdf.damaged")
-        raise PdfError(f"{self.path}: the PDF has no page 1", code="pdf.no_pages")
+            raise PdfError("the page tree is nested too deeply", code="pdf.damaged")
+        raise PdfError("the PDF has no page 1", code="pdf.no_pages")
 
     def read_links(self) -> None:
         import pikepdf
@@ -640,7 +638,7 @@ def _collect(
         reader.find_page1()
         page_count = _declared_count(pdf)
     except pikepdf.PdfError as exc:
-        raise PdfError(f"{file}: damaged page tree ({_first_line(exc)})") from None
+        raise PdfError(f"damaged page tree ({_first_line(exc, file)})") from None
     reader.guarded("xmp", reader.read_xmp)
     reader.guarded("info", reader.read_info)
     reader.guarded("link", reader.read_links)

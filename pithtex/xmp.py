@@ -91,7 +91,8 @@ def parse_packet(data: bytes, *, max_bytes: int = MAX_PACKET_BYTES) -> XmpPacket
         if description.tag != f"{{{RDF}}}Description":
             raise XmpError(
                 "xmp.structure",
-                f"unexpected element {_name(description)} in rdf:RDF (line {description.sourceline})",
+                f"unexpected element {_name(description)} in rdf:RDF "
+                f"(line {description.sourceline})",
             )
         for namespace, local, value in _properties(description):
             values.setdefault((namespace, local), []).extend(value)

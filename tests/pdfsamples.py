@@ -44,7 +44,7 @@ def xmp_packet(
             f"{escape(title)}</rdf:li></rdf:Alt></dc:title>"
         )
     return (
-        f"{prolog}<?xpacket begin=\"\ufeff\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
+        f'{prolog}<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
         '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
         '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
         f'<rdf:Description rdf:about="" xmlns:pith="{NAMESPACE_URI}"\n'
