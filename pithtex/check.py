@@ -447,7 +447,7 @@ def _check_stamp(stamp: dict[str, str], chosen: ChosenBundle) -> CheckResult:
     stamped = stamp.get("bundleSHA256")
     if stamped is None:
         return skip("check.stamp", "absent", "the PDF records no stamped bundle")
-    actual = bundle.declared_bundle_sha256 or bundle_sha256(bundle.raw)
+    actual = bundle_sha256(bundle.raw)
     key = stamp.get("keyFingerprint")
     if stamped.strip().lower() == actual:
         if key is not None and key.strip().lower() != bundle.signature.fingerprint:

@@ -115,7 +115,7 @@ def make_pdf(
     if bundle is not None:
         data = bundle if isinstance(bundle, bytes) else json.dumps(bundle).encode()
         embed(pdf, data, embed_as)
-    pdf.save(path)
+    pdf.save(path, fix_metadata_version=False)  # the default rewrites the XMP packet
     return path
 
 
@@ -147,6 +147,8 @@ def embed(pdf: pikepdf.Pdf, data: bytes, where: tuple[str, ...]) -> None:
     spec_obj.AFRelationship = pikepdf.Name.Supplement
     if "af" in where:
         pdf.Root.AF = pikepdf.Array([spec_obj])
+    elif "/AF" in pdf.Root:
+        del pdf.Root.AF
 
 
 def bundle_claims(bundle: dict[str, Any]) -> dict[str, Any]:
@@ -186,8 +188,8 @@ def bundle_title(bundle: dict[str, Any]) -> str:
     raise ValueError("bundle has no title")
 
 
-def claimed_pdf(path: Path, bundle: dict[str, Any], **overrides: Any) -> Path:
-    """A PDF for ``bundle`` with every channel, any of which ``overrides`` replaces."""
-    kwargs: dict[str, Any] = {"title": bundle_title(bundle), **bundle_claims(bundle)}
+def claimed_pdf(path: Path, claimed: dict[str, Any], /, **overrides: Any) -> Path:
+    """A PDF claiming bundle ``claimed`` in every channel, any of which ``overrides`` replaces."""
+    kwargs: dict[str, Any] = {"title": bundle_title(claimed), **bundle_claims(claimed)}
     kwargs.update(overrides)
     return make_pdf(path, **kwargs)
