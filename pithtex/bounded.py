@@ -179,11 +179,14 @@ def _collect(
         if worker.conn in ready:
             try:
                 got, outcome = worker.conn.recv()
+            except (EOFError, OSError):
+                done[index] = worker.death(bounds)
+            except Exception as exc:  # a result that cannot be unpickled
+                done[index] = TaskFailure("worker.error", f"unreadable result: {exc}")
+            else:
                 done[got] = outcome
                 worker.task = None
                 continue
-            except (EOFError, OSError):
-                done[index] = worker.death(bounds)
         elif now >= worker.deadline:
             done[index] = TaskFailure(
                 "worker.timeout", f"took longer than the {bounds.timeout:g} s bound"

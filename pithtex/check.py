@@ -186,7 +186,7 @@ def check_pdf(path: str, options: CheckOptions) -> CheckReport:
     checks.append(embedded_result)
     claims = _claims(evidence, embedded)
     checks.append(_check_claims(claims))
-    if not claims and not evidence.xmp_mentions_pith and evidence.embedded is None:
+    if not claims and _nothing_hidden(evidence):
         return CheckReport(path, Verdict.NO_CLAIM, tuple(checks), evidence)
     claimed = claimed_number(claims)
     checks.append(_check_numbers(claims, claimed))
@@ -229,6 +229,11 @@ def _check_read(ev: PdfEvidence) -> CheckResult:
         return fail("check.pdf", "partial", f"{facts}; could not read {listed}")
     warned = f"; {len(ev.warnings)} parser warnings" if ev.warnings else ""
     return ok("check.pdf", f"{facts}, read without repair{warned}")
+
+
+def _nothing_hidden(ev: PdfEvidence) -> bool:
+    """Whether "no claim" is certain: every channel was read, no packet mentions pith."""
+    return not (ev.problems or ev.xmp_mentions_pith or ev.embedded is not None)
 
 
 def _check_xmp(ev: PdfEvidence) -> CheckResult:

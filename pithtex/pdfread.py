@@ -224,7 +224,7 @@ def _file_facts(path: Path, limits: ReadLimits) -> tuple[int, str]:
             raise PdfError("not a regular file", code="pdf.unreadable")
         if size > limits.max_file_bytes:
             raise PdfError(
-                f"{path}: {size} bytes is over the {limits.max_file_bytes}-byte cap",
+                f"{size} bytes is over the {limits.max_file_bytes}-byte cap",
                 code="pdf.too_large",
             )
         digest = hashlib.sha256()
@@ -254,19 +254,23 @@ def _open(path: Path) -> Any:
         )
     except pikepdf.PasswordError:
         raise PdfError(
-            f"{path}: encrypted, and a password is needed to open it", code="pdf.encrypted"
+            "encrypted, and a password is needed to open it", code="pdf.encrypted"
         ) from None
     except pikepdf.PdfError as exc:
         raise PdfError(
-            f"{path}: damaged PDF, not repaired ({_first_line(exc)})", code="pdf.damaged"
+            f"damaged PDF, not repaired ({_first_line(exc, path)})", code="pdf.damaged"
         ) from None
     except (RecursionError, ValueError, RuntimeError) as exc:
-        raise PdfError(f"cannot parse ({_first_line(exc)})", code="pdf.damaged") from None
+        raise PdfError(f"cannot parse ({_first_line(exc, path)})", code="pdf.damaged") from None
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
+def _first_line(exc: BaseException, path: Path | None = None) -> str:
+    """The first line of an error message, without the file name qpdf puts in front."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    if path is not None:
+        text = text.replace(f"{path}: ", "").replace(f"{path} ", "")
+    return text[:300]
 
 
 # ------------------------------------------------------------------ reading

@@ -54,6 +54,9 @@ class XmpError(InputError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message, code=code)
 
+    def __reduce__(self) -> tuple[type[XmpError], tuple[str, str]]:
+        return (type(self), (self.code, self.message))
+
 
 @dataclass(frozen=True, slots=True)
 class XmpPacket:

@@ -1,0 +1,82 @@
+"""A TeX-made PDF (pdfLaTeX + hyperref, a hand-written badge) read by the checker.
+
+Until the LaTeX package lands, the badge is written by hand the way the package
+writes it: a resolver link whose text is ``pith:`` and eight characters, and
+the Info key ``/PithNumber``.  The seed bundle is given with ``--bundle``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import SEED_BODY, SEED_BUNDLE, SEED_NUMBER, SEED_TITLE, require_tool, run_cli
+
+pytestmark = pytest.mark.tex
+
+DOCUMENT = r"""\documentclass{article}
+\usepackage[T1]{fontenc}
+\usepackage{hyperref}
+\hypersetup{pdftitle={%(title)s}, pdfinfo={PithNumber={%(number)s}}}
+\title{%(title)s}
+\author{Yang You and others}
+\date{}
+\begin{document}
+\maketitle
+\begin{center}\small\href{https://pith.science/pith/%(body)s}{\texttt{pith:%(short)s}}\end{center}
+\begin{abstract}Training large deep neural networks on massive datasets is hard.\end{abstract}
+\section{Introduction}
+With large batches, LAMB trains BERT in 76 minutes.
+\end{document}
+"""
+
+
+def compile_latex(directory: Path, title: str, number: str, body: str) -> Path:
+    pdflatex = require_tool("pdflatex")
+    source = directory / "paper.tex"
+    values = {"title": title, "number": number, "body": body, "short": body[:8]}
+    source.write_text(DOCUMENT % values)
+    result = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", source.name],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+    return directory / "paper.pdf"
+
+
+@pytest.fixture(scope="module")
+def tex_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return compile_latex(tmp_path_factory.mktemp("tex"), SEED_TITLE, SEED_NUMBER, SEED_BODY)
+
+
+def test_tex_pdf_verifies_with_the_bundle(tex_pdf: Path) -> None:
+    result = run_cli("check", "--json", "--bundle", SEED_BUNDLE, tex_pdf)
+    doc = json.loads(result.stdout)
+    assert result.returncode == 0, doc["reason"]
+    channels = {c["channel"] for c in doc["claims"]}
+    assert {"info.number", "link", "text"} <= channels
+    titles = {t["source"]: t["text"] for t in doc["titles"]}
+    assert titles["info"] == SEED_TITLE
+    assert "Large Batch Optimization" in titles["page1"]
+
+
+def test_tex_pdf_without_a_bundle_says_so(tex_pdf: Path) -> None:
+    result = run_cli("check", tex_pdf)
+    assert result.returncode == 1
+    assert "check.bundle.unavailable" in result.stdout
+
+
+def test_tex_pdf_of_another_paper_with_the_genuine_badge(tmp_path: Path) -> None:
+    title = "Sparse Graph Colouring in Linear Time"
+    pdf = compile_latex(tmp_path, title, SEED_NUMBER, SEED_BODY)
+    result = run_cli("check", "--json", "--bundle", SEED_BUNDLE, pdf)
+    doc = json.loads(result.stdout)
+    assert result.returncode == 1
+    assert doc["code"] == "check.title.mismatch"
+    assert title in doc["reason"]
