@@ -11,6 +11,7 @@ naming why; the other items go on.  Results come back in input order.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import multiprocessing
 import os
 import resource
@@ -67,6 +68,7 @@ def _limit_memory(extra: int | None) -> None:
 
 def _worker_main(conn: Connection, fn: Callable[[Any], Any], memory: int | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops us
+    faulthandler.disable()  # a crash is reported by the parent, not dumped on stderr
     _limit_memory(memory)
     while True:
         try:

@@ -8,6 +8,7 @@ broken xref).  :func:`generate` returns ``{file name: Expect}``.
 from __future__ import annotations
 
 import io
+import itertools
 import random
 import zlib
 from collections.abc import Callable
@@ -78,8 +79,9 @@ def raw_pdf(objects: dict[int, bytes], *, trailer: bytes = b"", version: bytes =
     size = max(objects) + 1
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    free = b"0000000000 65535 f \n"
     for number in range(1, size):
-        out += b"%010d 00000 n \n" % offsets[number] if number in offsets else b"0000000000 65535 f \n"
+        out += b"%010d 00000 n \n" % offsets[number] if number in offsets else free
     out += b"trailer\n<< /Size %d /Root 1 0 R %s >>\nstartxref\n%d\n%%%%EOF\n" % (
         size,
         trailer,
@@ -114,7 +116,7 @@ def deep_page_tree(depth: int) -> bytes:
     objects = {1: CATALOG % b"", 4: stream(CONTENT), 5: FONT}
     # 2 -> 6 -> 7 -> ... -> leaf page 3
     chain = [2, *range(6, 6 + depth)]
-    for here, there in zip(chain, chain[1:], strict=False):
+    for here, there in itertools.pairwise(chain):
         objects[here] = b"<< /Type /Pages /Kids [%d 0 R] /Count 1 >>" % there
     objects[chain[-1]] = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
     objects[3] = PAGE % b""
@@ -210,9 +212,7 @@ def crafted() -> dict[str, tuple[bytes, Expect]]:
         ),
         "deep-page-tree.pdf": (deep_page_tree(500), expect("unusable", code="check.pdf.damaged")),
         "page-tree-cycle.pdf": (
-            raw_pdf(
-                {1: CATALOG % b"", 2: b"<< /Type /Pages /Kids [2 0 R] /Count 1 >>", 5: FONT}
-            ),
+            raw_pdf({1: CATALOG % b"", 2: b"<< /Type /Pages /Kids [2 0 R] /Count 1 >>", 5: FONT}),
             expect("unusable", code="check.pdf.damaged"),
         ),
         "no-pages.pdf": (

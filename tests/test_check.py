@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import test_key as signing_key
 from conftest import (
     SEED_BODY,
     SEED_BUNDLE,
@@ -22,6 +21,7 @@ from conftest import (
     run_cli,
     write_json,
 )
+from conftest import test_key as signing_key
 from pdfsamples import bundle_claims, bundle_title, claimed_pdf, make_pdf, xmp_packet
 
 from pithtex.check import CheckOptions, Verdict, check_pdf
@@ -106,7 +106,7 @@ def test_page_title_alone_matches_when_metadata_has_none(tmp_path: Path, seed: d
     claims["info"] = {"PithNumber": SEED_NUMBER}
     report = check(make_pdf(tmp_path / "p.pdf", title=SEED_TITLE, **claims))
     assert report.verdict is Verdict.VERIFIED, report.reason
-    assert [c for c in report.checks if c.check == "check.title"][0].subject == "page1"
+    assert next(c for c in report.checks if c.check == "check.title").subject == "page1"
 
 
 def test_bundle_sources_in_order_of_preference(tmp_path: Path, seed: dict) -> None:

@@ -50,7 +50,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, An
 @pytest.mark.slow
 def test_generated_corpus_each_file_its_expected_outcome(corpus: tuple[Path, dict]) -> None:
     directory, expectations = corpus
-    code, lines, summary = batch(directory)
+    code, lines, _summary = batch(directory)
     assert code in (1, 2, 3)
     by_name = {Path(doc["file"]).name: doc for doc in lines}
     assert set(by_name) == set(expectations)
