@@ -142,20 +142,40 @@ def run_bounded(
     jobs: int = 1,
     bounds: Bounds = Bounds(),
 ) -> Iterator[tuple[T, R | TaskFailure]]:
-    """Yield ``(item, fn(item) or TaskFailure)`` in input order, ``jobs`` items at a time."""
+    """Yield ``(item, fn(item) or TaskFailure)`` in input order, ``jobs`` items at a time.
+
+    The workers are forked and given their first items before this returns, so
+    the caller can prepare what it needs for the results while they work.
+    """
     pending = deque(enumerate(items))
     workers = [_Worker(fn, bounds) for _ in range(max(1, min(jobs, len(items))))]
+    _assign(workers, pending, bounds)
+    return _results(fn, items, pending, workers, bounds)
+
+
+def _assign(workers: list[_Worker[T]], pending: deque[tuple[int, T]], bounds: Bounds) -> None:
+    for worker in workers:
+        if worker.task is None and pending:
+            index, item = pending.popleft()
+            worker.assign(index, item, bounds.timeout)
+
+
+def _results(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    pending: deque[tuple[int, T]],
+    workers: list[_Worker[T]],
+    bounds: Bounds,
+) -> Iterator[tuple[T, R | TaskFailure]]:
     done: dict[int, R | TaskFailure] = {}
     emitted = 0
     try:
         while emitted < len(items):
-            for worker in workers:
-                if worker.task is None and pending:
-                    index, item = pending.popleft()
-                    worker.assign(index, item, bounds.timeout)
+            _assign(workers, pending, bounds)
             busy = [w for w in workers if w.task is not None]
             if busy:
                 _collect(busy, workers, done, fn, bounds)
+                _assign(workers, pending, bounds)  # keep workers busy while results are used
             while emitted in done:
                 yield items[emitted], done.pop(emitted)
                 emitted += 1

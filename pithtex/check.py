@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from .errors import ExitCode, InputError
@@ -86,6 +87,17 @@ class CheckOptions:
     use_embedded: bool = True
     resolvers: tuple[str, ...] = (DEFAULT_RESOLVER,)
     limits: ReadLimits = DEFAULT_READ_LIMITS
+
+    @cached_property
+    def given_verification(self) -> BundleVerification | None:
+        """The verification of the ``--bundle`` bundle, done once for a whole batch."""
+        return None if self.bundle is None else verify_bundle(self.bundle, self.keyring)
+
+    def verification_of(self, chosen: ChosenBundle) -> BundleVerification:
+        assert chosen.bundle is not None
+        if chosen.source is BundleSource.ARGUMENT and self.given_verification is not None:
+            return self.given_verification
+        return verify_bundle(chosen.bundle, self.keyring)
 
 
 @dataclass(frozen=True)
@@ -165,8 +177,12 @@ class CheckReport:
 
 
 def unusable_report(file: str, code: str, message: str) -> CheckReport:
-    """The report of a file that could not be read (also used for timeouts and crashes)."""
-    outcome = code.split(".", 1)[-1] if code.startswith("pdf.") else code
+    """The report of a file that could not be read, timed out or crashed its reader.
+
+    ``code`` is a :class:`~pithtex.pdfread.PdfError` code (``pdf.encrypted``) or a
+    worker failure (``worker.timeout``); either becomes ``check.pdf.<outcome>``.
+    """
+    outcome = code.split(".", 1)[-1] if code.startswith(("pdf.", "worker.")) else code
     return CheckReport(
         file, Verdict.UNUSABLE, (fail("check.pdf", outcome.replace(".", "_"), message, file),)
     )
@@ -181,6 +197,12 @@ def check_pdf(path: str, options: CheckOptions) -> CheckReport:
         evidence = read_pdf(path, resolvers=options.resolvers, limits=options.limits)
     except PdfError as exc:
         return unusable_report(path, exc.code, exc.message)
+    return check_evidence(evidence, options)
+
+
+def check_evidence(evidence: PdfEvidence, options: CheckOptions) -> CheckReport:
+    """The checks and verdict for what :func:`~pithtex.pdfread.read_pdf` found in one PDF."""
+    path = evidence.path
     checks = [_check_read(evidence), _check_xmp(evidence)]
     embedded, embedded_result = _parse_embedded(evidence)
     checks.append(embedded_result)
@@ -198,12 +220,12 @@ def check_pdf(path: str, options: CheckOptions) -> CheckReport:
     if chosen.bundle is None:
         checks.extend(_skipped_without_bundle(evidence))
     else:
-        verification = verify_bundle(chosen.bundle, options.keyring)
+        verification = options.verification_of(chosen)
         record_title = _record_title(chosen.bundle)
         checks.append(_check_record(chosen.bundle, claimed))
         checks.append(_check_verification(verification))
         checks.append(_check_hashes(evidence.hashes, chosen.bundle.canonical_sha256))
-        checks.append(_check_stamp(evidence.stamp, chosen))
+        checks.append(_check_stamp(evidence.stamp, chosen, verification))
         checks.append(_check_title(evidence, chosen.bundle, record_title))
     verdict = Verdict.FAILED if any(c.failed for c in checks) else Verdict.VERIFIED
     return CheckReport(
@@ -446,13 +468,17 @@ def _check_hashes(hashes: tuple[Claim, ...], canonical: str | None) -> CheckResu
     return ok("check.hash", f"{', '.join(c.where for c in hashes)} = canonical_sha256 {expected}")
 
 
-def _check_stamp(stamp: dict[str, str], chosen: ChosenBundle) -> CheckResult:
+def _check_stamp(
+    stamp: dict[str, str], chosen: ChosenBundle, verification: BundleVerification
+) -> CheckResult:
     bundle = chosen.bundle
     assert bundle is not None
     stamped = stamp.get("bundleSHA256")
     if stamped is None:
         return skip("check.stamp", "absent", "the PDF records no stamped bundle")
-    actual = bundle_sha256(bundle.raw)
+    # a valid bundle's declared hash was checked against its content by verify_bundle
+    declared = bundle.declared_bundle_sha256 if verification.valid else None
+    actual = declared or bundle_sha256(bundle.raw)
     key = stamp.get("keyFingerprint")
     if stamped.strip().lower() == actual:
         if key is not None and key.strip().lower() != bundle.signature.fingerprint:

@@ -560,16 +560,16 @@ TITLE_REGION = 0.45
 """Fraction of the page height, from the top, where the title is looked for."""
 
 
-def _page_text(path: Path, password: str | None = None) -> tuple[str, str | None]:
-    """Text of page 1 and the visible title (largest type in the top part of the page)."""
+def _page_text(path: Path, *, want_title: bool) -> tuple[str, str | None]:
+    """Text of page 1 and, if wanted, the visible title (largest type near the top)."""
     import pypdfium2 as pdfium
 
-    document = pdfium.PdfDocument(str(path), password=password)
+    document = pdfium.PdfDocument(str(path))
     try:
         page = document[0]
         textpage = page.get_textpage()
         text = textpage.get_text_range()
-        title = _visible_title(textpage, page.get_height())
+        title = _visible_title(textpage, page.get_height()) if want_title else None
         textpage.close()
         page.close()
     finally:
@@ -607,10 +607,12 @@ def badge_tokens(text: str) -> list[str]:
     return list(dict.fromkeys(match.group(0) for match in _BADGE.finditer(text)))
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def normalise_for_search(text: str) -> str:
     """Letters and digits only, NFKC and case-folded: for finding a title in page text."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if ch.isalnum())
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 # ------------------------------------------------------------------ entry point
@@ -685,7 +687,8 @@ def _read_text(reader: _Reader, file: Path) -> str | None:
         nonlocal title
         reader.check_page_content()
         try:
-            reader.page_text, title = _page_text(file)
+            # the title on the page is looked for when the metadata names none
+            reader.page_text, title = _page_text(file, want_title=not reader.titles)
         except pdfium.PdfiumError as exc:
             reader.problems.append(Problem("text", "text.unreadable", _first_line(exc)))
 

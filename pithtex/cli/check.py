@@ -6,8 +6,10 @@ import argparse
 import glob
 import json
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -92,7 +94,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pithtex.bounded import Bounds, default_jobs, run_bounded
-    from pithtex.check import check_pdf
 
     if args.jobs is not None and args.jobs < 1:
         raise InputError("--jobs must be at least 1", code="usage.invalid")
@@ -101,20 +102,39 @@ def run(args: argparse.Namespace) -> int:
             "--timeout must be positive and --memory at least 64", code="usage.invalid"
         )
     files, single = expand_paths(args.paths)
-    options = _options(args)
+    resolvers = _resolvers(args)
     bounds = Bounds(timeout=args.timeout, memory_bytes=args.memory * 1024 * 1024)
     jobs = args.jobs or (1 if single else default_jobs())
-    results = run_bounded(lambda path: check_pdf(path, options), files, jobs=jobs, bounds=bounds)
-    reports = (_as_report(path, outcome) for path, outcome in results)
+    # the PDF readers run in bounded workers; they start before the checks are imported
+    read = partial(read_evidence, resolvers=resolvers)
+    results = run_bounded(read, files, jobs=jobs, bounds=bounds)
+    options = _options(args, resolvers)
+    reports = (_report(path, outcome, options) for path, outcome in results)
     if single:
         return _print_single(next(reports), args)
     return _print_batch(_progress(reports, len(files), args), args)
 
 
-def _options(args: argparse.Namespace) -> CheckOptions:
+def read_evidence(path: str, resolvers: tuple[str, ...]) -> object:
+    """What a worker does: read one PDF (a :class:`PdfError` becomes a failure value)."""
+    from pithtex.bounded import TaskFailure
+    from pithtex.pdfread import PdfError, read_pdf
+
+    try:
+        return read_pdf(path, resolvers=resolvers)
+    except PdfError as exc:
+        return TaskFailure(exc.code, exc.message)
+
+
+def _resolvers(args: argparse.Namespace) -> tuple[str, ...]:
+    from pithtex.xmpschema import DEFAULT_RESOLVER
+
+    return (DEFAULT_RESOLVER, *args.resolver)
+
+
+def _options(args: argparse.Namespace, resolvers: tuple[str, ...]) -> CheckOptions:
     from pithtex.check import CheckOptions
     from pithtex.model import load_bundle
-    from pithtex.xmpschema import DEFAULT_RESOLVER
 
     bundle = load_bundle(args.bundle) if args.bundle else None
     return CheckOptions(
@@ -122,19 +142,19 @@ def _options(args: argparse.Namespace) -> CheckOptions:
         bundle=bundle,
         bundle_label=args.bundle,
         use_embedded=not args.ignore_embedded,
-        resolvers=(DEFAULT_RESOLVER, *args.resolver),
+        resolvers=resolvers,
     )
 
 
-def _as_report(path: str, outcome: object) -> CheckReport:
+def _report(path: str, outcome: object, options: CheckOptions) -> CheckReport:
     from pithtex.bounded import TaskFailure
-    from pithtex.check import CheckReport, unusable_report
+    from pithtex.check import check_evidence, unusable_report
+    from pithtex.pdfread import PdfEvidence
 
-    if isinstance(outcome, CheckReport):
-        return outcome
+    if isinstance(outcome, PdfEvidence):
+        return check_evidence(outcome, options)
     assert isinstance(outcome, TaskFailure)
-    code = outcome.code.replace("worker.", "pdf.")
-    return unusable_report(path, code, outcome.message)
+    return unusable_report(path, outcome.code, outcome.message)
 
 
 def expand_paths(paths: list[str]) -> tuple[list[str], bool]:
@@ -203,6 +223,7 @@ def _print_batch(reports: Iterator[CheckReport], args: argparse.Namespace) -> in
     tally: Counter[str] = Counter()
     reasons: Counter[tuple[str, str]] = Counter()
     codes: set[int] = set()
+    flushed = time.monotonic()
     for report in reports:
         tally[report.verdict.value] += 1
         codes.add(int(report.exit_code))
@@ -213,7 +234,7 @@ def _print_batch(reports: Iterator[CheckReport], args: argparse.Namespace) -> in
         elif not (args.quiet and report.verdict.value == "verified"):
             detail = report.number if report.verdict.value == "verified" else report.reason
             print(f"{_verdict_word(report, style):<10} {report.file}  {style.dim(str(detail))}")
-        sys.stdout.flush()
+        flushed = _flush_now(flushed)
     exit_code = next((int(c) for c in BATCH_EXIT_PRECEDENCE if int(c) in codes), 0)
     summary = _summary(tally, reasons, exit_code)
     if args.json:
@@ -221,6 +242,15 @@ def _print_batch(reports: Iterator[CheckReport], args: argparse.Namespace) -> in
     else:
         print(format_summary(summary, style))
     return exit_code
+
+
+def _flush_now(last: float, every: float = 0.25) -> float:
+    """Flush stdout now and then: results stream without a system call per line."""
+    now = time.monotonic()
+    if now - last < every:
+        return last
+    sys.stdout.flush()
+    return now
 
 
 def _summary(

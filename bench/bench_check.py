@@ -1,0 +1,173 @@
+"""Checker: one PDF with start-up, and batch throughput (issue: checker).
+
+The samples are a 10-page pdfLaTeX paper, each copy stamped (as the stamper
+would) with its own freshly signed bundle: badge text and a resolver link on
+page 1, Info keys, the XMP packet and the embedded bundle.  Every file has a
+different record, so nothing is verified twice.  Anchor, in the same run on
+the same files: ``exiftool -XMP:all`` (one file, start-up included; and the
+whole directory).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from harness import ROOT, Row, command_seconds, per_second, pithtex_argv
+
+sys.path.insert(0, str(ROOT / "tests"))
+
+from pdfsamples import add_link, bundle_claims, embed  # type: ignore[import-not-found]
+
+from pithtex.check import CheckOptions, check_pdf
+from pithtex.signing import PaperMetadata, SigningKey, build_paper_bundle
+from pithtex.trust import Keyring
+
+BATCH_FILES = 200
+TITLE = "Large Batch Optimization for Deep Learning: Training BERT in 76 minutes"
+
+DOCUMENT = r"""\documentclass{article}
+\usepackage[T1]{fontenc}
+\usepackage{lmodern}
+\usepackage{lipsum}
+\usepackage{hyperref}
+\title{%s}
+\author{Yang You and others}
+\begin{document}
+\maketitle
+\lipsum[1-60]
+\end{document}
+"""
+
+
+def compile_paper(directory: Path) -> bytes:
+    (directory / "paper.tex").write_text(DOCUMENT % TITLE)
+    subprocess.run(
+        ["pdflatex", "-interaction=batchmode", "paper.tex"],
+        cwd=directory,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return (directory / "paper.pdf").read_bytes()
+
+
+def stamp(paper: bytes, bundle: dict[str, Any]) -> bytes:
+    """Every channel of ``bundle`` added to a compiled paper, the badge text included."""
+    import pikepdf
+
+    claims = bundle_claims(bundle)
+    with pikepdf.open(io.BytesIO(paper)) as pdf:
+        page = pdf.pages[0]
+        font = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Courier
+            )
+        )
+        page.obj.Resources.Font.FPith = font
+        badge = f"BT /FPith 9 Tf 260 705 Td ({claims['badge']}) Tj ET".encode()
+        page.contents_add(pikepdf.Stream(pdf, badge), prepend=False)
+        add_link(pdf, claims["link"])
+        for key, value in claims["info"].items():
+            pdf.docinfo[f"/{key}"] = pikepdf.String(value)
+        stream = pikepdf.Stream(pdf, claims["xmp"])
+        stream.Type, stream.Subtype = pikepdf.Name.Metadata, pikepdf.Name.XML
+        pdf.Root.Metadata = pdf.make_indirect(stream)
+        embed(pdf, json.dumps(bundle).encode(), ("af", "names"))
+        out = io.BytesIO()
+        pdf.save(out, fix_metadata_version=False)
+    return out.getvalue()
+
+
+def make_samples(directory: Path) -> tuple[list[Path], Path]:
+    """``BATCH_FILES`` stamped papers, each with its own record, and the keyring file."""
+    key = SigningKey.from_seed("bench-registry", b"pithtex bench registry key")
+    keyring = directory / "keyring.json"
+    keyring.write_text(json.dumps({"keys": [key.public_entry()]}))
+    paper = compile_paper(directory)
+    batch = directory / "batch"
+    batch.mkdir()
+    files = []
+    for index in range(BATCH_FILES):
+        metadata = PaperMetadata(
+            source_id=f"2611.{index:05d}",
+            title=TITLE,
+            abstract="Training large deep neural networks on massive datasets is hard.",
+            submitted_at="2026-11-02T10:00:00Z",
+            primary_cat="cs.LG",
+        )
+        bundle = build_paper_bundle(metadata, key, created_at="2026-11-03T12:00:00Z")
+        target = batch / f"paper-{index:03d}.pdf"
+        target.write_bytes(stamp(paper, bundle))
+        files.append(target)
+    return files, keyring
+
+
+def batch_seconds(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def run() -> list[Row]:
+    with tempfile.TemporaryDirectory() as temp:
+        work = Path(temp)
+        files, keyring = make_samples(work)
+        sample, batch = files[0], files[0].parent
+        trust = ["--keyring", str(keyring)]
+        options = CheckOptions(keyring=Keyring.build([keyring]))
+        assert check_pdf(str(sample), options).verdict.value == "verified"
+        in_process = per_second(lambda: check_pdf(str(sample), options))
+        one = command_seconds(pithtex_argv("check", *trust, str(sample)), runs=7)
+        exif_one = command_seconds(["exiftool", "-XMP:all", str(sample)], runs=7)
+        one_core = BATCH_FILES / batch_seconds(pithtex_argv("check", *trust, "-j", "1", str(batch)))
+        two_cores = BATCH_FILES / batch_seconds(
+            pithtex_argv("check", *trust, "-j", "2", str(batch))
+        )
+        exif_batch = BATCH_FILES / batch_seconds(["exiftool", "-XMP:all", str(batch)])
+        size_kib = sample.stat().st_size / 1024
+    return [
+        Row(
+            "check",
+            f"one {size_kib:.0f} KiB PDF, start-up included, wall",
+            one * 1000,
+            "ms",
+            "< 300 ms",
+            one < 0.3,
+            anchor="exiftool -XMP:all (ms)",
+            anchor_value=exif_one * 1000,
+        ),
+        Row(
+            "check",
+            f"batch of {BATCH_FILES}, -j 1 (one core), whole command",
+            one_core,
+            "files/s",
+            ">= 100 files/s per core",
+            one_core >= 100,
+            anchor="exiftool -XMP:all DIR (files/s)",
+            anchor_value=exif_batch,
+        ),
+        Row(
+            "check",
+            f"batch of {BATCH_FILES}, -j 2, per core",
+            two_cores / 2,
+            "files/s",
+            ">= 100 files/s per core",
+            two_cores / 2 >= 100,
+            anchor="exiftool -XMP:all DIR (files/s)",
+            anchor_value=exif_batch,
+        ),
+        Row(
+            "check",
+            "check_pdf in-process, one core",
+            in_process,
+            "files/s",
+            ">= 100 files/s",
+            in_process >= 100,
+        ),
+    ]
