@@ -10,20 +10,18 @@ whole directory).
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from harness import ROOT, Row, command_seconds, per_second, pithtex_argv
 
 sys.path.insert(0, str(ROOT / "tests"))
 
-from pdfsamples import add_link, bundle_claims, embed  # type: ignore[import-not-found]
+from pdfsamples import stamp_pdf  # type: ignore[import-not-found]
 
 from pithtex.check import CheckOptions, check_pdf
 from pithtex.signing import PaperMetadata, SigningKey, build_paper_bundle
@@ -57,33 +55,6 @@ def compile_paper(directory: Path) -> bytes:
     return (directory / "paper.pdf").read_bytes()
 
 
-def stamp(paper: bytes, bundle: dict[str, Any]) -> bytes:
-    """Every channel of ``bundle`` added to a compiled paper, the badge text included."""
-    import pikepdf
-
-    claims = bundle_claims(bundle)
-    with pikepdf.open(io.BytesIO(paper)) as pdf:
-        page = pdf.pages[0]
-        font = pdf.make_indirect(
-            pikepdf.Dictionary(
-                Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Courier
-            )
-        )
-        page.obj.Resources.Font.FPith = font
-        badge = f"BT /FPith 9 Tf 260 705 Td ({claims['badge']}) Tj ET".encode()
-        page.contents_add(pikepdf.Stream(pdf, badge), prepend=False)
-        add_link(pdf, claims["link"])
-        for key, value in claims["info"].items():
-            pdf.docinfo[f"/{key}"] = pikepdf.String(value)
-        stream = pikepdf.Stream(pdf, claims["xmp"])
-        stream.Type, stream.Subtype = pikepdf.Name.Metadata, pikepdf.Name.XML
-        pdf.Root.Metadata = pdf.make_indirect(stream)
-        embed(pdf, json.dumps(bundle).encode(), ("af", "names"))
-        out = io.BytesIO()
-        pdf.save(out, fix_metadata_version=False)
-    return out.getvalue()
-
-
 def make_samples(directory: Path) -> tuple[list[Path], Path]:
     """``BATCH_FILES`` stamped papers, each with its own record, and the keyring file."""
     key = SigningKey.from_seed("bench-registry", b"pithtex bench registry key")
@@ -103,7 +74,7 @@ def make_samples(directory: Path) -> tuple[list[Path], Path]:
         )
         bundle = build_paper_bundle(metadata, key, created_at="2026-11-03T12:00:00Z")
         target = batch / f"paper-{index:03d}.pdf"
-        target.write_bytes(stamp(paper, bundle))
+        target.write_bytes(stamp_pdf(paper, bundle))
         files.append(target)
     return files, keyring
 

@@ -115,6 +115,8 @@ class CheckReport:
     verdict: Verdict
     checks: tuple[CheckResult, ...]
     evidence: PdfEvidence | None = None
+    claims: tuple[Claim, ...] = ()
+    """Every number claim, the embedded bundle's included, by channel precedence."""
     number: str | None = None
     bundle_source: BundleSource | None = None
     verification: BundleVerification | None = None
@@ -162,7 +164,7 @@ class CheckReport:
             "number": self.number,
             "sha256": ev.sha256 if ev else None,
             "size": ev.size if ev else None,
-            "claims": [c.to_json() for c in ev.numbers] if ev else [],
+            "claims": [c.to_json() for c in self.claims],
             "hashes": [c.to_json() for c in ev.hashes] if ev else [],
             "titles": [{"source": s, "text": t} for s, t in ev.titles] if ev else [],
             "record_title": self.record_title,
@@ -209,7 +211,7 @@ def check_evidence(evidence: PdfEvidence, options: CheckOptions) -> CheckReport:
     claims = _claims(evidence, embedded)
     checks.append(_check_claims(claims))
     if not claims and _nothing_hidden(evidence):
-        return CheckReport(path, Verdict.NO_CLAIM, tuple(checks), evidence)
+        return CheckReport(path, Verdict.NO_CLAIM, tuple(checks), evidence, tuple(claims))
     claimed = claimed_number(claims)
     checks.append(_check_numbers(claims, claimed))
     checks.append(_check_text(claims, claimed))
@@ -233,6 +235,7 @@ def check_evidence(evidence: PdfEvidence, options: CheckOptions) -> CheckReport:
         verdict,
         tuple(checks),
         evidence,
+        tuple(claims),
         number=str(claimed) if claimed else None,
         bundle_source=chosen.source,
         verification=verification,

@@ -19,6 +19,7 @@ import pikepdf
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
+from pithtex.model import Bundle, Fields
 from pithtex.xmpschema import EMBEDDED_BUNDLE_MIME, EMBEDDED_BUNDLE_NAME, NAMESPACE_URI
 
 DEFAULT = object()
@@ -181,11 +182,37 @@ def bundle_claims(bundle: dict[str, Any]) -> dict[str, Any]:
 
 
 def bundle_title(bundle: dict[str, Any]) -> str:
-    for event in reversed(bundle["events"]):
-        paper = event["payload"].get("graph_snapshot", {}).get("paper")
-        if isinstance(paper, dict) and isinstance(paper.get("title"), str):
-            return str(paper["title"])
-    raise ValueError("bundle has no title")
+    title = Bundle.parse(Fields(bundle, "$")).title
+    if title is None:
+        raise ValueError("bundle has no title")
+    return title
+
+
+def stamp_pdf(data: bytes, bundle: dict[str, Any], *, badge: bool = True) -> bytes:
+    """An existing PDF with every channel of ``bundle`` added, as a stamper would.
+
+    ``badge`` also draws the badge text on page 1 (in Courier, near the top).
+    """
+    claims = bundle_claims(bundle)
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        if badge:
+            page = pdf.pages[0]
+            font = pikepdf.Dictionary(
+                Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Courier
+            )
+            page.obj.Resources.Font.FPith = pdf.make_indirect(font)
+            text = f"BT /FPith 9 Tf 260 705 Td ({claims['badge']}) Tj ET".encode()
+            page.contents_add(pikepdf.Stream(pdf, text), prepend=False)
+        add_link(pdf, claims["link"])
+        for key, value in claims["info"].items():
+            pdf.docinfo[f"/{key}"] = pikepdf.String(value)
+        stream = pikepdf.Stream(pdf, claims["xmp"])
+        stream.Type, stream.Subtype = pikepdf.Name.Metadata, pikepdf.Name.XML
+        pdf.Root.Metadata = pdf.make_indirect(stream)
+        embed(pdf, json.dumps(bundle).encode(), ("af", "names"))
+        out = io.BytesIO()
+        pdf.save(out, fix_metadata_version=False)
+    return out.getvalue()
 
 
 def claimed_pdf(path: Path, claimed: dict[str, Any], /, **overrides: Any) -> Path:

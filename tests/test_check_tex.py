@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SEED_BODY, SEED_BUNDLE, SEED_NUMBER, SEED_TITLE, require_tool, run_cli
+from pdfsamples import stamp_pdf
 
 pytestmark = pytest.mark.tex
 
@@ -95,3 +96,22 @@ def test_tex_pdf_of_another_paper_with_the_genuine_badge(tmp_path: Path) -> None
     assert result.returncode == 1
     assert doc["code"] == "check.title.mismatch"
     assert title in doc["reason"]
+
+
+def test_tex_pdf_stamped_afterwards_verifies_from_its_embedded_bundle(
+    tex_pdf: Path, tmp_path: Path
+) -> None:
+    """Both: the badge compiled in by TeX, then XMP, Info keys and the bundle stamped in."""
+    stamped = tmp_path / "stamped.pdf"
+    seed = json.loads(SEED_BUNDLE.read_bytes())
+    stamped.write_bytes(stamp_pdf(tex_pdf.read_bytes(), seed, badge=False))
+    doc = json.loads(run_cli("check", "--json", stamped).stdout)
+    assert doc["verdict"] == "verified", doc["reason"]
+    assert doc["bundle"]["source"] == "embedded"
+    channels = [c["channel"] for c in doc["claims"]]
+    assert channels.count("link") == 2  # the TeX badge and the stamped link
+    assert {"xmp.number", "xmp.identifier", "info.number", "embedded", "text"} <= set(channels)
+    qpdf = subprocess.run(
+        [require_tool("qpdf"), "--check", stamped], capture_output=True, text=True, check=False
+    )
+    assert qpdf.returncode == 0, qpdf.stdout  # an independent reader finds the file sound
