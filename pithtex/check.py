@@ -14,14 +14,14 @@ Nothing here prints or exits; the CLI formats a :class:`CheckReport`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
 from .errors import ExitCode, InputError
 from .model import Bundle, parse_bundle
-from .numbers import PithRef, parse_full_number
+from .numbers import PithNumber, PithRef, parse_full_number
 from .pdfread import (
     DEFAULT_READ_LIMITS,
     Claim,
@@ -121,7 +121,6 @@ class CheckReport:
     bundle_source: BundleSource | None = None
     verification: BundleVerification | None = None
     record_title: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> ExitCode:
@@ -174,7 +173,6 @@ class CheckReport:
             "checks": [c.to_json() for c in self.checks],
             "problems": [p.to_json() for p in ev.problems] if ev else [],
             "warnings": list(ev.warnings) if ev else [],
-            **self.extra,
         }
 
 
@@ -220,13 +218,13 @@ def check_evidence(evidence: PdfEvidence, options: CheckOptions) -> CheckReport:
     verification = None
     record_title = None
     if chosen.bundle is None:
-        checks.extend(_skipped_without_bundle(evidence))
+        checks.extend(_skipped_without_bundle(evidence, claimed))
     else:
         verification = options.verification_of(chosen)
         record_title = _record_title(chosen.bundle)
         checks.append(_check_record(chosen.bundle, claimed))
         checks.append(_check_verification(verification))
-        checks.append(_check_hashes(evidence.hashes, chosen.bundle.canonical_sha256))
+        checks.append(_check_hashes(evidence.hashes, chosen.bundle.canonical_sha256, claimed))
         checks.append(_check_stamp(evidence.stamp, chosen, verification))
         checks.append(_check_title(evidence, chosen.bundle, record_title))
     verdict = Verdict.FAILED if any(c.failed for c in checks) else Verdict.VERIFIED
@@ -416,12 +414,12 @@ def registry_bundle(claimed: PithRef | None, options: CheckOptions) -> ChosenBun
     )
 
 
-def _skipped_without_bundle(ev: PdfEvidence) -> list[CheckResult]:
+def _skipped_without_bundle(ev: PdfEvidence, claimed: PithRef | None) -> list[CheckResult]:
     reason = "no bundle to compare with"
     return [
         skip("check.record", "no_bundle", reason),
         skip("check.signature", "no_bundle", reason),
-        _check_hashes(ev.hashes, None),
+        _check_hashes(ev.hashes, None, claimed),
         skip("check.stamp", "no_bundle", reason),
         skip("check.title", "no_bundle", reason),
     ]
@@ -453,7 +451,10 @@ def _check_verification(result: BundleVerification) -> CheckResult:
     )
 
 
-def _check_hashes(hashes: tuple[Claim, ...], canonical: str | None) -> CheckResult:
+def _check_hashes(
+    hashes: tuple[Claim, ...], canonical: str | None, claimed: PithRef | None
+) -> CheckResult:
+    """Record hashes in the PDF: equal to the bundle's, else to each other and the number."""
     if not hashes:
         return skip("check.hash", "absent", "the PDF carries no record hash")
     expected = canonical if canonical is not None else hashes[0].value.strip().lower()
@@ -466,9 +467,25 @@ def _check_hashes(hashes: tuple[Claim, ...], canonical: str | None) -> CheckResu
                 f"{claim.where} is {claim.value.strip()[:64]}, not {against} {expected}",
                 claim.channel,
             )
-    if canonical is None:
-        return skip("check.hash", "no_bundle", f"record hash {expected}: no bundle to compare")
-    return ok("check.hash", f"{', '.join(c.where for c in hashes)} = canonical_sha256 {expected}")
+    if canonical is not None:
+        where = ", ".join(c.where for c in hashes)
+        return ok("check.hash", f"{where} = canonical_sha256 {expected}")
+    derived = _number_of_hash(expected)
+    if derived is None or (claimed is not None and not _agrees(derived, claimed)):
+        return fail(
+            "check.hash",
+            "mismatch",
+            f"{hashes[0].where} {expected[:64]} is not the hash of the record of {claimed}",
+            hashes[0].channel,
+        )
+    return skip("check.hash", "no_bundle", f"record hash {expected} derives to the number")
+
+
+def _number_of_hash(value: str) -> PithRef | None:
+    """The number a record hash derives to (``None`` if it is not 64 hex digits)."""
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        return None
+    return PithRef(PithNumber.from_hex(value).body)
 
 
 def _check_stamp(

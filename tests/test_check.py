@@ -325,3 +325,15 @@ def test_cli_colour_on_request(tmp_path: Path, seed: dict) -> None:
     coloured = run_cli("check", pdf, env={"FORCE_COLOR": "1", "NO_COLOR": ""})
     assert "\033[32mPASS\033[0m" in coloured.stdout
     assert "\033[" not in run_cli("check", pdf).stdout
+
+
+def test_without_a_bundle_the_hash_must_derive_to_the_number(tmp_path: Path, seed: dict) -> None:
+    claims = {k: v for k, v in bundle_claims(seed).items() if k != "bundle"}
+    good = check(make_pdf(tmp_path / "g.pdf", title=SEED_TITLE, **claims))
+    assert codes(good)["check.hash"] == "check.hash.no_bundle"
+    assert good.code == "check.bundle.unavailable"
+    other = make_test_bundle()["canonical_sha256"]
+    claims["info"] = {**claims["info"], "PithCanonicalSHA256": other}
+    claims["xmp"] = xmp_packet({"number": SEED_NUMBER, "canonicalSHA256": other})
+    bad = check(make_pdf(tmp_path / "b.pdf", title=SEED_TITLE, **claims))
+    assert codes(bad)["check.hash"] == "check.hash.mismatch"
