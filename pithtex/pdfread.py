@@ -276,6 +276,10 @@ def _first_line(exc: BaseException, path: Path | None = None) -> str:
 # ------------------------------------------------------------------ reading
 
 
+_DAMAGE = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError)
+"""What pikepdf raises on objects of unexpected types or values in a damaged file."""
+
+
 class _Reader:
     """Collects claims channel by channel; a failing channel becomes a :class:`Problem`."""
 
@@ -305,7 +309,7 @@ class _Reader:
             step()
         except StreamError as exc:
             self.problems.append(Problem(channel, exc.code, exc.message))
-        except (pikepdf.PdfError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (pikepdf.PdfError, *_DAMAGE) as exc:
             self.problems.append(Problem(channel, "pdf.object", _first_line(exc)))
         except RecursionError:
             self.problems.append(Problem(channel, "pdf.nesting", "objects nested too deeply"))
@@ -643,7 +647,7 @@ def _collect(
     try:
         reader.find_page1()
         page_count = _declared_count(pdf)
-    except pikepdf.PdfError as exc:
+    except (pikepdf.PdfError, RecursionError, *_DAMAGE) as exc:
         raise PdfError(f"damaged page tree ({_first_line(exc, file)})") from None
     reader.guarded("xmp", reader.read_xmp)
     reader.guarded("info", reader.read_info)
