@@ -11,6 +11,7 @@ whole directory).
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -79,10 +80,15 @@ def make_samples(directory: Path) -> tuple[list[Path], Path]:
     return files, keyring
 
 
-def batch_seconds(argv: list[str]) -> float:
+def batch_seconds(argv: list[str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system, worker processes included) of a command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(argv, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def run() -> list[Row]:
@@ -96,11 +102,9 @@ def run() -> list[Row]:
         in_process = per_second(lambda: check_pdf(str(sample), options))
         one = command_seconds(pithtex_argv("check", *trust, str(sample)), runs=7)
         exif_one = command_seconds(["exiftool", "-XMP:all", str(sample)], runs=7)
-        one_core = BATCH_FILES / batch_seconds(pithtex_argv("check", *trust, "-j", "1", str(batch)))
-        two_cores = BATCH_FILES / batch_seconds(
-            pithtex_argv("check", *trust, "-j", "2", str(batch))
-        )
-        exif_batch = BATCH_FILES / batch_seconds(["exiftool", "-XMP:all", str(batch)])
+        one_wall, _ = batch_seconds(pithtex_argv("check", *trust, "-j", "1", str(batch)))
+        two_wall, two_cpu = batch_seconds(pithtex_argv("check", *trust, "-j", "2", str(batch)))
+        exif_wall, exif_cpu = batch_seconds(["exiftool", "-XMP:all", str(batch)])
         size_kib = sample.stat().st_size / 1024
     return [
         Row(
@@ -115,23 +119,33 @@ def run() -> list[Row]:
         ),
         Row(
             "check",
-            f"batch of {BATCH_FILES}, -j 1 (one core), whole command",
-            one_core,
-            "files/s",
+            f"batch of {BATCH_FILES}, -j 2, files per CPU-second (all processes)",
+            BATCH_FILES / two_cpu,
+            "files/s/core",
             ">= 100 files/s per core",
-            one_core >= 100,
-            anchor="exiftool -XMP:all DIR (files/s)",
-            anchor_value=exif_batch,
+            BATCH_FILES / two_cpu >= 100,
+            anchor="exiftool -XMP:all DIR (files/CPU-s)",
+            anchor_value=BATCH_FILES / exif_cpu,
         ),
         Row(
             "check",
-            f"batch of {BATCH_FILES}, -j 2, per core",
-            two_cores / 2,
+            f"batch of {BATCH_FILES}, -j 2, wall (shared machine: load varies)",
+            BATCH_FILES / two_wall,
             "files/s",
-            ">= 100 files/s per core",
-            two_cores / 2 >= 100,
+            ">= 200 files/s on 2 cores",
+            BATCH_FILES / two_wall >= 200,
             anchor="exiftool -XMP:all DIR (files/s)",
-            anchor_value=exif_batch,
+            anchor_value=BATCH_FILES / exif_wall,
+        ),
+        Row(
+            "check",
+            f"batch of {BATCH_FILES}, -j 1, wall",
+            BATCH_FILES / one_wall,
+            "files/s",
+            "-",
+            None,
+            anchor="exiftool -XMP:all DIR (files/s)",
+            anchor_value=BATCH_FILES / exif_wall,
         ),
         Row(
             "check",
