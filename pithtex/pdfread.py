@@ -28,7 +28,7 @@ import hashlib
 import re
 import unicodedata
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -302,7 +302,7 @@ class _Reader:
         self.page: Any = None
         self.page_text = ""
 
-    def guarded(self, channel: str, step: Any) -> None:
+    def guarded(self, channel: str, step: Callable[[], None]) -> None:
         import pikepdf
 
         try:
@@ -497,6 +497,20 @@ class _Reader:
 
     # -- text of page 1
 
+    def read_text(self) -> None:
+        """The badge text and, when the metadata names no title, the title on page 1."""
+        import pypdfium2 as pdfium
+
+        self.check_page_content()
+        try:
+            self.page_text, title = _page_text(self.path, want_title=not self.titles)
+        except pdfium.PdfiumError as exc:
+            raise StreamError("text.unreadable", _first_line(exc)) from None
+        for token in badge_tokens(self.page_text):
+            self.number("text", token, "page 1 text")
+        if title:
+            self.titles.append(("page1", title))
+
     def check_page_content(self) -> None:
         """Refuse page content that would decode beyond the cap before PDFium reads it."""
         import pikepdf
@@ -653,11 +667,7 @@ def _collect(
     reader.guarded("info", reader.read_info)
     reader.guarded("link", reader.read_links)
     reader.guarded("embedded", reader.read_embedded)
-    visible_title = _read_text(reader, file)
-    for token in badge_tokens(reader.page_text):
-        reader.number("text", token, "page 1 text")
-    if visible_title:
-        reader.titles.append(("page1", visible_title))
+    reader.guarded("text", reader.read_text)
     warnings = tuple(str(w) for w in pdf.get_warnings())
     return PdfEvidence(
         path=str(file),
@@ -680,24 +690,6 @@ def _collect(
         problems=tuple(reader.problems),
         warnings=warnings[:20],
     )
-
-
-def _read_text(reader: _Reader, file: Path) -> str | None:
-    import pypdfium2 as pdfium
-
-    title: str | None = None
-
-    def extract() -> None:
-        nonlocal title
-        reader.check_page_content()
-        try:
-            # the title on the page is looked for when the metadata names none
-            reader.page_text, title = _page_text(file, want_title=not reader.titles)
-        except pdfium.PdfiumError as exc:
-            reader.problems.append(Problem("text", "text.unreadable", _first_line(exc)))
-
-    reader.guarded("text", extract)
-    return title
 
 
 def _declared_count(pdf: Any) -> int | None:
