@@ -26,7 +26,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import ed25519
 from .model import Event, PublicKey, parse_time
 from .numbers import PithNumber
 from .records import (
@@ -37,7 +36,7 @@ from .records import (
     state_sha256,
 )
 from .results import CheckResult, fail, ok
-from .trust import signed_within_validity
+from .trust import SignatureClaim, signature_checks
 
 MERGE_VERSION = "pith-open-graph-merge-v1"
 STATE_VERSION = "1.0"
@@ -153,31 +152,10 @@ def _check_signature(
                 subject,
             )
         ]
-    key = lookup(sig.fingerprint)
-    if key is None:
-        return [
-            fail(
-                "event.signature",
-                "unknown_key",
-                f"no known key has fingerprint {sig.fingerprint}",
-                subject,
-            )
-        ]
-    status = ed25519.verify(key.raw, sig.value, bytes.fromhex(content_sha256))
-    if not status.ok:
-        return [fail("event.signature", status.value, status.explanation, subject)]
-    checks = [ok("event.signature", f"signed by {key.key_id}", subject)]
-    if not signed_within_validity(key, event.created_at):
-        checks.append(
-            fail(
-                "key.validity",
-                "rotated",
-                f"{key.key_id} rotated at {key.rotates_at}, before {event.created_at}",
-                subject,
-                code="key.rotated",
-            )
-        )
-    return checks
+    claim = SignatureClaim(sig.fingerprint, sig.key_id, sig.value, event.created_at)
+    return signature_checks(
+        "event.signature", lookup(sig.fingerprint), claim, bytes.fromhex(content_sha256), subject
+    )
 
 
 def _order_key(event: Event) -> tuple[int, Any, str]:
