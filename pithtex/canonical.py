@@ -63,8 +63,6 @@ class _DuplicateKeys(dict[str, Any]):
     duplicate: str = ""
 
 
-
-
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 

@@ -212,3 +212,23 @@ def test_record_created_for_another_record_is_invalid() -> None:
     state = _merge([wrong], KEY)
     assert state["invalid_events"][0]["reason"] == "event.subject.mismatch"
     assert state["current"]["record_created"] is None
+
+
+def test_copies_of_an_event_count_once() -> None:
+    events = _base_events()
+    tampered = dict(events[1], created_at="2026-11-09T00:00:00Z")
+    state = _merge([events[0], events[0], tampered, tampered, events[1]], KEY)
+    assert state["applied_event_ids"] == [events[0]["event_id"], events[1]["event_id"]]
+    assert state["invalid_events"] == [
+        {"event_id": events[1]["event_id"], "reason": "event.hash.mismatch"}
+    ]
+    assert (state["event_count"], state["valid_event_count"]) == (3, 2)
+
+
+def test_unknown_event_types_are_not_applied() -> None:
+    events = _base_events()
+    odd = sign_event("telepathy", NUMBER, "record", {}, KEY, T0)
+    state = _merge([events[0], odd], KEY)
+    assert state["invalid_events"] == [
+        {"event_id": odd["event_id"], "reason": "event.type.unknown"}
+    ]
