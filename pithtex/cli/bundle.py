@@ -148,6 +148,11 @@ def run_create(args: argparse.Namespace) -> int:
     from pithtex.model import Fields, read_limited
     from pithtex.signing import PaperMetadata, SigningKey, build_paper_bundle, utc_now
 
+    from pithtex.errors import InputError
+    from pithtex.model import is_timestamp
+
+    if args.created_at is not None and not is_timestamp(args.created_at):
+        raise InputError(f"--created-at {args.created_at!r} is not an RFC 3339 timestamp")
     key = SigningKey.load(args.key)
     f = Fields(loads(read_limited(args.metadata)), "$")
     paper = PaperMetadata(
