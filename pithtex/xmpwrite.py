@@ -314,11 +314,11 @@ def update_packet(
         _set_lang_alt(_description_for(rdf, DC), DC, "title", stamp.title)
         update.info["Title"] = stamp.title
     _write_identifier(rdf, stamp.values["number"], update)
-    _append_pith_description(rdf, stamp.values)
     if stamp.modified is not None:
         _write_dates(rdf, stamp.modified, update)
     if level is not None and level.needs_extension_schema:
         _declare_extension_schema(rdf)
+    _append_pith_description(rdf, stamp.values)  # last: the same place on every stamping
     _sync_custom_info(stamp.values, level, info, update)
     update.packet = serialize(root)
     return update
