@@ -50,8 +50,10 @@ TOOL = f"pithtex {__version__}"
 class StampRefused(PithError):
     """A file the stamper will not touch, with the reason (exit code 2 unless set)."""
 
-    def __init__(self, message: str, *, code: str, exit_code: ExitCode = ExitCode.UNUSABLE):
-        super().__init__(message, code=code)
+    def __init__(
+        self, message: str, *, code: str | None = None, exit_code: ExitCode = ExitCode.UNUSABLE
+    ) -> None:
+        super().__init__(message, code=code or "stamp.refused")
         self.exit_code = exit_code
 
 

@@ -290,8 +290,10 @@ def _report(
         else:
             print_json(record)
         return
+    stream = sys.stdout
     if result.error is not None:
         line = f"{style.red('refused')}  {result.error.message}"
+        stream = sys.stderr
     else:
         label = {"stamped": style.green, "unchanged": style.dim, "planned": style.yellow}[
             result.status.value
@@ -300,9 +302,9 @@ def _report(
         line = f"{label}  {result.source}{target}  {result.pith_number}  [{result.method.value}]"
         line += "".join(f"\n  note: {note}" for note in result.notes)
     if bar is not None:
-        bar.write(line, file=sys.stdout)
+        bar.write(line, file=stream)
     else:
-        print(line)
+        print(line, file=stream)
 
 
 def _summary(results: list[StampResult], args: argparse.Namespace) -> None:
