@@ -13,8 +13,9 @@ What it guarantees (the contract is ``docs/pdf-metadata.md``):
 * ``dc:identifier`` carries the full Pith Number, unless the packet already
   identifies the paper otherwise (a DOI, say): then that stays and the number is
   added to the ``xmp:Identifier`` bag;
-* PDF/A-1, -2 and -3 files get the ``pith`` schema in their
-  ``pdfaExtension:schemas`` block, so they stay valid PDF/A;
+* PDF/A-1, -2 and -3 files (and any packet that already has a
+  ``pdfaExtension:schemas`` block) get the ``pith`` schema declared there, so
+  they stay valid PDF/A;
 * standard Info entries missing from the packet are copied into it;
 * stamping again replaces the old ``pith`` properties and extension entry:
   the result is the same, never a duplicate.
@@ -316,7 +317,7 @@ def update_packet(
     _write_identifier(rdf, stamp.values["number"], update)
     if stamp.modified is not None:
         _write_dates(rdf, stamp.modified, update)
-    if level is not None and level.needs_extension_schema:
+    if (level is not None and level.needs_extension_schema) or _has_extension_block(rdf):
         _declare_extension_schema(rdf)
     _append_pith_description(rdf, stamp.values)  # last: the same place on every stamping
     _sync_custom_info(stamp.values, level, info, update)
@@ -532,6 +533,11 @@ def _sync_custom_info(
                 update.info[key] = None
         else:
             update.info[key] = values[name]
+
+
+def _has_extension_block(rdf: etree._Element) -> bool:
+    """Whether the packet already declares extension schemas (hyperxmp does, PDF/A or not)."""
+    return rdf.find(f"{_q(RDF, 'Description')}/{_q(PDFA_EXTENSION, 'schemas')}") is not None
 
 
 def _declare_extension_schema(rdf: etree._Element) -> None:
