@@ -80,7 +80,7 @@ def _set_info(writer: Any, changes: dict[str, str | None]) -> None:
 
 
 def _embed(writer: Any, spec: StampSpec) -> None:
-    from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, create_string_object
 
     for existing in list(writer.attachment_list):
         if existing.name == xmpschema.EMBEDDED_BUNDLE_NAME:
@@ -88,7 +88,7 @@ def _embed(writer: Any, spec: StampSpec) -> None:
     attachment = writer.add_attachment(xmpschema.EMBEDDED_BUNDLE_NAME, spec.bundle_bytes)
     moment = datetime.fromisoformat(spec.built_at.replace("Z", "+00:00"))
     attachment.subtype = NameObject("/application#2Fjson")
-    attachment.description = f"Pith bundle of {spec.number} (signed record, events and state)"
+    attachment.description = create_string_object(f"Pith bundle of {spec.number} (signed record, events and state)")
     attachment.associated_file_relationship = NameObject("/Supplement")
     attachment.creation_date = moment
     attachment.modification_date = moment

@@ -610,6 +610,7 @@ def _rewrite(
             fix_metadata_version=False,
             deterministic_id=options.deterministic,
             object_stream_mode=pikepdf.ObjectStreamMode.preserve,
+            encryption=pdf.is_encrypted,  # True keeps the existing encryption
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -42,9 +43,22 @@ def producers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return made
 
 
-def qpdf_check(path: Path) -> None:
+PYPDF_SIZE_WARNING = re.compile(r"reported number of objects \(\d+\) is not one plus the highest")
+
+
+def qpdf_check(path: Path, *, incremental: bool = False) -> None:
+    """``qpdf --check`` finds nothing wrong.
+
+    pypdf's incremental writer leaves its cross-reference stream out of its own
+    index, so qpdf warns that ``/Size`` is one more than it counts; for an
+    incremental update that warning, and only it, is tolerated.
+    """
     require_tool("qpdf")
     result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+    warnings = [line for line in result.stderr.splitlines() if "WARNING" in line]
+    if incremental and result.returncode == 3:
+        assert warnings and all(PYPDF_SIZE_WARNING.search(w) for w in warnings), result.stderr
+        return
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No syntax or stream encoding errors" in result.stdout
 
