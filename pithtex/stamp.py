@@ -272,8 +272,10 @@ def inspect_pdf(pdf: pikepdf.Pdf) -> PdfFacts:
             xmp, xmp_error = None, exc
     info = _info_strings(pdf)
     title = xmpwrite.lang_alt_value(xmp, xmpwrite.DC, "title") if xmp is not None else None
-    if not (title or "").strip():
+    if is_placeholder_title(title):
         title = info.get("Title")
+    if is_placeholder_title(title):
+        title = None
     from .badge import existing_badge_number
 
     return PdfFacts(
@@ -283,9 +285,23 @@ def inspect_pdf(pdf: pikepdf.Pdf) -> PdfFacts:
         xmp=xmp,
         xmp_error=xmp_error,
         pdfa=pdfa,
-        title=(title or "").strip() or None,
+        title=title.strip() if title else None,
         attached_bundle=_attached_bundle(pdf),
         badge_number=existing_badge_number(pdf),
+    )
+
+
+_PLACEHOLDER_SUFFIXES = (".doc", ".docx", ".odt", ".rtf", ".tex", ".pdf", ".txt", ".md")
+
+
+def is_placeholder_title(title: str | None) -> bool:
+    """Titles producers write when the author gave none: treated as no title at all."""
+    text = (title or "").strip().casefold()
+    return (
+        not text
+        or text in ("untitled", "untitled document", "title", "no title")
+        or text.startswith("microsoft word - ")
+        or text.endswith(_PLACEHOLDER_SUFFIXES)
     )
 
 

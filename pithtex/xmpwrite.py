@@ -257,7 +257,8 @@ class XmpStamp:
     modified: datetime | None = None
     """Sets ``xmp:ModifyDate``, ``xmp:MetadataDate`` and Info ``/ModDate``; ``None`` leaves them."""
     title: str | None = None
-    """A title to write where the PDF has none (taken from the verified record)."""
+    """A title to write, in XMP and Info, where the PDF has none or a placeholder such as
+    ``untitled`` (the stamper takes it from the verified record)."""
 
 
 @dataclass
@@ -310,10 +311,11 @@ def update_packet(
     update = XmpUpdate(packet=b"", pdfa=level)
 
     _remove_pith(rdf)
-    _copy_missing_from_info(rdf, info, update)
-    if stamp.title is not None and lang_alt_value(root, DC, "title") is None:
+    if stamp.title is not None:
+        _remove_property(rdf, DC, "title")
         _set_lang_alt(_description_for(rdf, DC), DC, "title", stamp.title)
         update.info["Title"] = stamp.title
+    _copy_missing_from_info(rdf, {**info, **update.info}, update)
     _write_identifier(rdf, stamp.values["number"], update)
     if stamp.modified is not None:
         _write_dates(rdf, stamp.modified, update)

@@ -157,13 +157,14 @@ def test_attribute_form_properties_are_replaced_too() -> None:
     assert simple_value(root, DC, "identifier") == NUMBER
 
 
-def test_title_is_written_only_where_there_is_none() -> None:
-    update = stamp(None, title="The Record Title")
+def test_a_given_title_goes_into_xmp_and_info() -> None:
+    update = stamp(None, {"Title": "untitled"}, title="The Record Title")
     assert lang_alt_value(parse_packet(update.packet), DC, "title") == "The Record Title"
     assert update.info["Title"] == "The Record Title"
-    kept = stamp(pdfa_packet(2), title="The Record Title")
-    assert lang_alt_value(parse_packet(kept.packet), DC, "title") == "A Title"
-    assert "Title" not in kept.info
+    replaced = stamp(pdfa_packet(2), title="The Record Title")
+    root = parse_packet(replaced.packet)
+    assert lang_alt_value(root, DC, "title") == "The Record Title"
+    assert count(replaced.packet, DC, "title") == 1
 
 
 def test_dates_stay_consistent_between_info_and_xmp() -> None:
