@@ -318,7 +318,9 @@ def _transform_rect(m: Matrix, rect: Rect) -> Rect:
     return min(xs), min(ys), max(xs), max(ys)
 
 
-def _corner_rect(corner: str, page: tuple[float, float], size: tuple[float, float], m: float) -> Rect:
+def _corner_rect(
+    corner: str, page: tuple[float, float], size: tuple[float, float], m: float
+) -> Rect:
     width, height = size
     x = page[0] - m - width if corner.endswith("right") else m
     y = page[1] - m - height if corner.startswith("top") else m
@@ -451,32 +453,47 @@ def badge_content(placement: BadgePlacement, spec: StampSpec) -> bytes:
     return ("\n".join(ops) + "\n").encode("ascii")
 
 
+KAPPA = 0.5523  # control-point distance of a quarter circle drawn as one Bezier curve
+
+Point = tuple[float, float]
+
+
+def _pt(point: Point) -> str:
+    return f"{_fmt(point[0])} {_fmt(point[1])}"
+
+
+def _curve(*points: Point) -> str:
+    return " ".join(_pt(p) for p in points) + " c"
+
+
 def _rounded_rect(x: float, y: float, w: float, h: float, r: float) -> str:
-    k = r * (1 - 0.5523)
-    parts = [
-        f"{_fmt(x + r)} {_fmt(y)} m",
-        f"{_fmt(x + w - r)} {_fmt(y)} l",
-        f"{_fmt(x + w - k)} {_fmt(y)} {_fmt(x + w)} {_fmt(y + k)} {_fmt(x + w)} {_fmt(y + r)} c",
-        f"{_fmt(x + w)} {_fmt(y + h - r)} l",
-        f"{_fmt(x + w)} {_fmt(y + h - k)} {_fmt(x + w - k)} {_fmt(y + h)} "
-        f"{_fmt(x + w - r)} {_fmt(y + h)} c",
-        f"{_fmt(x + r)} {_fmt(y + h)} l",
-        f"{_fmt(x + k)} {_fmt(y + h)} {_fmt(x)} {_fmt(y + h - k)} {_fmt(x)} {_fmt(y + h - r)} c",
-        f"{_fmt(x)} {_fmt(y + r)} l",
-        f"{_fmt(x)} {_fmt(y + k)} {_fmt(x + k)} {_fmt(y)} {_fmt(x + r)} {_fmt(y)} c h",
-    ]
-    return " ".join(parts)
+    k = r * (1 - KAPPA)
+    right, top = x + w, y + h
+    return " ".join(
+        [
+            f"{_pt((x + r, y))} m {_pt((right - r, y))} l",
+            _curve((right - k, y), (right, y + k), (right, y + r)),
+            f"{_pt((right, top - r))} l",
+            _curve((right, top - k), (right - k, top), (right - r, top)),
+            f"{_pt((x + r, top))} l",
+            _curve((x + k, top), (x, top - k), (x, top - r)),
+            f"{_pt((x, y + r))} l",
+            _curve((x, y + k), (x + k, y), (x + r, y)),
+            "h",
+        ]
+    )
 
 
 def _circle(cx: float, cy: float, r: float) -> str:
-    k = r * 0.5523
+    k = r * KAPPA
     return " ".join(
         [
-            f"{_fmt(cx + r)} {_fmt(cy)} m",
-            f"{_fmt(cx + r)} {_fmt(cy + k)} {_fmt(cx + k)} {_fmt(cy + r)} {_fmt(cx)} {_fmt(cy + r)} c",
-            f"{_fmt(cx - k)} {_fmt(cy + r)} {_fmt(cx - r)} {_fmt(cy + k)} {_fmt(cx - r)} {_fmt(cy)} c",
-            f"{_fmt(cx - r)} {_fmt(cy - k)} {_fmt(cx - k)} {_fmt(cy - r)} {_fmt(cx)} {_fmt(cy - r)} c",
-            f"{_fmt(cx + k)} {_fmt(cy - r)} {_fmt(cx + r)} {_fmt(cy - k)} {_fmt(cx + r)} {_fmt(cy)} c h",
+            f"{_pt((cx + r, cy))} m",
+            _curve((cx + r, cy + k), (cx + k, cy + r), (cx, cy + r)),
+            _curve((cx - k, cy + r), (cx - r, cy + k), (cx - r, cy)),
+            _curve((cx - r, cy - k), (cx - k, cy - r), (cx, cy - r)),
+            _curve((cx + k, cy - r), (cx + r, cy - k), (cx + r, cy)),
+            "h",
         ]
     )
 
@@ -496,14 +513,17 @@ def _qr_ops(data: str, x: float, y: float, side: float) -> str:
     """The QR code as filled rectangles, one per run of dark modules in a row."""
     rows = qr_matrix(data)
     module = side / len(rows)
-    ops = ["1 g", f"{_fmt(x - module)} {_fmt(y - module)} {_fmt(side + 2 * module)} "
-           f"{_fmt(side + 2 * module)} re f", "0 g"]
+    ops = [
+        "1 g",
+        f"{_fmt(x - module)} {_fmt(y - module)} {_fmt(side + 2 * module)} "
+        f"{_fmt(side + 2 * module)} re f",
+        "0 g",
+    ]
     for r, row in enumerate(rows):
         top = y + side - (r + 1) * module
         for start, length in _runs(row):
             ops.append(
-                f"{_fmt(x + start * module)} {_fmt(top)} {_fmt(length * module)} "
-                f"{_fmt(module)} re"
+                f"{_fmt(x + start * module)} {_fmt(top)} {_fmt(length * module)} {_fmt(module)} re"
             )
     ops.append("f")
     return "\n".join(ops)
@@ -578,4 +598,3 @@ def _type3_font(pdf: pikepdf.Pdf) -> pikepdf.Object:
             ToUnicode=pdf.make_stream(_to_unicode(codes)),
         )
     )
-

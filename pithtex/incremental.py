@@ -88,7 +88,9 @@ def _embed(writer: Any, spec: StampSpec) -> None:
     attachment = writer.add_attachment(xmpschema.EMBEDDED_BUNDLE_NAME, spec.bundle_bytes)
     moment = datetime.fromisoformat(spec.built_at.replace("Z", "+00:00"))
     attachment.subtype = NameObject("/application#2Fjson")
-    attachment.description = create_string_object(f"Pith bundle of {spec.number} (signed record, events and state)")
+    attachment.description = create_string_object(
+        f"Pith bundle of {spec.number} (signed record, events and state)"
+    )
     attachment.associated_file_relationship = NameObject("/Supplement")
     attachment.creation_date = moment
     attachment.modification_date = moment

@@ -22,7 +22,6 @@ never opened for writing.  The contract of what is written is
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -47,7 +46,7 @@ if TYPE_CHECKING:
 TOOL = f"pithtex {__version__}"
 
 
-class StampRefused(PithError):
+class StampRefusedError(PithError):
     """A file the stamper will not touch, with the reason (exit code 2 unless set)."""
 
     def __init__(
@@ -117,7 +116,9 @@ def resolver_url(body: str, base: str = xmpschema.DEFAULT_RESOLVER) -> str:
     return base.rstrip("/") + xmpschema.RESOLVER_PATH + body
 
 
-def prepare(bundle_path: str | Path, keyring: Keyring, *, resolver_base: str | None = None) -> StampSpec:
+def prepare(
+    bundle_path: str | Path, keyring: Keyring, *, resolver_base: str | None = None
+) -> StampSpec:
     """Load and verify a bundle; refuse (exit 1) unless it is verified against ``keyring``."""
     from .model import load_bundle, read_limited
 
@@ -162,8 +163,10 @@ def _bundle_resolver(bundle: Bundle) -> str:
     """The resolver link the (signed) bundle names, if it has the standard shape."""
     links = bundle.raw.get("links")
     link = links.get("resolver") if isinstance(links, dict) else None
-    if isinstance(link, str) and link.startswith("https://") and link.endswith(
-        xmpschema.RESOLVER_PATH + bundle.body
+    if (
+        isinstance(link, str)
+        and link.startswith("https://")
+        and link.endswith(xmpschema.RESOLVER_PATH + bundle.body)
     ):
         return link
     return resolver_url(bundle.body)
@@ -314,7 +317,7 @@ def _metadata_bytes(pdf: pikepdf.Pdf) -> bytes | None:
     try:
         return bytes(stream.read_bytes())
     except pikepdf.PdfError as exc:
-        raise StampRefused(
+        raise StampRefusedError(
             f"the XMP metadata stream cannot be decoded ({exc})", code="xmp.unreadable"
         ) from None
 
@@ -382,16 +385,16 @@ class StampPlan:
 def plan_stamp(
     pdf: pikepdf.Pdf, facts: PdfFacts, spec: StampSpec, options: StampOptions
 ) -> StampPlan:
-    """Decide how to stamp, or raise :class:`StampRefused` naming why not."""
+    """Decide how to stamp, or raise :class:`StampRefusedError` naming why not."""
     notes: list[str] = []
     if facts.encrypted and options.password is None:
-        raise StampRefused(
+        raise StampRefusedError(
             "the PDF is encrypted: give its password with --password to stamp it "
             "(the encryption is kept)",
             code="pdf.encrypted",
         )
     if facts.xmp_error is not None and not options.repair_xmp:
-        raise StampRefused(
+        raise StampRefusedError(
             f"{facts.xmp_error.message}; refusing to replace it (use --repair-xmp to rebuild "
             "the packet from the Info dictionary)",
             code="xmp.malformed",
@@ -402,27 +405,27 @@ def plan_stamp(
     incremental = facts.signed or options.incremental
     if facts.signed:
         if options.badge is not None:
-            raise StampRefused(
+            raise StampRefusedError(
                 "the PDF is digitally signed: a visible badge changes page 1 and would break "
                 "the signed appearance; stamp before signing, or leave out --badge",
                 code="signature.badge",
             )
         if facts.encrypted:
-            raise StampRefused(
+            raise StampRefusedError(
                 "the PDF is both signed and encrypted: an incremental update of such files "
                 "is not supported",
                 code="signature.encrypted",
             )
         notes.append("digitally signed: metadata appended as an incremental update")
     if options.embed_bundle and facts.pdfa is not None and not facts.pdfa.allows_json_attachment:
-        raise StampRefused(
+        raise StampRefusedError(
             f"the PDF claims {facts.pdfa.label}, which may not carry a JSON attachment; "
             "stamp it without --embed-bundle (the XMP stamp alone keeps it valid), or produce "
             "PDF/A-3 if the bundle must travel inside",
             code="pdfa.attachment",
         )
     if incremental and options.badge is not None:
-        raise StampRefused(
+        raise StampRefusedError(
             "--badge needs a full rewrite; leave out --incremental", code="stamp.options"
         )
     badge = None
@@ -455,7 +458,7 @@ def _check_title(
         if options.force:
             notes.append(f"title {facts.title!r} does not match the record (--force)")
             return None
-        raise StampRefused(
+        raise StampRefusedError(
             f"the PDF's title {facts.title!r} does not match the record's title hash: "
             "wrong bundle for this paper? (--force stamps anyway)",
             code="title.mismatch",
@@ -467,7 +470,7 @@ def _check_title(
     if options.force:
         notes.append("the PDF has no title to check against the record (--force)")
         return None
-    raise StampRefused(
+    raise StampRefusedError(
         "the PDF has no title (XMP dc:title or Info /Title) and page 1 does not show the "
         "record's title, so the bundle cannot be checked against it (--force stamps anyway)",
         code="title.missing",
@@ -568,10 +571,10 @@ def open_pdf(path: Path, password: str | None) -> Iterator[pikepdf.Pdf]:
         pdf = pikepdf.open(path, password=password or "")
     except pikepdf.PasswordError:
         if password is None:
-            raise StampRefused(
+            raise StampRefusedError(
                 "the PDF is encrypted: give its password with --password", code="pdf.encrypted"
             ) from None
-        raise StampRefused("the password does not open the PDF", code="pdf.password") from None
+        raise StampRefusedError("the password does not open the PDF", code="pdf.password") from None
     except FileNotFoundError:
         raise InputError("no such file", code="file.missing") from None
     except IsADirectoryError:
@@ -590,7 +593,7 @@ def open_pdf(path: Path, password: str | None) -> Iterator[pikepdf.Pdf]:
 
 def _same_file(a: Path, b: Path) -> bool:
     try:
-        return os.path.samefile(a, b)
+        return a.samefile(b)
     except OSError:
         return False
 

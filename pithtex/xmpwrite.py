@@ -315,7 +315,8 @@ def update_packet(
         _remove_property(rdf, DC, "title")
         _set_lang_alt(_description_for(rdf, DC), DC, "title", stamp.title)
         update.info["Title"] = stamp.title
-    _copy_missing_from_info(rdf, {**info, **update.info}, update)
+    known = {**info, **{k: v for k, v in update.info.items() if v is not None}}
+    _copy_missing_from_info(rdf, known, update)
     _write_identifier(rdf, stamp.values["number"], update)
     if stamp.modified is not None:
         _write_dates(rdf, stamp.modified, update)
@@ -341,7 +342,7 @@ def serialize(root: etree._Element) -> bytes:
     literal = f".//*[@{{{RDF}}}parseType='Literal']"
     if not root.findall(literal):
         etree.indent(root, space=" ")
-    body = etree.tostring(root, encoding="utf-8", xml_declaration=False)
+    body: bytes = etree.tostring(root, encoding="utf-8", xml_declaration=False)
     return PACKET_HEADER + body + PACKET_TRAILER
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from conftest import SEED_BUNDLE, require_tool, run_cli
 from stamp_pdfs import TITLE, pdfa_pdf, reportlab_pdf
 from test_stamp_producers import qpdf_check
 
-from conftest import SEED_BUNDLE, require_tool, run_cli
 from pithtex.badge import GLYPHS, _candidates, _display_inverse, _invert, _transform_rect
 
 SHORT = "pith:J655K2KR"
@@ -20,8 +20,9 @@ RESOLVER = "https://pith.science/pith/J655K2KRI7DJHF4SOFYZCQRRE5"
 
 
 def stamp_badge(source: Path, out: Path, *extra: str) -> dict[str, object]:
-    result = run_cli("stamp", source, "--bundle", SEED_BUNDLE, "-o", out, "--badge", "--json",
-                     *extra)
+    result = run_cli(
+        "stamp", source, "--bundle", SEED_BUNDLE, "-o", out, "--badge", "--json", *extra
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
@@ -29,14 +30,25 @@ def stamp_badge(source: Path, out: Path, *extra: str) -> dict[str, object]:
 def word_boxes(path: Path) -> list[tuple[str, float, float, float, float, float, float]]:
     """Words of page 1 with their boxes in display space (pdftotext -bbox), and page size."""
     require_tool("pdftotext")
-    html = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(path), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    html = subprocess.run(
+        ["pdftotext", "-bbox", "-f", "1", "-l", "1", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     page = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', html)
     assert page
     width, height = float(page.group(1)), float(page.group(2))
     return [
-        (m.group(5), float(m.group(1)), float(m.group(2)), float(m.group(3)), float(m.group(4)),
-         width, height)
+        (
+            m.group(5),
+            float(m.group(1)),
+            float(m.group(2)),
+            float(m.group(3)),
+            float(m.group(4)),
+            width,
+            height,
+        )
         for m in re.finditer(
             r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>',
             html,
@@ -56,7 +68,7 @@ def test_badge_text_link_and_free_space(tmp_path: Path) -> None:
     report = stamp_badge(source, out)
     assert report["badge"]["covers_text"] is False  # type: ignore[index]
     qpdf_check(out)
-    word, x0, y0, x1, y1, width, height = badge_word(out)
+    _, x0, y0, x1, y1, width, height = badge_word(out)
     assert x0 > width / 2 and y1 < height / 3, "top right, as asked"
     for other in word_boxes(out):
         if other[0] != SHORT:
@@ -88,12 +100,17 @@ def test_qr_code_scans_to_the_resolver(tmp_path: Path) -> None:
     require_tool("pdftoppm")
     zbar = require_tool("zbarimg")
     out = tmp_path / "o.pdf"
-    stamp_badge(reportlab_pdf(tmp_path / "p.pdf"), out, "--badge-qr", "--badge-corner",
-                "bottom-left")
-    subprocess.run(["pdftoppm", "-r", "300", "-f", "1", "-l", "1", "-png", str(out),
-                    str(tmp_path / "page")], check=True)
+    stamp_badge(
+        reportlab_pdf(tmp_path / "p.pdf"), out, "--badge-qr", "--badge-corner", "bottom-left"
+    )
+    subprocess.run(
+        ["pdftoppm", "-r", "300", "-f", "1", "-l", "1", "-png", str(out), str(tmp_path / "page")],
+        check=True,
+    )
     image = next(tmp_path.glob("page*.png"))
-    scanned = subprocess.run([zbar, "-q", "--raw", str(image)], capture_output=True, text=True)
+    scanned = subprocess.run(
+        [zbar, "-q", "--raw", str(image)], capture_output=True, text=True, check=False
+    )
     assert scanned.stdout.strip() == RESOLVER
 
 
@@ -137,8 +154,12 @@ def test_badge_on_pdfa_uses_no_external_font(tmp_path: Path) -> None:
     fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True)
     for line in fonts.stdout.splitlines()[2:]:
         assert " yes " in line, f"a font is not embedded: {line}"
-    assert SHORT in subprocess.run(["pdftotext", str(out), "-"], capture_output=True,
-                                   text=True, check=True).stdout
+    assert (
+        SHORT
+        in subprocess.run(
+            ["pdftotext", str(out), "-"], capture_output=True, text=True, check=True
+        ).stdout
+    )
 
 
 def test_every_body_character_has_a_glyph() -> None:

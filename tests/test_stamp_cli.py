@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from conftest import ROOT, SEED_BUNDLE, SEED_NUMBER, make_test_bundle, run_cli, write_json
 from stamp_pdfs import TITLE, reportlab_pdf
 from test_stamp_producers import qpdf_check
 
-from conftest import ROOT, SEED_BUNDLE, SEED_NUMBER, make_test_bundle, run_cli, write_json
 from pithtex import xmpschema
 
 PITH_NUMBER_KEY = f"{{{xmpschema.NAMESPACE_URI}}}number"
@@ -134,8 +134,17 @@ def test_deterministic_output_is_byte_identical(tmp_path: Path, paper: Path) -> 
     outs = []
     for name in ("a", "b"):
         out = tmp_path / f"{name}.pdf"
-        run_cli("stamp", paper, "--bundle", SEED_BUNDLE, "-o", out, "--deterministic",
-                "--embed-bundle", check=True)
+        run_cli(
+            "stamp",
+            paper,
+            "--bundle",
+            SEED_BUNDLE,
+            "-o",
+            out,
+            "--deterministic",
+            "--embed-bundle",
+            check=True,
+        )
         outs.append(out.read_bytes())
         time.sleep(1.1)  # a wall-clock time would now differ
     assert outs[0] == outs[1]
@@ -147,8 +156,17 @@ def test_deterministic_output_is_byte_identical(tmp_path: Path, paper: Path) -> 
         assert str(pdf.docinfo["/ModDate"]) == original_date
     env = {"SOURCE_DATE_EPOCH": "1700000000"}
     for name in ("c", "d"):
-        run_cli("stamp", paper, "--bundle", SEED_BUNDLE, "-o", tmp_path / f"{name}.pdf",
-                "--deterministic", env=env, check=True)
+        run_cli(
+            "stamp",
+            paper,
+            "--bundle",
+            SEED_BUNDLE,
+            "-o",
+            tmp_path / f"{name}.pdf",
+            "--deterministic",
+            env=env,
+            check=True,
+        )
     assert (tmp_path / "c.pdf").read_bytes() == (tmp_path / "d.pdf").read_bytes()
     with pikepdf.open(tmp_path / "c.pdf") as pdf:
         meta = pdf.open_metadata()
@@ -167,12 +185,21 @@ def test_batch_over_a_directory_and_a_glob(tmp_path: Path) -> None:
     extra.mkdir()
     reportlab_pdf(extra / "x1.pdf")
     out = tmp_path / "out"
-    result = run_cli("stamp", inputs, f"{extra}/*.pdf", "--bundle", SEED_BUNDLE,
-                     "--out-dir", out, "--jobs", "2", "--json")
+    result = run_cli(
+        "stamp",
+        inputs,
+        f"{extra}/*.pdf",
+        "--bundle",
+        SEED_BUNDLE,
+        "--out-dir",
+        out,
+        "--jobs",
+        "2",
+        "--json",
+    )
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     files, summary = lines[:-1], lines[-1]
-    assert summary == {"schema": "pithtex.stamp-summary/1", "files": 7, "stamped": 5,
-                       "refused": 2}
+    assert summary == {"schema": "pithtex.stamp-summary/1", "files": 7, "stamped": 5, "refused": 2}
     by_name = {Path(r["file"]).name: r for r in files}
     assert by_name["broken.pdf"]["error"]["code"] == "pdf.unreadable"
     assert by_name["wrong.pdf"]["error"]["code"] == "title.mismatch"
@@ -181,15 +208,17 @@ def test_batch_over_a_directory_and_a_glob(tmp_path: Path) -> None:
         assert pith_number(out / name) == SEED_NUMBER
         qpdf_check(out / name)
     assert not (out / "broken.pdf").exists() and not (out / "wrong.pdf").exists()
-    assert [Path(r["file"]).name for r in files] == sorted(by_name, key=lambda n: (
-        n.startswith("x"), n))
+    assert [Path(r["file"]).name for r in files] == sorted(
+        by_name, key=lambda n: (n.startswith("x"), n)
+    )
 
 
 def test_batch_text_report_and_progress(tmp_path: Path) -> None:
     for i in range(3):
         reportlab_pdf(tmp_path / f"p{i}.pdf")
-    result = run_cli("stamp", tmp_path, "--bundle", SEED_BUNDLE, "--in-place", "--progress",
-                     check=True)
+    result = run_cli(
+        "stamp", tmp_path, "--bundle", SEED_BUNDLE, "--in-place", "--progress", check=True
+    )
     assert result.stdout.count("stamped  ") == 3
     assert "3 files: 3 stamped" in result.stderr
     assert "stamping" in result.stderr  # the progress bar
@@ -200,8 +229,15 @@ def test_clashing_output_names_are_refused(tmp_path: Path) -> None:
     (tmp_path / "b").mkdir()
     reportlab_pdf(tmp_path / "a" / "p.pdf")
     reportlab_pdf(tmp_path / "b" / "p.pdf")
-    result = run_cli("stamp", tmp_path / "a", tmp_path / "b", "--bundle", SEED_BUNDLE,
-                     "--out-dir", tmp_path / "out")
+    result = run_cli(
+        "stamp",
+        tmp_path / "a",
+        tmp_path / "b",
+        "--bundle",
+        SEED_BUNDLE,
+        "--out-dir",
+        tmp_path / "out",
+    )
     assert result.returncode == 2 and "collide" in result.stderr
 
 
@@ -216,9 +252,21 @@ def test_kill_9_never_leaves_a_partial_output(tmp_path: Path) -> None:
     for _ in range(12):
         out.unlink(missing_ok=True)
         process = subprocess.Popen(
-            [sys.executable, "-m", "pithtex", "stamp", str(source), "--bundle", str(SEED_BUNDLE),
-             "-o", str(out), "--embed-bundle"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "pithtex",
+                "stamp",
+                str(source),
+                "--bundle",
+                str(SEED_BUNDLE),
+                "-o",
+                str(out),
+                "--embed-bundle",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(rng.uniform(0.05, 1.0))
         process.send_signal(signal.SIGKILL)

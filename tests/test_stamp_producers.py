@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from conftest import SEED_BUNDLE, SEED_HASH, SEED_NUMBER, require_tool, run_cli
 from stamp_pdfs import (
     DOI,
     TITLE,
@@ -19,7 +20,6 @@ from stamp_pdfs import (
     reportlab_pdf,
 )
 
-from conftest import SEED_BUNDLE, SEED_HASH, SEED_NUMBER, require_tool, run_cli
 from pithtex import xmpschema
 from pithtex.records import bundle_sha256
 
@@ -54,7 +54,9 @@ def qpdf_check(path: Path, *, incremental: bool = False) -> None:
     incremental update that warning, and only it, is tolerated.
     """
     require_tool("qpdf")
-    result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+    result = subprocess.run(
+        ["qpdf", "--check", str(path)], capture_output=True, text=True, check=False
+    )
     warnings = [line for line in result.stderr.splitlines() if "WARNING" in line]
     if incremental and result.returncode == 3:
         assert warnings and all(PYPDF_SIZE_WARNING.search(w) for w in warnings), result.stderr
@@ -82,7 +84,9 @@ def xmp_leaves(path: Path) -> set[tuple[str, str]]:
             if key.rsplit("}", 1)[-1] in SKIPPED_LEAVES:
                 continue
             value = meta[key]
-            leaves.add((key, json.dumps(sorted(value) if isinstance(value, set) else value, default=str)))
+            leaves.add(
+                (key, json.dumps(sorted(value) if isinstance(value, set) else value, default=str))
+            )
         return leaves
 
 
@@ -161,7 +165,9 @@ def _iso(pdf_date: str) -> str:
 @pytest.mark.tex
 def test_pdfa2_refuses_an_embedded_bundle(producers: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "a.pdf"
-    result = run_cli("stamp", producers["pdfa"], "--bundle", SEED_BUNDLE, "-o", out, "--embed-bundle")
+    result = run_cli(
+        "stamp", producers["pdfa"], "--bundle", SEED_BUNDLE, "-o", out, "--embed-bundle"
+    )
     assert result.returncode == 2
     assert "PDF/A-2b" in result.stderr + result.stdout
     assert "may not carry a JSON attachment" in result.stderr + result.stdout

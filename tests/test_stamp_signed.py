@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from conftest import SEED_BUNDLE, SEED_NUMBER, run_cli
 from stamp_pdfs import Signer, encrypted_pdf, reportlab_pdf
 from test_stamp_producers import exiftool_xmp, qpdf_check
 
-from conftest import SEED_BUNDLE, SEED_NUMBER, run_cli
 from pithtex import xmpschema
 
 

@@ -111,7 +111,8 @@ def test_pdfa_gets_one_extension_schema_entry(part: int) -> None:
     assert uris.count(xmpschema.NAMESPACE_URI) == 1
     assert "http://example.org/other/" in uris
     entry = next(
-        e.getparent() for e in root.iter(f"{{{PDFA_SCHEMA}}}namespaceURI")
+        e.getparent()
+        for e in root.iter(f"{{{PDFA_SCHEMA}}}namespaceURI")
         if e.text == xmpschema.NAMESPACE_URI
     )
     assert entry.findtext(f"{{{PDFA_SCHEMA}}}prefix") == "pith"

@@ -238,8 +238,10 @@ def _run_all(
     args: argparse.Namespace,
     batch: bool,
 ) -> list[StampResult]:
-    show_progress = args.progress if args.progress is not None else (
-        batch and len(jobs) > 1 and sys.stderr.isatty()
+    show_progress = (
+        args.progress
+        if args.progress is not None
+        else (batch and len(jobs) > 1 and sys.stderr.isatty())
     )
     bar = None
     if show_progress:
@@ -313,5 +315,7 @@ def _summary(results: list[StampResult], args: argparse.Namespace) -> None:
         summary = {"schema": "pithtex.stamp-summary/1", "files": len(results), **counts}
         print(json.dumps(summary), flush=True)
         return
-    parts = [f"{counts[s]} {s}" for s in ("stamped", "unchanged", "planned", "refused") if counts[s]]
+    parts = [
+        f"{counts[s]} {s}" for s in ("stamped", "unchanged", "planned", "refused") if counts[s]
+    ]
     print(f"{len(results)} files: " + ", ".join(parts), file=sys.stderr)
