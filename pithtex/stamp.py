@@ -257,7 +257,7 @@ class PdfFacts:
     badge_number: str | None
 
 
-def inspect_pdf(pdf: pikepdf.Pdf) -> PdfFacts:
+def inspect_pdf(pdf: pikepdf.Pdf, *, badge: bool = False) -> PdfFacts:
     from . import xmpwrite
 
     xmp, xmp_error = None, None
@@ -279,8 +279,11 @@ def inspect_pdf(pdf: pikepdf.Pdf) -> PdfFacts:
         title = info.get("Title")
     if is_placeholder_title(title):
         title = None
-    from .badge import existing_badge_number
+    badge_number = None
+    if badge:
+        from .badge import existing_badge_number
 
+        badge_number = existing_badge_number(pdf)
     return PdfFacts(
         encrypted=pdf.is_encrypted,
         signed=has_signatures(pdf),
@@ -290,7 +293,7 @@ def inspect_pdf(pdf: pikepdf.Pdf) -> PdfFacts:
         pdfa=pdfa,
         title=title.strip() if title else None,
         attached_bundle=_attached_bundle(pdf),
-        badge_number=existing_badge_number(pdf),
+        badge_number=badge_number,
     )
 
 
@@ -531,7 +534,7 @@ def _stamp(
     source: Path, output: Path, spec: StampSpec, options: StampOptions, result: StampResult
 ) -> StampResult:
     with open_pdf(source, options.password) as pdf:
-        facts = inspect_pdf(pdf)
+        facts = inspect_pdf(pdf, badge=options.badge is not None)
         result = replace(
             result,
             signed=facts.signed,
