@@ -9,13 +9,14 @@ validators treat such a metadata-only revision as an allowed change.
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import xmpschema
 from .errors import InputError
-from .fileio import atomic_output
+from .fileio import atomic_write_bytes
 
 if TYPE_CHECKING:
     from .stamp import StampSpec
@@ -35,21 +36,25 @@ def append_update(
     from pypdf.errors import PdfReadError
 
     original = source.read_bytes()
+    buffer = io.BytesIO()
     try:
         writer = PdfWriter(source, incremental=True)
         _set_metadata(writer, update.packet)
         _set_info(writer, update.info)
         if embed:
             _embed(writer, spec)
-        with atomic_output(output) as handle:
-            writer.write(handle)
+        writer.write(buffer)
     except PdfReadError as exc:
         raise InputError(
             f"pypdf cannot read the PDF for an incremental update ({exc})", code="pdf.unreadable"
         ) from None
-    written = output.read_bytes()
-    if not written.startswith(original):
-        raise AssertionError("incremental update did not keep the original bytes as a prefix")
+    data = buffer.getvalue()
+    if not data.startswith(original):
+        raise InputError(
+            "the incremental update would not keep the original bytes; nothing written",
+            code="pdf.incremental",
+        )
+    atomic_write_bytes(output, data)
 
 
 def _set_metadata(writer: Any, packet: bytes) -> None:

@@ -120,10 +120,13 @@ def prepare(
     bundle_path: str | Path, keyring: Keyring, *, resolver_base: str | None = None
 ) -> StampSpec:
     """Load and verify a bundle; refuse (exit 1) unless it is verified against ``keyring``."""
-    from .model import load_bundle, read_limited
+    from .model import parse_bundle, read_limited
 
     data = read_limited(bundle_path)
-    bundle = load_bundle(bundle_path)
+    try:
+        bundle = parse_bundle(data)
+    except InputError as exc:
+        raise exc.prefixed(str(bundle_path)) from None
     return spec_from_bundle(bundle, data, keyring, resolver_base=resolver_base)
 
 
