@@ -185,18 +185,29 @@ def _open_pdfium(pdf: pikepdf.Pdf, password: str | None) -> Any:
 
 
 def page_text(pdf: pikepdf.Pdf, index: int, password: str | None = None) -> str:
-    """The text of one page as pdfium extracts it."""
-    document = _open_pdfium(pdf, password)
+    """The text of one page as pdfium extracts it ('' when pdfium cannot read the file)."""
+    import pypdfium2
+
     try:
-        text_page = document[index].get_textpage()
-        return str(text_page.get_text_range())
+        document = _open_pdfium(pdf, password)
+    except pypdfium2.PdfiumError:
+        return ""
+    try:
+        return str(document[index].get_textpage().get_text_range())
+    except pypdfium2.PdfiumError:
+        return ""
     finally:
         document.close()
 
 
-def text_boxes(pdf: pikepdf.Pdf, index: int, password: str | None = None) -> list[Rect]:
-    """Bounding boxes (user space) of the text runs on one page."""
-    document = _open_pdfium(pdf, password)
+def text_boxes(pdf: pikepdf.Pdf, index: int, password: str | None = None) -> list[Rect] | None:
+    """Bounding boxes (user space) of the text runs on one page; ``None`` if unreadable."""
+    import pypdfium2
+
+    try:
+        document = _open_pdfium(pdf, password)
+    except pypdfium2.PdfiumError:
+        return None
     try:
         text_page = document[index].get_textpage()
         boxes = []
@@ -204,6 +215,8 @@ def text_boxes(pdf: pikepdf.Pdf, index: int, password: str | None = None) -> lis
             left, bottom, right, top = text_page.get_rect(i)
             boxes.append((min(left, right), min(bottom, top), max(left, right), max(bottom, top)))
         return boxes
+    except pypdfium2.PdfiumError:
+        return None
     finally:
         document.close()
 
@@ -231,8 +244,11 @@ def place_badge(
     rotation = _rotation(page)
     display_size = _display_size(box, rotation)
     size = badge_size(options, spec.short_form)
-    occupied = [_to_display(r, box, rotation) for r in text_boxes(pdf, 0, password)]
     notes: list[str] = []
+    boxes = text_boxes(pdf, 0, password)
+    if boxes is None:
+        notes.append("page 1's text could not be located: the badge may cover some")
+    occupied = [_to_display(r, box, rotation) for r in boxes or ()]
     chosen, corner = None, options.corner
     for candidate_corner, rect in _candidates(options, display_size, size):
         if not any(_overlaps(rect, other, 2.0) for other in occupied):

@@ -523,14 +523,20 @@ def stamp_pdf(
 ) -> StampResult:
     """Stamp ``source`` into ``output`` (which may be ``source``: in place).
 
-    Never raises for a problem with the file: a refusal comes back as a result
-    with :attr:`StampResult.error` set, and then nothing was written.
+    Never raises for a problem with the file: a refusal (or a failure of the
+    PDF libraries on a damaged file, code ``stamp.failed``) comes back as a
+    result with :attr:`StampResult.error` set, and then nothing was written.
     """
     result = StampResult(str(source), str(output), Status.REFUSED, pith_number=spec.number)
     try:
         return _stamp(Path(source), Path(output), spec, options, result)
     except PithError as exc:
         return replace(result, error=exc.prefixed(str(source)))
+    except Exception as exc:  # a file no library could handle must not stop a batch
+        failure = InputError(
+            f"{source}: stamping failed ({type(exc).__name__}: {exc})", code="stamp.failed"
+        )
+        return replace(result, error=failure)
 
 
 def _stamp(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import ROOT, SEED_BUNDLE, SEED_NUMBER, make_test_bundle, run_cli, write_json
+from conftest import ROOT, SEED_BUNDLE, SEED_NUMBER, SHARED, make_test_bundle, run_cli, write_json
 from stamp_pdfs import TITLE, reportlab_pdf
 from test_stamp_producers import qpdf_check
 
@@ -281,3 +281,29 @@ def test_kill_9_never_leaves_a_partial_output(tmp_path: Path) -> None:
         for temp in tmp_path.glob(".pithtex-*.part"):
             temp.unlink()  # what a killed run leaves: only a hidden temporary file
     assert "absent" in outcomes
+
+
+def test_hostile_pdfs_never_stop_a_batch(tmp_path: Path) -> None:
+    corpus = sorted((SHARED / "corpora" / "qpdf-fuzz").iterdir())[:40]
+    corpus += sorted((SHARED / "corpora" / "safedocs").iterdir())[:10]
+    result = run_cli(
+        "stamp",
+        *corpus,
+        "--bundle",
+        SEED_BUNDLE,
+        "--out-dir",
+        tmp_path,
+        "--force",
+        "--jobs",
+        "2",
+        "--json",
+        timeout=600,
+    )
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines[-1]["files"] == len(corpus) == len(lines) - 1
+    for record in lines[:-1]:
+        if record["status"] == "refused":
+            assert not Path(record["output"]).exists()
+        else:
+            assert pith_number(Path(record["output"])) == SEED_NUMBER
