@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "pithtex.cli.bundle",
     "pithtex.cli.number",
     "pithtex.cli.keys",
+    "pithtex.cli.stamp",
     "pithtex.cli.check",
 )
 """Modules that register verbs, in the order ``--help`` lists them."""
