@@ -47,6 +47,7 @@ CHANNEL_ORDER = (
     "link",
     "xmp.resolver",
     "info.resolver",
+    "badge",
     "embedded",
     "text",
 )

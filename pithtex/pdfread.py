@@ -35,8 +35,15 @@ from typing import Any
 
 from .errors import InputError, NumberFormatError
 from .numbers import PithRef, parse_number
+from .records import is_placeholder_title
 from .xmp import XmpError, XmpPacket, parse_packet
-from .xmpschema import DEFAULT_RESOLVER, EMBEDDED_BUNDLE_NAME, INFO_KEYS, RESOLVER_PATH
+from .xmpschema import (
+    BADGE_XOBJECT,
+    DEFAULT_RESOLVER,
+    EMBEDDED_BUNDLE_NAME,
+    INFO_KEYS,
+    RESOLVER_PATH,
+)
 
 MIB = 1024 * 1024
 
@@ -84,7 +91,7 @@ class Claim:
     """One value a channel of the PDF gives (a number, or a record hash).
 
     ``channel`` is one of ``xmp.number``, ``xmp.identifier``, ``xmp.resolver``,
-    ``info.number``, ``info.resolver``, ``link``, ``text``, ``embedded``
+    ``info.number``, ``info.resolver``, ``link``, ``badge``, ``text``, ``embedded``
     (numbers) or ``xmp.hash``, ``info.hash`` (record hashes).
     """
 
@@ -342,9 +349,13 @@ class _Reader:
         pith = packet.pith
         if "number" in pith:
             self.number("xmp.number", pith["number"], "XMP pith:number")
-        for value in packet.identifiers:
-            if value.strip().lower().startswith("pith:"):
-                self.number("xmp.identifier", value, "XMP dc:identifier")
+        for name, values in (
+            ("dc:identifier", packet.identifiers),
+            ("xmp:Identifier", packet.xmp_identifiers),
+        ):
+            for value in values:
+                if value.strip().lower().startswith("pith:"):
+                    self.number("xmp.identifier", value, f"XMP {name}")
         if "resolver" in pith:
             self.number("xmp.resolver", pith["resolver"], "XMP pith:resolver")
         if "canonicalSHA256" in pith:
@@ -354,8 +365,8 @@ class _Reader:
         for key in ("bundleSHA256", "keyFingerprint", "stampedAt", "tool"):
             if key in pith:
                 self.stamp[key] = pith[key]
-        if packet.title and packet.title.strip():
-            self.titles.append(("xmp", packet.title))
+        if not is_placeholder_title(packet.title):
+            self.titles.append(("xmp", packet.title or ""))
 
     # -- Info dictionary
 
@@ -381,9 +392,9 @@ class _Reader:
             self.hashes.append(
                 Claim("info.hash", self.info["PithCanonicalSHA256"], "Info /PithCanonicalSHA256")
             )
-        title = self.info.get("Title", "")
-        if title.strip():
-            self.titles.append(("info", title))
+        title = self.info.get("Title")
+        if not is_placeholder_title(title):
+            self.titles.append(("info", title or ""))
 
     # -- page 1
 
@@ -411,6 +422,19 @@ class _Reader:
         else:
             raise PdfError("the page tree is nested too deeply", code="pdf.damaged")
         raise PdfError("the PDF has no page 1", code="pdf.no_pages")
+
+    def read_badge(self) -> None:
+        """The ``/PithNumber`` of a stamped badge (form XObject ``/PithBadge`` on page 1)."""
+        import pikepdf
+
+        resources = self.page.get("/Resources")
+        xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+        badge = xobjects.get(BADGE_XOBJECT) if isinstance(xobjects, pikepdf.Dictionary) else None
+        if isinstance(badge, pikepdf.Stream) and "/PithNumber" in badge:
+            value = badge.get("/PithNumber")
+            if not isinstance(value, pikepdf.String):
+                raise StreamError("badge.type", f"{BADGE_XOBJECT} /PithNumber is not a string")
+            self.number("badge", str(value), f"page 1 {BADGE_XOBJECT} /PithNumber")
 
     def read_links(self) -> None:
         import pikepdf
@@ -666,6 +690,7 @@ def _collect(
     reader.guarded("xmp", reader.read_xmp)
     reader.guarded("info", reader.read_info)
     reader.guarded("link", reader.read_links)
+    reader.guarded("badge", reader.read_badge)
     reader.guarded("embedded", reader.read_embedded)
     reader.guarded("text", reader.read_text)
     warnings = tuple(str(w) for w in pdf.get_warnings())

@@ -2,7 +2,7 @@
 
 :func:`parse_packet` reads what pithtex cares about in an XMP packet (the
 ``pith`` properties of :mod:`pithtex.xmpschema`, ``dc:identifier``,
-``dc:title`` and the PDF/A identification) and nothing else.  It never
+``xmp:Identifier``, ``dc:title`` and the PDF/A identification) and nothing else.  It never
 repairs: a packet that is not well-formed XML, that declares a DOCTYPE or an
 entity, that is larger than the cap, or that gives one property two different
 values raises :class:`XmpError` with a stable code.  The checker reports that
@@ -33,11 +33,12 @@ MAX_PACKET_BYTES = 4 * 1024 * 1024
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 X = "adobe:ns:meta/"
 DC = "http://purl.org/dc/elements/1.1/"
+XMP_BASIC = "http://ns.adobe.com/xap/1.0/"
 PDFAID = "http://www.aiim.org/pdfa/ns/id/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 _DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
-_WANTED = (NAMESPACE_URI, DC, PDFAID)
+_WANTED = (NAMESPACE_URI, DC, XMP_BASIC, PDFAID)
 
 
 class XmpError(InputError):
@@ -66,6 +67,9 @@ class XmpPacket:
     """``pith`` namespace properties by local name (``number``, ``canonicalSHA256``...)."""
     identifiers: tuple[str, ...] = ()
     """Every ``dc:identifier`` value, in document order."""
+    xmp_identifiers: tuple[str, ...] = ()
+    """Every item of the ``xmp:Identifier`` bag (where the Pith Number goes when
+    ``dc:identifier`` already holds a DOI)."""
     title: str | None = None
     """``dc:title``: the ``x-default`` alternative, else the first one."""
     pdfa_part: str | None = None
@@ -229,6 +233,7 @@ def _packet(values: dict[tuple[str, str], list[str]]) -> XmpPacket:
     return XmpPacket(
         pith=pith,
         identifiers=tuple(values.get((DC, "identifier"), [])),
+        xmp_identifiers=tuple(values.get((XMP_BASIC, "Identifier"), [])),
         title=titles[0] if titles else None,
         pdfa_part=_single("pdfaid:part", part) if part else None,
         pdfa_conformance=_single("pdfaid:conformance", conformance) if conformance else None,

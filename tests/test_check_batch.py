@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SEED_BUNDLE, make_test_bundle, run_cli
+from hostile import basic, bomb
 from pdfsamples import claimed_pdf, make_pdf
 
 from pithtex.bounded import Bounds, TaskFailure, run_bounded
@@ -115,11 +116,14 @@ def test_globs_missing_files_and_the_progress_bar(papers: Path) -> None:
     assert nothing.returncode == 2
 
 
-def test_batch_per_file_timeout(papers: Path) -> None:
-    result = run_cli("check", "--json", "--timeout", "0.001", papers / "a-good.pdf", papers)
+def test_batch_per_file_timeout(tmp_path: Path) -> None:
+    """A file that takes long (60 MiB of page content, under the cap) is abandoned."""
+    slow = tmp_path / "slow.pdf"
+    slow.write_bytes(basic(content=bomb(60 * MIB)))
+    result = run_cli("check", "--json", "--timeout", "0.05", slow, slow)
     lines = [json.loads(line) for line in result.stdout.splitlines()][:-1]
-    assert all(doc["verdict"] == "unusable" for doc in lines)
-    assert {doc["code"] for doc in lines} == {"check.pdf.timeout"}
+    assert [doc["code"] for doc in lines] == ["check.pdf.timeout"] * 2
+    assert "0.05 s" in lines[0]["reason"]
     assert result.returncode == 2
 
 
