@@ -93,3 +93,31 @@ def test_forced_stamp_on_another_paper_fails_the_title(
     assert "A Different Paper on Graph Colouring" in doc["reason"]  # the title on page 1
     checks = {c["check"]: c["code"] for c in doc["checks"]}
     assert checks["check.signature"] == "check.signature.ok"
+
+
+@pytest.mark.parametrize("producer", ["latex", "pdfa", "hyperxmp"])
+def test_real_producers_stamped_and_checked(tmp_path: Path, producer: str) -> None:
+    """pdfLaTeX, a pdfx PDF/A-2b file (extension schemas) and hyperxmp (a DOI in
+    dc:identifier, so the number goes to xmp:Identifier): the checker reads them all.
+    """
+    import stamp_pdfs
+
+    build = {
+        "latex": stamp_pdfs.latex_pdf,
+        "pdfa": stamp_pdfs.pdfa_pdf,
+        "hyperxmp": stamp_pdfs.hyperxmp_pdf,
+    }[producer]
+    source = build(tmp_path)
+    stamped = tmp_path / "stamped.pdf"
+    stamp(source, SEED_BUNDLE, stamped, "--badge", "--deterministic")
+    code, doc = check(stamped, "--bundle", SEED_BUNDLE)
+    if producer == "hyperxmp":  # its page 1 shows no title at all, only its metadata does
+        assert (code, doc["code"]) == (1, "check.title.not_on_page")
+        assert [c["check"] for c in doc["checks"] if c["status"] == "fail"] == ["check.title"]
+    else:
+        assert code == 0, doc["reason"]
+    where = {c["where"] for c in doc["claims"]}
+    assert {"XMP pith:number", "page 1 /PithBadge /PithNumber"} <= where
+    identifier = "XMP xmp:Identifier" if producer == "hyperxmp" else "XMP dc:identifier"
+    assert identifier in where
+    assert {c["check"]: c["status"] for c in doc["checks"]}["check.xmp"] == "pass"
