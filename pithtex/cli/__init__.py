@@ -24,6 +24,9 @@ COMMAND_MODULES = (
     "pithtex.cli.bundle",
     "pithtex.cli.number",
     "pithtex.cli.keys",
+    "pithtex.cli.fetch",
+    "pithtex.cli.mirror",
+    "pithtex.cli.serve",
 )
 """Modules that register verbs, in the order ``--help`` lists them."""
 
