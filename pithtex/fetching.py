@@ -76,6 +76,11 @@ class FetchError(NetworkError):
     def retryable(self) -> bool:
         return self.code in RETRYABLE_CODES
 
+    def add_note_to_reason(self, note: str) -> None:
+        self.reason = f"{self.reason} ({note})"
+        self.message = f"{self.url}: {self.reason}"
+        self.args = (self.message,)
+
 
 @dataclass(frozen=True, slots=True)
 class FetchPolicy:
@@ -159,8 +164,7 @@ class HttpClient:
             except FetchError as exc:
                 if not exc.retryable or attempt >= self.policy.retries:
                     if attempt:
-                        exc.message += f" (after {attempt + 1} tries)"
-                        exc.args = (exc.message,)
+                        exc.add_note_to_reason(f"after {attempt + 1} tries")
                     raise
                 self.sleep(self.policy.delay(attempt, exc.wait))
                 attempt += 1
@@ -315,7 +319,7 @@ class HttpClient:
                         code="resolver.timeout",
                         url=url,
                     )
-                chunk = raw.read(CHUNK_SIZE)
+                chunk = raw.read1(CHUNK_SIZE)  # returns what has arrived: deadline checks
                 if not chunk:
                     break
                 data = decoder.feed(chunk, cap - size + 1)
