@@ -319,6 +319,7 @@ class MirrorHandler(BaseHTTPRequestHandler):
             "ETag": resource.etag,
             "Last-Modified": resource.last_modified,
             "Cache-Control": f"public, max-age={self.server.max_age}",
+            "Access-Control-Allow-Origin": "*",
         }
         vary_on = [v for v in (vary, "Accept-Encoding" if resource.gzipped else None) if v]
         if vary_on:
