@@ -326,3 +326,8 @@ def test_nginx_with_the_documented_config(tmp_path: Path, mirror: Path, nginx: s
     _, headers, body = get(f"{nginx}/pith/{BODY}/bundle.json", **{"Accept-Encoding": "gzip"})
     assert headers.get("Content-Encoding") == "gzip"
     assert gzip.decompress(body) == (mirror / "pith" / BODY / "bundle.json").read_bytes()
+
+
+def test_docs_show_the_tested_nginx_config() -> None:
+    docs = (ROOT / "docs" / "resolver.md").read_text()
+    assert NGINX_EXAMPLE.read_text() in docs
