@@ -159,7 +159,7 @@ class BundleCache:
     def _prefixed(self, prefix: str) -> Iterator[CacheEntry]:
         try:
             names = [d.name for d in os.scandir(self.bundles) if d.name.startswith(prefix)]
-        except FileNotFoundError:
+        except OSError:  # no cache yet, or one we may not read: nothing cached for us
             return
         for name in sorted(names):
             if len(name) == BODY_LENGTH:
@@ -170,16 +170,29 @@ class BundleCache:
     def put(self, data: bytes, bundle: Bundle, meta: CacheMeta) -> CacheEntry:
         """Store a verified bundle's bytes and metadata, atomically, replacing any entry."""
         directory = self.entry_dir(bundle.body)
-        directory.mkdir(parents=True, exist_ok=True)
         meta = replace(meta, file_sha256=hashlib.sha256(data).hexdigest())
-        atomic_write_bytes(directory / BUNDLE_NAME, data)
-        self._write_meta(directory, meta)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(directory / BUNDLE_NAME, data)
+            self._write_meta(directory, meta)
+        except OSError as exc:
+            raise self._unwritable(exc) from None
         return CacheEntry(bundle.body, directory, data, meta)
+
+    def _unwritable(self, exc: OSError) -> InputError:
+        return InputError(
+            f"cannot write the bundle cache in {self.root} ({exc.strerror or exc}); "
+            f"choose another with --cache-dir or ${CACHE_ENV}",
+            code="cache.unwritable",
+        )
 
     def touch(self, entry: CacheEntry, **changes: Any) -> CacheEntry:
         """The entry with its metadata updated (e.g. ``checked_at`` after a 304)."""
         meta = replace(entry.meta, **changes)
-        self._write_meta(entry.directory, meta)
+        try:
+            self._write_meta(entry.directory, meta)
+        except OSError as exc:
+            raise self._unwritable(exc) from None
         return replace(entry, meta=meta)
 
     def _write_meta(self, directory: Path, meta: CacheMeta) -> None:

@@ -44,6 +44,7 @@ DEFAULT_MAX_AGE = 300
 MAX_PRELOAD_BYTES = 2 * 1024**3
 _TEXT_TYPES = (JSON_TYPE, JSONLD_TYPE, HTML_TYPE, "text/plain", "text/css")
 _DOCUMENT_RE = re.compile(rf"^/{RESOLVER_PREFIX}/([A-Z2-7]+)/?$")
+_NUMBER_SEGMENT = re.compile(r"^(/(?:\.well-known/)?pith/)([A-Za-z2-7]+)(/.*)?$")
 _MEDIA = {".json": JSON_TYPE, ".jsonld": JSONLD_TYPE, ".html": HTML_TYPE, ".htm": HTML_TYPE}
 
 
@@ -308,6 +309,13 @@ class MirrorHandler(BaseHTTPRequestHandler):
             else:
                 resource = resources.get(path.rstrip("/") + "/" + HTML_FILE)
         if resource is None:
+            upper = _number_in_upper_case(path)
+            if upper != path and (upper in resources or _DOCUMENT_RE.match(upper)):
+                self._send_plain(
+                    HTTPStatus.MOVED_PERMANENTLY, f"see {upper}\n", {"Location": upper},
+                    send_body=send_body,
+                )  # fmt: skip
+                return
             self._send_plain(HTTPStatus.NOT_FOUND, "not found\n", send_body=send_body)
             return
         self._send_resource(resource, vary, send_body=send_body)
@@ -370,6 +378,14 @@ class MirrorHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if send_body and body:
             self.wfile.write(body)
+
+
+def _number_in_upper_case(path: str) -> str:
+    """``/pith/j655k2kr/...`` as ``/pith/J655K2KR/...`` (numbers are case-insensitive)."""
+    match = _NUMBER_SEGMENT.match(path)
+    if match is None:
+        return path
+    return match.group(1) + match.group(2).upper() + (match.group(3) or "")
 
 
 def _accepts_gzip(header: str | None) -> bool:

@@ -222,6 +222,7 @@ def test_pithtex_serve_negotiates_and_revalidates(mirror: Path) -> None:
         )
         assert headers["Content-Encoding"] == "gzip" and gzip.decompress(body) == SEED_TEXT
         assert get(f"{base}/pith/AAAAAAAA/bundle.json")[0] == 404
+        assert get(f"{base}/pith/j655k2kr/bundle.json")[2] == SEED_TEXT, "301 to upper case"
         assert get(f"{base}/../../etc/passwd")[0] == 404
         index = json.loads(get(f"{base}/index.json")[2])
         assert index["count"] == 2

@@ -23,6 +23,7 @@ from httpfixtures import (
 
 from pithtex.cache import BundleCache
 from pithtex.config import ResolverSettings
+from pithtex.errors import InputError
 from pithtex.layout import bundle_path, document_path, state_path, well_known_bundle_path
 from pithtex.linkeddata import jsonld_bytes, jsonld_document
 from pithtex.model import parse_bundle
@@ -365,3 +366,11 @@ def test_cli_fetch_state_and_jsonld_to_stdout(tmp_path: Path, test_keyring: Path
     assert state.returncode == 0, state.stderr
     assert json.loads(state.stdout)["state_sha256"] == bundle.state["state_sha256"]  # type: ignore[index]
     assert json.loads(page.stdout)["pith_number"] == NUMBER
+
+
+def test_unwritable_cache_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "cache").write_text("a file where the cache directory should be")
+    with FaultServer({PATH: json_route(GOOD)}) as server, pytest.raises(InputError) as caught:
+        resolver(tmp_path, server.base).resolve(NUMBER)
+    assert caught.value.code == "cache.unwritable"
+    assert "--cache-dir" in caught.value.message
