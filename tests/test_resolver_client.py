@@ -374,3 +374,28 @@ def test_unwritable_cache_is_a_clear_error(tmp_path: Path) -> None:
         resolver(tmp_path, server.base).resolve(NUMBER)
     assert caught.value.code == "cache.unwritable"
     assert "--cache-dir" in caught.value.message
+
+
+def test_cli_cache_list_and_clear(tmp_path: Path, test_keyring: Path) -> None:
+    with FaultServer({PATH: json_route(GOOD)}) as server:
+        assert (
+            fetch(tmp_path, NUMBER, "--resolver", server.base, keyring=test_keyring).returncode == 0
+        )
+    cache_dir = str(tmp_path / "cli-cache")
+    listed = run_cli("cache", "list", "--cache-dir", cache_dir, "--json", check=True)
+    assert [e["pith_number"] for e in json.loads(listed.stdout)] == [NUMBER]
+    assert (
+        run_cli("cache", "path", "--cache-dir", cache_dir, check=True).stdout.strip() == cache_dir
+    )
+    missing = run_cli("cache", "clear", SEED_NUMBER, "--cache-dir", cache_dir)
+    assert missing.returncode == 2 and "not in the cache" in missing.stderr
+    cleared = run_cli("cache", "clear", BODY[:8], "--cache-dir", cache_dir, check=True)
+    assert "removed 1 cached bundles" in cleared.stdout
+    assert run_cli("cache", "list", "--cache-dir", cache_dir, check=True).stdout == ""
+
+
+def test_new_verbs_have_help() -> None:
+    top = run_cli("--help", check=True).stdout
+    for verb in ("fetch", "mirror", "serve", "cache"):
+        assert verb in top
+        assert run_cli(verb, "--help", check=True).stdout.startswith("usage:")

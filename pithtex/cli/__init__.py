@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "pithtex.cli.fetch",
     "pithtex.cli.mirror",
     "pithtex.cli.serve",
+    "pithtex.cli.cache",
 )
 """Modules that register verbs, in the order ``--help`` lists them."""
 
