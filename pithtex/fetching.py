@@ -337,7 +337,11 @@ class HttpClient:
                 code="resolver.timeout",
                 url=url,
             ) from None
-        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.IncompleteRead) as exc:
+        except urllib3.exceptions.SSLError as exc:
+            raise FetchError(
+                f"TLS failed while reading ({_root_cause(exc)})", code="resolver.tls", url=url
+            ) from None
+        except urllib3.exceptions.HTTPError as exc:  # ProtocolError, IncompleteRead, ...
             raise FetchError(
                 f"the body was cut short ({_root_cause(exc)})", code="resolver.truncated", url=url
             ) from None
