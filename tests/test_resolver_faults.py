@@ -113,13 +113,13 @@ def test_500_every_time(tmp_path: Path) -> None:
 
 def test_retry_after_is_honoured_within_the_cap(tmp_path: Path) -> None:
     def busy(handler: Any) -> None:
-        send(handler, b"busy", status=503, content_type="text/plain", headers={"Retry-After": "1"})
+        send(handler, b"busy", status=503, content_type="text/plain", headers={"Retry-After": "30"})
 
     with FaultServer({PATH: sequence_route(busy, json_route(GOOD))}) as server:
         start = time.monotonic()
         client = resolver(tmp_path, server.base, max_backoff=0.3)
         assert client.resolve(BUNDLE["pith_number"]).verification.verified
-    assert 0.25 <= time.monotonic() - start < 3, "Retry-After is capped by max_backoff"
+    assert 0.25 <= time.monotonic() - start < 10, "waited, but capped by max_backoff, not 30 s"
 
 
 def test_rate_limited(tmp_path: Path) -> None:
@@ -128,7 +128,7 @@ def test_rate_limited(tmp_path: Path) -> None:
 
 
 def test_server_that_stalls_past_the_read_timeout(tmp_path: Path) -> None:
-    with FaultServer({PATH: stalled_route(4.0)}) as server:
+    with FaultServer({PATH: stalled_route(10.0)}) as server:
         start = time.monotonic()
         fails(
             tmp_path,
@@ -136,7 +136,7 @@ def test_server_that_stalls_past_the_read_timeout(tmp_path: Path) -> None:
             "resolver.timeout",
             "stalled for 0.4 s",
         )
-        assert time.monotonic() - start < 3
+        assert time.monotonic() - start < 6, "the read timeout, not the server, ended the wait"
 
 
 def test_server_too_slow_for_the_total_timeout(tmp_path: Path) -> None:
@@ -149,7 +149,7 @@ def test_server_too_slow_for_the_total_timeout(tmp_path: Path) -> None:
             "resolver.timeout",
             "longer than 0.6 s",
         )
-        assert time.monotonic() - start < 3
+        assert time.monotonic() - start < 6, "the total timeout ended the transfer"
 
 
 def test_headers_never_arrive(tmp_path: Path) -> None:
@@ -375,9 +375,8 @@ def test_nothing_listening(tmp_path: Path) -> None:
     from httpfixtures import free_port
 
     base = f"http://127.0.0.1:{free_port()}"
-    start = time.monotonic()
-    fails(tmp_path, resolver(tmp_path, base), "resolver.unreachable", "cannot connect")
-    assert time.monotonic() - start < 2, "a refused connection is not retried"
+    error = fails(tmp_path, resolver(tmp_path, base), "resolver.unreachable", "cannot connect")
+    assert "tries" not in error.message, "a refused connection is not retried"
 
 
 def test_rollback_to_an_older_bundle_is_refused(tmp_path: Path) -> None:
