@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "pithtex.cli.bundle",
     "pithtex.cli.number",
     "pithtex.cli.keys",
+    "pithtex.cli.stamp",
     "pithtex.cli.fetch",
     "pithtex.cli.mirror",
     "pithtex.cli.serve",
