@@ -182,7 +182,7 @@ def build_mirror(
     """Add ``bundle_files`` to the mirror in ``directory`` (created if needed)."""
     root = Path(directory)
     if root.exists() and not root.is_dir():
-        raise MirrorError(f"{root}: exists and is not a directory")
+        raise MirrorError(f"{root}: exists and is not a directory", code="mirror.not_directory")
     existing = read_index(root)
     candidates = _verified_candidates(bundle_files, keyring)
     report = MirrorReport(root)
@@ -351,8 +351,13 @@ def _write_indexes(root: Path, entries: dict[str, MirrorEntry], base_url: str | 
 
 
 def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, data, mode=0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, data, mode=0o644)
+    except OSError as exc:
+        raise MirrorError(
+            f"{path}: cannot write ({exc.strerror or exc})", code="mirror.unwritable"
+        ) from None
 
 
 def _json_bytes(value: Any) -> bytes:

@@ -399,3 +399,12 @@ def test_new_verbs_have_help() -> None:
     for verb in ("fetch", "mirror", "serve", "cache"):
         assert verb in top
         assert run_cli(verb, "--help", check=True).stdout.startswith("usage:")
+
+
+def test_cli_fetch_to_an_unwritable_place(tmp_path: Path, test_keyring: Path) -> None:
+    with FaultServer({PATH: json_route(GOOD)}) as server:
+        done = fetch(
+            tmp_path, NUMBER, "--resolver", server.base, "-o", tmp_path / "no/such/dir/b.json",
+            keyring=test_keyring,
+        )  # fmt: skip
+    assert done.returncode == 2 and "cannot write" in done.stderr

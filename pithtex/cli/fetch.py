@@ -121,6 +121,12 @@ def _write(output: str, data: bytes) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
+    from pithtex.errors import InputError
     from pithtex.fileio import atomic_write_bytes
 
-    atomic_write_bytes(output, data)
+    try:
+        atomic_write_bytes(output, data)
+    except OSError as exc:
+        raise InputError(
+            f"{output}: cannot write ({exc.strerror or exc})", code="file.unwritable"
+        ) from None
