@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ExitCode, InputError
 from .model import Bundle, parse_bundle
@@ -37,6 +37,9 @@ from .trust import Keyring
 from .verify import BundleVerification, verify_bundle
 from .verify import Verdict as BundleVerdict
 from .xmpschema import DEFAULT_RESOLVER, EMBEDDED_BUNDLE_NAME
+
+if TYPE_CHECKING:
+    from .resolver import Resolver
 
 SCHEMA = "pithtex.check/1"
 
@@ -87,7 +90,15 @@ class CheckOptions:
     bundle_label: str | None = None
     use_embedded: bool = True
     resolvers: tuple[str, ...] = (DEFAULT_RESOLVER,)
+    """Resolver base URLs whose ``/pith/<number>`` links count as claims."""
     limits: ReadLimits = DEFAULT_READ_LIMITS
+    registry: Resolver | None = None
+    """Where to look up a bundle the PDF does not carry (cache, then resolvers); ``None``
+    means no lookup at all."""
+    offline: bool = False
+    """Look only in the cache, never on the network."""
+    refresh: bool = False
+    """Ask the resolvers even when the cached copy is fresh."""
 
     @cached_property
     def given_verification(self) -> BundleVerification | None:
@@ -96,6 +107,8 @@ class CheckOptions:
 
     def verification_of(self, chosen: ChosenBundle) -> BundleVerification:
         assert chosen.bundle is not None
+        if chosen.verification is not None:
+            return chosen.verification
         if chosen.source is BundleSource.ARGUMENT and self.given_verification is not None:
             return self.given_verification
         return verify_bundle(chosen.bundle, self.keyring)
@@ -106,6 +119,8 @@ class ChosenBundle:
     bundle: Bundle | None
     source: BundleSource | None
     result: CheckResult
+    verification: BundleVerification | None = None
+    """Set when the source already verified the bundle against the same keyring."""
 
 
 @dataclass(frozen=True)
@@ -396,22 +411,43 @@ def choose_bundle(
 
 
 def registry_bundle(claimed: PithRef | None, options: CheckOptions) -> ChosenBundle:
-    """The bundle from the local cache, else the resolver.
+    """The bundle from the local cache, else the resolvers (``options.registry``).
 
-    The resolver client is not part of pithtex yet: this is the one place to
-    wire it in.  Until then the answer is a clear "no bundle".
+    The registry verifies what it returns against the same keyring; a failure
+    becomes ``check.bundle.unavailable`` (no bundle is known), ``unreachable``
+    (no resolver answered) or ``rejected`` (a resolver served a bundle that
+    failed: wrong number, invalid, untrusted, a rollback).
     """
-    del options
-    wanted = str(claimed) if claimed else "the claimed number"
-    return ChosenBundle(
-        None,
-        None,
-        fail(
-            "check.bundle",
-            "unavailable",
-            f"no bundle for {wanted}: none was given with --bundle, none is embedded, "
-            "and fetching from a resolver is not available in this version",
-        ),
+    if claimed is None or options.registry is None:
+        why = "no number to look up" if claimed is None else "no cache or resolver to ask"
+        return ChosenBundle(None, None, _no_bundle("unavailable", why))
+    from .resolver import SECURITY_CODES, ResolveError
+
+    try:
+        resolved = options.registry.resolve(
+            claimed, offline=options.offline, refresh=options.refresh, allow_stale=True
+        )
+    except ResolveError as exc:
+        if exc.code in ("resolver.offline_miss", "resolver.not_found"):
+            outcome = "unavailable"
+        else:
+            outcome = "rejected" if exc.code in SECURITY_CODES else "unreachable"
+        return ChosenBundle(None, None, _no_bundle(outcome, exc.message, exc.code))
+    if resolved.from_cache and not resolved.revalidated:
+        source, where = BundleSource.CACHE, f"the local cache ({resolved.cache_path})"
+    else:
+        source, where = BundleSource.RESOLVER, resolved.source_url
+    stale = "; no resolver answered, so the cached copy may be old" if resolved.stale else ""
+    result = ok("check.bundle", f"using the bundle from {where}{stale}", source.value)
+    return ChosenBundle(resolved.bundle, source, result, resolved.verification)
+
+
+def _no_bundle(outcome: str, why: str, subject: str | None = None) -> CheckResult:
+    return fail(
+        "check.bundle",
+        outcome,
+        f"no bundle: none was given with --bundle, none is embedded, and {why}",
+        subject,
     )
 
 

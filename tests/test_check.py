@@ -305,7 +305,8 @@ def test_cli_json_schema(tmp_path: Path, seed: dict) -> None:
     assert {c["check"] for c in doc["checks"]} >= {"check.number", "check.title", "check.hash"}
     assert all(set(c) == {"check", "status", "code", "subject", "reason"} for c in doc["checks"])
     assert {"channel", "value", "where", "number", "problem"} == set(doc["claims"][0])
-    failed = json.loads(run_cli("check", "--json", "--ignore-embedded", pdf).stdout)
+    offline = ("--offline", "--cache-dir", tmp_path / "cache")  # no bundle anywhere
+    failed = json.loads(run_cli("check", "--json", "--ignore-embedded", *offline, pdf).stdout)
     assert (failed["verdict"], failed["exit_code"]) == ("failed", 1)
     assert failed["code"] == "check.bundle.unavailable"
 

@@ -83,7 +83,7 @@ def test_tex_pdf_without_a_metadata_title_is_matched_by_its_page(tmp_path: Path)
 
 
 def test_tex_pdf_without_a_bundle_says_so(tex_pdf: Path) -> None:
-    result = run_cli("check", tex_pdf)
+    result = run_cli("check", "--offline", "--cache-dir", tex_pdf.parent / "cache", tex_pdf)
     assert result.returncode == 1
     assert "check.bundle.unavailable" in result.stdout
 

@@ -23,7 +23,8 @@ INTERNAL = {"check.pdf.error"}
 
 
 def batch(*paths: str | Path, jobs: int = 2) -> tuple[int, list[dict[str, Any]], dict[str, Any]]:
-    result = run_cli("check", "--json", "--jobs", jobs, "--timeout", 60, *paths, timeout=900)
+    options = ("--json", "--jobs", jobs, "--timeout", 60, "--offline", "--cache-dir", paths[-1])
+    result = run_cli("check", *options, *paths, timeout=900)
     assert "Traceback" not in result.stderr, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines, result.stderr

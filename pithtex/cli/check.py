@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import json
 import sys
@@ -21,6 +22,7 @@ from pithtex.cli.common import (
     keyring_from_args,
     print_json,
 )
+from pithtex.cli.resolving import add_resolver_options
 from pithtex.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -57,13 +59,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="do not use a bundle embedded in the PDF (it is still read and compared)",
     )
-    parser.add_argument(
-        "--resolver",
-        action="append",
-        default=[],
-        metavar="URL",
-        help="also count links to this resolver mirror (<URL>/pith/<number>); may be repeated",
-    )
+    add_resolver_options(parser)
     add_keyring_options(parser)
     add_json_option(parser)
     batch = parser.add_argument_group("batch and bounds")
@@ -102,47 +98,62 @@ def run(args: argparse.Namespace) -> int:
             "--timeout must be positive and --memory at least 64", code="usage.invalid"
         )
     files, single = expand_paths(args.paths)
-    resolvers = _resolvers(args)
     bounds = Bounds(timeout=args.timeout, memory_bytes=args.memory * 1024 * 1024)
     jobs = args.jobs or (1 if single else default_jobs())
     # the PDF readers run in bounded workers; they start before the checks are imported
-    read = partial(read_evidence, resolvers=resolvers)
+    read = partial(read_evidence, resolver_args=tuple(args.resolver))
     results = run_bounded(read, files, jobs=jobs, bounds=bounds)
-    options = _options(args, resolvers)
-    reports = (_report(path, outcome, options) for path, outcome in results)
-    if single:
-        return _print_single(next(reports), args)
-    return _print_batch(_progress(reports, len(files), args), args)
+    options = _options(args)
+    try:
+        reports = (_report(path, outcome, options) for path, outcome in results)
+        if single:
+            return _print_single(next(reports), args)
+        return _print_batch(_progress(reports, len(files), args), args)
+    finally:
+        if options.registry is not None:
+            options.registry.http.close()
 
 
-def read_evidence(path: str, resolvers: tuple[str, ...]) -> object:
+@functools.cache
+def link_bases(resolver_args: tuple[str, ...]) -> tuple[str, ...]:
+    """Resolvers whose ``/pith/<number>`` links are claims: pith.science and every
+    configured one (``--resolver``, ``$PITHTEX_RESOLVERS``, the config file)."""
+    from pithtex.config import load_settings
+    from pithtex.xmpschema import DEFAULT_RESOLVER
+
+    urls = load_settings(resolver_args or None).urls
+    return tuple(dict.fromkeys((DEFAULT_RESOLVER, *urls)))
+
+
+def read_evidence(path: str, resolver_args: tuple[str, ...]) -> object:
     """What a worker does: read one PDF (a :class:`PdfError` becomes a failure value)."""
     from pithtex.bounded import TaskFailure
     from pithtex.pdfread import PdfError, read_pdf
 
     try:
-        return read_pdf(path, resolvers=resolvers)
+        return read_pdf(path, resolvers=link_bases(resolver_args))
     except PdfError as exc:
         return TaskFailure(exc.code, exc.message)
 
 
-def _resolvers(args: argparse.Namespace) -> tuple[str, ...]:
-    from pithtex.xmpschema import DEFAULT_RESOLVER
-
-    return (DEFAULT_RESOLVER, *args.resolver)
-
-
-def _options(args: argparse.Namespace, resolvers: tuple[str, ...]) -> CheckOptions:
+def _options(args: argparse.Namespace) -> CheckOptions:
     from pithtex.check import CheckOptions
+    from pithtex.config import load_settings
     from pithtex.model import load_bundle
+    from pithtex.resolver import make_resolver
 
     bundle = load_bundle(args.bundle) if args.bundle else None
+    keyring = keyring_from_args(args)
+    settings = load_settings(args.resolver or None)
     return CheckOptions(
-        keyring=keyring_from_args(args),
+        keyring=keyring,
         bundle=bundle,
         bundle_label=args.bundle,
         use_embedded=not args.ignore_embedded,
-        resolvers=resolvers,
+        resolvers=link_bases(tuple(args.resolver)),
+        registry=make_resolver(keyring, settings=settings, cache=args.cache_dir),
+        offline=args.offline,
+        refresh=args.refresh,
     )
 
 
