@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import ExitCode, InputError
 from .model import Bundle, parse_bundle
@@ -39,7 +39,7 @@ from .verify import Verdict as BundleVerdict
 from .xmpschema import DEFAULT_RESOLVER, EMBEDDED_BUNDLE_NAME
 
 if TYPE_CHECKING:
-    from .resolver import Resolver
+    from .resolver import ResolvedBundle
 
 SCHEMA = "pithtex.check/1"
 
@@ -73,6 +73,14 @@ class Verdict(StrEnum):
         }[self]
 
 
+class Registry(Protocol):
+    """Where bundles are looked up by number: :class:`pithtex.resolver.Resolver`."""
+
+    def resolve(
+        self, ref: PithRef, *, offline: bool, refresh: bool, allow_stale: bool
+    ) -> ResolvedBundle: ...
+
+
 class BundleSource(StrEnum):
     ARGUMENT = "argument"
     EMBEDDED = "embedded"
@@ -92,7 +100,7 @@ class CheckOptions:
     resolvers: tuple[str, ...] = (DEFAULT_RESOLVER,)
     """Resolver base URLs whose ``/pith/<number>`` links count as claims."""
     limits: ReadLimits = DEFAULT_READ_LIMITS
-    registry: Resolver | None = None
+    registry: Registry | None = None
     """Where to look up a bundle the PDF does not carry (cache, then resolvers); ``None``
     means no lookup at all."""
     offline: bool = False

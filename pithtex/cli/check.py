@@ -27,6 +27,9 @@ from pithtex.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
     from pithtex.check import CheckOptions, CheckReport
+    from pithtex.numbers import PithRef
+    from pithtex.resolver import ResolvedBundle, Resolver
+    from pithtex.trust import Keyring
 
 GLOB_CHARS = frozenset("*?[")
 SUMMARY_SCHEMA = "pithtex.check-summary/1"
@@ -103,15 +106,16 @@ def run(args: argparse.Namespace) -> int:
     # the PDF readers run in bounded workers; they start before the checks are imported
     read = partial(read_evidence, resolver_args=tuple(args.resolver))
     results = run_bounded(read, files, jobs=jobs, bounds=bounds)
-    options = _options(args)
+    keyring = keyring_from_args(args)
+    registry = LazyRegistry(keyring, args)
+    options = _options(args, keyring, registry)
     try:
         reports = (_report(path, outcome, options) for path, outcome in results)
         if single:
             return _print_single(next(reports), args)
         return _print_batch(_progress(reports, len(files), args), args)
     finally:
-        if options.registry is not None:
-            options.registry.http.close()
+        registry.close()
 
 
 @functools.cache
@@ -136,22 +140,42 @@ def read_evidence(path: str, resolver_args: tuple[str, ...]) -> object:
         return TaskFailure(exc.code, exc.message)
 
 
-def _options(args: argparse.Namespace) -> CheckOptions:
+class LazyRegistry:
+    """The cache and resolvers, set up (HTTP modules imported) only when a PDF needs them."""
+
+    def __init__(self, keyring: Keyring, args: argparse.Namespace) -> None:
+        self.keyring = keyring
+        self.args = args
+        self.resolver: Resolver | None = None
+
+    def resolve(
+        self, ref: PithRef, *, offline: bool, refresh: bool, allow_stale: bool
+    ) -> ResolvedBundle:
+        if self.resolver is None:
+            from pithtex.resolver import make_resolver
+
+            self.resolver = make_resolver(
+                self.keyring, resolvers=self.args.resolver or None, cache=self.args.cache_dir
+            )
+        return self.resolver.resolve(ref, offline=offline, refresh=refresh, allow_stale=allow_stale)
+
+    def close(self) -> None:
+        if self.resolver is not None:
+            self.resolver.http.close()
+
+
+def _options(args: argparse.Namespace, keyring: Keyring, registry: LazyRegistry) -> CheckOptions:
     from pithtex.check import CheckOptions
-    from pithtex.config import load_settings
     from pithtex.model import load_bundle
-    from pithtex.resolver import make_resolver
 
     bundle = load_bundle(args.bundle) if args.bundle else None
-    keyring = keyring_from_args(args)
-    settings = load_settings(args.resolver or None)
     return CheckOptions(
         keyring=keyring,
         bundle=bundle,
         bundle_label=args.bundle,
         use_embedded=not args.ignore_embedded,
         resolvers=link_bases(tuple(args.resolver)),
-        registry=make_resolver(keyring, settings=settings, cache=args.cache_dir),
+        registry=registry,
         offline=args.offline,
         refresh=args.refresh,
     )
