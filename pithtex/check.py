@@ -13,7 +13,7 @@ Nothing here prints or exits; the CLI formats a :class:`CheckReport`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
@@ -36,7 +36,7 @@ from .results import CheckResult, fail, ok, skip
 from .trust import Keyring
 from .verify import BundleVerification, verify_bundle
 from .verify import Verdict as BundleVerdict
-from .xmpschema import DEFAULT_RESOLVER, EMBEDDED_BUNDLE_NAME
+from .xmpschema import DEFAULT_RESOLVER, EMBEDDED_BUNDLE_NAME, RESOLVER_PATH
 
 if TYPE_CHECKING:
     from .resolver import ResolvedBundle
@@ -97,8 +97,9 @@ class CheckOptions:
     """A bundle the user gave (``--bundle``): preferred over every other source."""
     bundle_label: str | None = None
     use_embedded: bool = True
-    resolvers: tuple[str, ...] = (DEFAULT_RESOLVER,)
-    """Resolver base URLs whose ``/pith/<number>`` links count as claims."""
+    resolvers: tuple[str, ...] | Callable[[], tuple[str, ...]] = (DEFAULT_RESOLVER,)
+    """Resolver base URLs whose ``/pith/<number>`` links count as claims (links to
+    ``https://pith.science`` always do); a function is called once, when first needed."""
     limits: ReadLimits = DEFAULT_READ_LIMITS
     registry: Registry | None = None
     """Where to look up a bundle the PDF does not carry (cache, then resolvers); ``None``
@@ -107,6 +108,16 @@ class CheckOptions:
     """Look only in the cache, never on the network."""
     refresh: bool = False
     """Ask the resolvers even when the cached copy is fresh."""
+
+    @cached_property
+    def link_prefixes(self) -> tuple[str, ...]:
+        bases = self.resolvers() if callable(self.resolvers) else self.resolvers
+        return tuple(base.rstrip("/") + RESOLVER_PATH for base in bases)
+
+    def is_resolver_link(self, uri: str) -> bool:
+        """Whether a link points at a resolver this check trusts to name numbers."""
+        default = DEFAULT_RESOLVER + RESOLVER_PATH
+        return uri.startswith(default) or uri.startswith(self.link_prefixes)
 
     @cached_property
     def given_verification(self) -> BundleVerification | None:
@@ -218,7 +229,7 @@ def unusable_report(file: str, code: str, message: str) -> CheckReport:
 def check_pdf(path: str, options: CheckOptions) -> CheckReport:
     """Check one PDF: read its claims, choose and verify a bundle, compare, decide."""
     try:
-        evidence = read_pdf(path, resolvers=options.resolvers, limits=options.limits)
+        evidence = read_pdf(path, limits=options.limits)
     except PdfError as exc:
         return unusable_report(path, exc.code, exc.message)
     return check_evidence(evidence, options)
@@ -230,7 +241,7 @@ def check_evidence(evidence: PdfEvidence, options: CheckOptions) -> CheckReport:
     checks = [_check_read(evidence), _check_xmp(evidence)]
     embedded, embedded_result = _parse_embedded(evidence)
     checks.append(embedded_result)
-    claims = _claims(evidence, embedded)
+    claims = _claims(evidence, embedded, options)
     checks.append(_check_claims(claims))
     if not claims and _nothing_hidden(evidence):
         return CheckReport(path, Verdict.NO_CLAIM, tuple(checks), evidence, tuple(claims))
@@ -316,8 +327,9 @@ def _parse_embedded(ev: PdfEvidence) -> tuple[Bundle | None, CheckResult]:
     )
 
 
-def _claims(ev: PdfEvidence, embedded: Bundle | None) -> list[Claim]:
-    claims = list(ev.numbers)
+def _claims(ev: PdfEvidence, embedded: Bundle | None, options: CheckOptions) -> list[Claim]:
+    """Every number claim: links only to known resolvers, plus the embedded bundle's."""
+    claims = [c for c in ev.numbers if c.channel != "link" or options.is_resolver_link(c.value)]
     if embedded is not None and ev.embedded is not None:
         ref = parse_full_number(embedded.pith_number)
         claims.append(

@@ -39,7 +39,6 @@ from .records import is_placeholder_title
 from .xmp import XmpError, XmpPacket, parse_packet
 from .xmpschema import (
     BADGE_XOBJECT,
-    DEFAULT_RESOLVER,
     EMBEDDED_BUNDLE_NAME,
     INFO_KEYS,
     RESOLVER_PATH,
@@ -290,11 +289,10 @@ _DAMAGE = (ValueError, TypeError, KeyError, AttributeError, IndexError, Overflow
 class _Reader:
     """Collects claims channel by channel; a failing channel becomes a :class:`Problem`."""
 
-    def __init__(self, pdf: Any, path: Path, resolvers: tuple[str, ...], limits: ReadLimits):
+    def __init__(self, pdf: Any, path: Path, limits: ReadLimits):
         self.pdf = pdf
         self.path = path
         self.limits = limits
-        self.resolvers = tuple(_resolver_prefix(r) for r in resolvers)
         self.numbers: list[Claim] = []
         self.hashes: list[Claim] = []
         self.stamp: dict[str, str] = {}
@@ -450,10 +448,8 @@ class _Reader:
             uri = _link_uri(annot)
             if uri is None:
                 continue
-            for prefix in self.resolvers:
-                if uri.startswith(prefix):
-                    self.number("link", uri, f"page 1 link annotation {index}")
-                    break
+            if RESOLVER_PATH in uri:  # which resolvers count is the checker's choice
+                self.number("link", uri, f"page 1 link annotation {index}")
 
     # -- embedded bundle
 
@@ -545,10 +541,6 @@ class _Reader:
         for stream in streams[: self.limits.max_annotations]:
             if isinstance(stream, pikepdf.Stream):
                 budget -= len(read_stream(stream, budget, self.limits))
-
-
-def _resolver_prefix(base: str) -> str:
-    return base.rstrip("/") + RESOLVER_PATH
 
 
 def _text(value: Any) -> str:
@@ -660,28 +652,25 @@ def normalise_for_search(text: str) -> str:
 # ------------------------------------------------------------------ entry point
 
 
-def read_pdf(
-    path: str | Path,
-    *,
-    resolvers: tuple[str, ...] = (DEFAULT_RESOLVER,),
-    limits: ReadLimits = DEFAULT_READ_LIMITS,
-) -> PdfEvidence:
-    """Read every claim in the PDF at ``path``; raises :class:`PdfError` when unusable."""
+def read_pdf(path: str | Path, *, limits: ReadLimits = DEFAULT_READ_LIMITS) -> PdfEvidence:
+    """Read every claim in the PDF at ``path``; raises :class:`PdfError` when unusable.
+
+    Link claims are every page 1 link whose URI has a ``/pith/`` path, on any
+    host; :func:`pithtex.check.check_evidence` keeps those of known resolvers.
+    """
     file = Path(path)
     size, sha256 = _file_facts(file, limits)
     pdf = _open(file)
     try:
-        return _collect(pdf, file, size, sha256, resolvers, limits)
+        return _collect(pdf, file, size, sha256, limits)
     finally:
         pdf.close()
 
 
-def _collect(
-    pdf: Any, file: Path, size: int, sha256: str, resolvers: tuple[str, ...], limits: ReadLimits
-) -> PdfEvidence:
+def _collect(pdf: Any, file: Path, size: int, sha256: str, limits: ReadLimits) -> PdfEvidence:
     import pikepdf
 
-    reader = _Reader(pdf, file, resolvers, limits)
+    reader = _Reader(pdf, file, limits)
     try:
         reader.find_page1()
         page_count = _declared_count(pdf)

@@ -129,9 +129,10 @@ def test_embedded_bundle_only_in_the_names_tree(tmp_path: Path, seed: dict) -> N
 def test_mirror_resolver_links_count_only_when_configured(tmp_path: Path, seed: dict) -> None:
     mirror = "https://mirror.example.org/registry"
     pdf = claimed_pdf(tmp_path / "m.pdf", seed, link=f"{mirror}/pith/{SEED_BODY}")
-    assert "link" not in {c.channel for c in check(pdf).evidence.numbers}
+    assert "link" in {c.channel for c in check(pdf).evidence.numbers}  # read, ...
+    assert "link" not in {c.channel for c in check(pdf).claims}  # ... but not a claim
     report = check(pdf, resolvers=("https://pith.science", mirror))
-    assert "link" in {c.channel for c in report.evidence.numbers}
+    assert "link" in {c.channel for c in report.claims}
     assert report.verdict is Verdict.VERIFIED
 
 

@@ -104,8 +104,7 @@ def run(args: argparse.Namespace) -> int:
     bounds = Bounds(timeout=args.timeout, memory_bytes=args.memory * 1024 * 1024)
     jobs = args.jobs or (1 if single else default_jobs())
     # the PDF readers run in bounded workers; they start before the checks are imported
-    read = partial(read_evidence, resolver_args=tuple(args.resolver))
-    results = run_bounded(read, files, jobs=jobs, bounds=bounds)
+    results = run_bounded(read_evidence, files, jobs=jobs, bounds=bounds)
     keyring = keyring_from_args(args)
     registry = LazyRegistry(keyring, args)
     options = _options(args, keyring, registry)
@@ -129,13 +128,13 @@ def link_bases(resolver_args: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys((DEFAULT_RESOLVER, *urls)))
 
 
-def read_evidence(path: str, resolver_args: tuple[str, ...]) -> object:
+def read_evidence(path: str) -> object:
     """What a worker does: read one PDF (a :class:`PdfError` becomes a failure value)."""
     from pithtex.bounded import TaskFailure
     from pithtex.pdfread import PdfError, read_pdf
 
     try:
-        return read_pdf(path, resolvers=link_bases(resolver_args))
+        return read_pdf(path)
     except PdfError as exc:
         return TaskFailure(exc.code, exc.message)
 
@@ -174,7 +173,7 @@ def _options(args: argparse.Namespace, keyring: Keyring, registry: LazyRegistry)
         bundle=bundle,
         bundle_label=args.bundle,
         use_embedded=not args.ignore_embedded,
-        resolvers=link_bases(tuple(args.resolver)),
+        resolvers=partial(link_bases, tuple(args.resolver)),
         registry=registry,
         offline=args.offline,
         refresh=args.refresh,
