@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from . import __version__, xmpschema
 from .errors import ExitCode, InputError, PithError, UnverifiedBundleError
 from .fileio import atomic_output, atomic_write_bytes
-from .records import canon_text, text_canon_sha256
+from .records import canon_text, is_placeholder_title, text_canon_sha256
 
 if TYPE_CHECKING:
     import pikepdf
@@ -297,20 +297,6 @@ def inspect_pdf(pdf: pikepdf.Pdf, *, badge: bool = False) -> PdfFacts:
         title=title.strip() if title else None,
         attached_bundle=_attached_bundle(pdf),
         badge_number=badge_number,
-    )
-
-
-_PLACEHOLDER_SUFFIXES = (".doc", ".docx", ".odt", ".rtf", ".tex", ".pdf", ".txt", ".md")
-
-
-def is_placeholder_title(title: str | None) -> bool:
-    """Titles producers write when the author gave none: treated as no title at all."""
-    text = (title or "").strip().casefold()
-    return (
-        not text
-        or text in ("untitled", "untitled document", "title", "no title")
-        or text.startswith("microsoft word - ")
-        or text.endswith(_PLACEHOLDER_SUFFIXES)
     )
 
 

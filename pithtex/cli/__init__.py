@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "pithtex.cli.number",
     "pithtex.cli.keys",
     "pithtex.cli.stamp",
+    "pithtex.cli.check",
     "pithtex.cli.fetch",
     "pithtex.cli.mirror",
     "pithtex.cli.serve",
