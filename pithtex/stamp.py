@@ -262,12 +262,13 @@ class PdfFacts:
 
 def inspect_pdf(pdf: pikepdf.Pdf, *, badge: bool = False) -> PdfFacts:
     from . import xmpwrite
+    from .xmp import DC, parse_tree
 
     xmp, xmp_error = None, None
     raw = _metadata_bytes(pdf)
     if raw is not None:
         try:
-            xmp = xmpwrite.parse_packet(raw)
+            xmp = parse_tree(raw)
         except InputError as exc:
             xmp_error = exc
     pdfa = None
@@ -277,7 +278,7 @@ def inspect_pdf(pdf: pikepdf.Pdf, *, badge: bool = False) -> PdfFacts:
         except InputError as exc:
             xmp, xmp_error = None, exc
     info = _info_strings(pdf)
-    title = xmpwrite.lang_alt_value(xmp, xmpwrite.DC, "title") if xmp is not None else None
+    title = xmpwrite.lang_alt_value(xmp, DC, "title") if xmp is not None else None
     if is_placeholder_title(title):
         title = info.get("Title")
     if is_placeholder_title(title):

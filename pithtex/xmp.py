@@ -84,13 +84,25 @@ class XmpPacket:
         return not (self.pith or self.identifiers or self.title)
 
 
-def parse_packet(data: bytes, *, max_bytes: int = MAX_PACKET_BYTES) -> XmpPacket:
-    """Parse one XMP packet strictly; raises :class:`XmpError` naming what is wrong."""
+def parse_tree(data: bytes, *, max_bytes: int = MAX_PACKET_BYTES) -> etree._Element:
+    """The one hardened parse of an XMP packet, for reading and for editing alike.
+
+    Returns the root element (``x:xmpmeta``, or a bare ``rdf:RDF``) after refusing
+    an oversized packet, any DOCTYPE or entity declaration, XML that is not
+    well-formed and a packet without exactly one ``rdf:RDF``.  The stamper edits
+    the tree it returns; :func:`parse_packet` reads it.
+    """
     if len(data) > max_bytes:
         raise XmpError("xmp.too_large", f"XMP packet of {len(data)} bytes exceeds {max_bytes}")
     _refuse_declarations(data)
     root = _parse_xml(data)
-    rdf = _find_rdf(root)
+    find_rdf(root)
+    return root
+
+
+def parse_packet(data: bytes, *, max_bytes: int = MAX_PACKET_BYTES) -> XmpPacket:
+    """Parse one XMP packet strictly; raises :class:`XmpError` naming what is wrong."""
+    rdf = find_rdf(parse_tree(data, max_bytes=max_bytes))
     values: dict[tuple[str, str], list[str]] = {}
     for description in rdf:
         if not isinstance(description.tag, str):
@@ -148,7 +160,8 @@ def _parse_xml(data: bytes) -> etree._Element:
     return root
 
 
-def _find_rdf(root: etree._Element) -> etree._Element:
+def find_rdf(root: etree._Element) -> etree._Element:
+    """The ``rdf:RDF`` element of a packet root (the root itself when it is ``rdf:RDF``)."""
     if root.tag == f"{{{RDF}}}RDF":
         return root
     if root.tag != f"{{{X}}}xmpmeta":

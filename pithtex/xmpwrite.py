@@ -20,7 +20,7 @@ What it guarantees (the contract is ``docs/pdf-metadata.md``):
 * stamping again replaces the old ``pith`` properties and extension entry:
   the result is the same, never a duplicate.
 
-The one strict parse of an existing packet is :func:`parse_packet`.
+An existing packet is parsed by :func:`pithtex.xmp.parse_tree`, the one hardened XMP parse.
 """
 
 from __future__ import annotations
@@ -32,14 +32,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from . import xmpschema
-from .errors import InputError
+from .xmp import DC, RDF, X, XmpError, find_rdf
 
 if TYPE_CHECKING:
     from lxml import etree
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-X = "adobe:ns:meta/"
-DC = "http://purl.org/dc/elements/1.1/"
 XMP = "http://ns.adobe.com/xap/1.0/"
 PDF = "http://ns.adobe.com/pdf/1.3/"
 PDFAID = "http://www.aiim.org/pdfa/ns/id/"
@@ -63,15 +60,8 @@ PREFIXES = {
 
 PACKET_HEADER = b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
 PACKET_TRAILER = b'\n<?xpacket end="w"?>'
-MAX_PACKET_BYTES = 16 * 1024 * 1024
 
 _PITH_NUMBER = re.compile(r"pith:(?:\d{4}:)?[A-Z2-7]{26}")
-
-
-class XmpFormatError(InputError):
-    """An XMP packet that is not well-formed XMP (exit code 2)."""
-
-    default_code = "xmp.malformed"
 
 
 def _q(uri: str, name: str) -> str:
@@ -81,48 +71,8 @@ def _q(uri: str, name: str) -> str:
 # ---------------------------------------------------------------- reading
 
 
-def parse_packet(data: bytes) -> etree._Element:
-    """Parse an XMP packet strictly; returns its ``x:xmpmeta`` (or bare ``rdf:RDF``) root.
-
-    No DTDs, no entity expansion, no network, no recovery: a packet that is not
-    plain well-formed XML with an ``rdf:RDF`` element raises :class:`XmpFormatError`.
-    This is the only place the stamper parses XMP.
-    """
-    from lxml import etree
-
-    if len(data) > MAX_PACKET_BYTES:
-        raise XmpFormatError(f"the XMP packet is larger than {MAX_PACKET_BYTES} bytes")
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        recover=False,
-        remove_pis=False,
-    )
-    try:
-        tree = etree.fromstring(data.strip(b"\x00 \t\r\n"), parser)
-    except etree.XMLSyntaxError as exc:
-        raise XmpFormatError(f"the XMP packet is not well-formed XML ({exc})") from None
-    document = tree.getroottree()
-    if document.docinfo.doctype or document.docinfo.internalDTD is not None:
-        raise XmpFormatError("the XMP packet declares a DTD, which XMP forbids")
-    if tree.tag not in (_q(X, "xmpmeta"), _q(RDF, "RDF")):
-        raise XmpFormatError(f"the XMP packet's root element is {tree.tag}, not x:xmpmeta")
-    if _rdf_of(tree) is None:
-        raise XmpFormatError("the XMP packet has no rdf:RDF element")
-    return tree
-
-
-def _rdf_of(root: etree._Element) -> etree._Element | None:
-    if root.tag == _q(RDF, "RDF"):
-        return root
-    return root.find(_q(RDF, "RDF"))
-
-
 def _descriptions(root: etree._Element) -> list[etree._Element]:
-    rdf = _rdf_of(root)
+    rdf = find_rdf(root)
     return [] if rdf is None else list(rdf.iterchildren(_q(RDF, "Description")))
 
 
@@ -196,7 +146,7 @@ def pdfa_level(root: etree._Element) -> PdfALevel | None:
     if part is None:
         return None
     if not part.strip().isdigit():
-        raise XmpFormatError(f"pdfaid:part is {part!r}, not a number")
+        raise XmpError("xmp.structure", f"pdfaid:part is {part!r}, not a number")
     return PdfALevel(int(part), (simple_value(root, PDFAID, "conformance") or "").strip())
 
 
@@ -296,7 +246,7 @@ def empty_packet() -> etree._Element:
 def update_packet(
     root: etree._Element | None, stamp: XmpStamp, info: Mapping[str, str]
 ) -> XmpUpdate:
-    """Stamp ``root`` (a packet from :func:`parse_packet`, modified in place; ``None``: new).
+    """Stamp ``root`` (from :func:`pithtex.xmp.parse_tree`, modified in place; ``None``: new).
 
     ``info`` holds the PDF's Info strings (keys without slash).  Returns the new
     packet bytes and the Info changes to apply.
@@ -305,8 +255,8 @@ def update_packet(
         root = empty_packet()
     elif root.tag == _q(RDF, "RDF"):
         root = _wrap_in_xmpmeta(root)
-    rdf = _rdf_of(root)
-    assert rdf is not None  # parse_packet guarantees it
+    rdf = find_rdf(root)
+    assert rdf is not None  # parse_tree guarantees it
     level = pdfa_level(root)
     update = XmpUpdate(packet=b"", pdfa=level)
 
