@@ -63,9 +63,6 @@ class _DuplicateKeys(dict[str, Any]):
     duplicate: str = ""
 
 
-_CONTAINERS = (dict, list, _DuplicateKeys)
-
-
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
@@ -116,18 +113,20 @@ class _Decoder:
 
 
 def _max_depth(root: Any, limit: int) -> int:
-    """Container nesting depth of a parsed value (stops counting past ``limit``)."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(root, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > deepest:
-            deepest = depth
-            if deepest > limit:
-                break
-        children = value.values() if type(value) is not list else value
-        stack.extend((c, depth + 1) for c in children if type(c) in _CONTAINERS)
-    return deepest
+    """Container nesting depth of a parsed value, level by level (stops past ``limit``).
+
+    Objects with duplicate keys are not descended into: they are reported anyway.
+    """
+    level, depth = [root], 0
+    while level and depth <= limit:
+        depth += 1
+        level = [
+            child
+            for value in level
+            for child in (value.values() if type(value) is dict else value)
+            if type(child) is dict or type(child) is list
+        ]
+    return depth
 
 
 def path_join(path: str, key: str | int) -> str:

@@ -96,7 +96,7 @@ def check_public_key(raw: bytes) -> SigStatus:
         return SigStatus.KEY_SMALL_ORDER
     if not canonical:
         return SigStatus.KEY_NONCANONICAL
-    if not _on_curve(_point_y(raw)) or _load_key(raw) is None:
+    if not _on_curve(_point_y(raw)):
         return SigStatus.KEY_INVALID
     return SigStatus.OK
 

@@ -23,10 +23,9 @@ from __future__ import annotations
 import heapq
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from . import ed25519
 from .model import Event, PublicKey, parse_time
 from .numbers import PithNumber
 from .records import (
@@ -37,7 +36,7 @@ from .records import (
     state_sha256,
 )
 from .results import CheckResult, fail, ok
-from .trust import signed_within_validity
+from .trust import SignatureClaim, signature_checks
 
 MERGE_VERSION = "pith-open-graph-merge-v1"
 STATE_VERSION = "1.0"
@@ -76,11 +75,13 @@ class EventValidation:
         return next((c.code for c in self.checks if c.failed), None)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class MergeResult:
+    """The merged state, every event's validation, and the applied events in order."""
+
     state: dict[str, Any]
-    validations: list[EventValidation] = field(default_factory=list)
-    applied: list[Event] = field(default_factory=list)
+    validations: list[EventValidation]
+    applied: list[Event]
 
 
 def validate_event(
@@ -153,31 +154,10 @@ def _check_signature(
                 subject,
             )
         ]
-    key = lookup(sig.fingerprint)
-    if key is None:
-        return [
-            fail(
-                "event.signature",
-                "unknown_key",
-                f"no known key has fingerprint {sig.fingerprint}",
-                subject,
-            )
-        ]
-    status = ed25519.verify(key.raw, sig.value, bytes.fromhex(content_sha256))
-    if not status.ok:
-        return [fail("event.signature", status.value, status.explanation, subject)]
-    checks = [ok("event.signature", f"signed by {key.key_id}", subject)]
-    if not signed_within_validity(key, event.created_at):
-        checks.append(
-            fail(
-                "key.validity",
-                "rotated",
-                f"{key.key_id} rotated at {key.rotates_at}, before {event.created_at}",
-                subject,
-                code="key.rotated",
-            )
-        )
-    return checks
+    claim = SignatureClaim(sig.fingerprint, sig.key_id, sig.value, event.created_at)
+    return signature_checks(
+        "event.signature", lookup(sig.fingerprint), claim, bytes.fromhex(content_sha256), subject
+    )
 
 
 def _order_key(event: Event) -> tuple[int, Any, str]:
@@ -265,34 +245,40 @@ def merge(
     ``number`` is the record's Pith Number, ``lookup`` finds a signing key by
     fingerprint (``None`` for an unknown signer).
     """
-    result = MergeResult(state={})
-    unique: dict[str, Event] = {}
-    invalid: list[dict[str, str]] = []
-    for index, event in enumerate(events):
-        validation = validate_event(event, index, number, record_hash, lookup)
-        result.validations.append(validation)
-        if event.event_id in unique:
-            continue
+    validations = [
+        validate_event(event, index, number, record_hash, lookup)
+        for index, event in enumerate(events)
+    ]
+    valid, invalid = _partition(validations)
+    equivocations, losers = _equivocations(valid)
+    ordered, stuck = _apply_order([e for e in valid if e.event_id not in losers])
+    event_count = len(valid) + len(invalid)
+    invalid.extend({"event_id": e.event_id, "reason": "event.prev_event.missing"} for e in stuck)
+    invalid.sort(key=lambda item: (item["event_id"], item["reason"]))
+    state = build_state(number, ordered, invalid, equivocations, event_count=event_count)
+    return MergeResult(state, validations, ordered)
+
+
+def _partition(validations: list[EventValidation]) -> tuple[list[Event], list[dict[str, str]]]:
+    """Distinct valid events, and one ``invalid_events`` entry per distinct rejection."""
+    valid: dict[str, Event] = {}
+    invalid: dict[tuple[str, str], dict[str, str]] = {}
+    for validation in validations:
+        event = validation.event
+        reason = validation.reason
         if (
-            validation.valid
+            reason is None
             and event.event_type not in CURRENT_LISTS
             and event.event_type != RECORD_CREATED
         ):
-            invalid.append({"event_id": event.event_id, "reason": "event.type.unknown"})
-        elif validation.valid:
-            unique[event.event_id] = event
+            reason = "event.type.unknown"
+        if reason is None:
+            valid.setdefault(event.event_id, event)
         else:
-            invalid.append({"event_id": event.event_id, "reason": validation.reason or ""})
-    valid = list(unique.values())
-    equivocations, losers = _equivocations(valid)
-    ordered, stuck = _apply_order([e for e in valid if e.event_id not in losers])
-    invalid.extend({"event_id": e.event_id, "reason": "event.prev_event.missing"} for e in stuck)
-    invalid.sort(key=lambda item: (item["event_id"], item["reason"]))
-    result.applied = ordered
-    result.state = build_state(
-        number, ordered, invalid, equivocations, event_count=len(valid) + len(invalid) - len(stuck)
-    )
-    return result
+            invalid.setdefault(
+                (event.event_id, reason), {"event_id": event.event_id, "reason": reason}
+            )
+    return list(valid.values()), list(invalid.values())
 
 
 def _current(number: PithNumber, applied: list[Event]) -> dict[str, Any]:

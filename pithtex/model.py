@@ -185,6 +185,11 @@ def _clip(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def is_timestamp(text: str) -> bool:
+    """Whether ``text`` is an RFC 3339 timestamp as the formats write them."""
+    return bool(_TIMESTAMP.fullmatch(text))
+
+
 def parse_time(text: str) -> datetime:
     """An RFC 3339 timestamp as an aware datetime (for ordering and key validity)."""
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -155,6 +155,10 @@ def _check_body(body: str, shown: str, *, allow_short: bool) -> None:
         raise NumberFormatError(
             f"{shown!r}: {listed} cannot appear in a Pith Number (base32 uses A-Z and 2-7)"
         )
+    if not allow_short and len(body) in SHORT_LENGTHS:
+        raise NumberFormatError(
+            f"{shown!r} is a short form; the full 26-character number is needed here"
+        )
     allowed = (*SHORT_LENGTHS, BODY_LENGTH) if allow_short else (BODY_LENGTH,)
     if len(body) not in allowed:
         wanted = " or ".join(str(n) for n in allowed)

@@ -37,6 +37,20 @@ def text_canon_sha256(text: str) -> str:
     return hashlib.sha256(canon_text(text).encode("utf-8")).hexdigest()
 
 
+_PLACEHOLDER_SUFFIXES = (".doc", ".docx", ".odt", ".rtf", ".tex", ".pdf", ".txt", ".md")
+
+
+def is_placeholder_title(title: str | None) -> bool:
+    """Titles producers write when the author gave none: treated as no title at all."""
+    text = (title or "").strip().casefold()
+    return (
+        not text
+        or text in ("untitled", "untitled document", "title", "no title")
+        or text.startswith("microsoft word - ")
+        or text.endswith(_PLACEHOLDER_SUFFIXES)
+    )
+
+
 def record_sha256(record: dict[str, Any]) -> str:
     """``canonical_sha256`` of a canonical record."""
     return sha256_digest(record).hex()

@@ -20,6 +20,7 @@ from .canonical import loads
 from .errors import InputError, KeyringError
 from .model import Fields, PublicKey, parse_time, read_limited
 from .numbers import b32_prefix
+from .results import CheckResult, fail, ok
 
 KEYRING_MAX_BYTES = 1024 * 1024
 DEFAULT_KEY_ID = "pith-v1-2026-05"
@@ -77,6 +78,69 @@ def signed_within_validity(key: PublicKey, signed_at: str) -> bool:
     if key.rotates_at is None:
         return True
     return parse_time(signed_at) < parse_time(key.rotates_at)
+
+
+def signature_checks(
+    check: str,
+    key: PublicKey | None,
+    signature: SignatureClaim,
+    message: bytes,
+    subject: str,
+) -> list[CheckResult]:
+    """Check one signature strictly: the key is known and named right, the signature
+    verifies over ``message``, and it was made before the key rotated.
+
+    Used alike for receipts, events and bundle signatures.
+    """
+    if key is None:
+        return [
+            fail(
+                check,
+                "unknown_key",
+                f"no known key has fingerprint {signature.fingerprint}",
+                subject,
+            )
+        ]
+    if key.key_id != signature.key_id:
+        return [
+            fail(
+                check,
+                "signer_mismatch",
+                f"signature names key {signature.key_id!r}, but {signature.fingerprint} "
+                f"is {key.key_id!r}",
+                subject,
+            )
+        ]
+    status = ed25519.verify(key.raw, signature.value, message)
+    if not status.ok:
+        return [fail(check, status.value, status.explanation, subject)]
+    results = [ok(check, f"signed by {key.key_id}", subject)]
+    if not signed_within_validity(key, signature.signed_at):
+        results.append(
+            fail(
+                "key.validity",
+                "rotated",
+                f"{key.key_id} rotated at {key.rotates_at}, before {signature.signed_at}",
+                subject,
+                code="key.rotated",
+            )
+        )
+    return results
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureClaim:
+    """What a signature says about itself: which key, the bytes, and when it was made.
+
+    ``signed_at`` must be a time covered by a signature (an event's ``created_at``,
+    a receipt's ``signed_at``, a bundle's ``built_at``), so that it cannot be
+    moved to dodge a key's rotation.
+    """
+
+    fingerprint: str
+    key_id: str
+    value: bytes
+    signed_at: str
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from . import ed25519
 from .canonical import canonical_bytes
 from .errors import InputError
 from .merge import MERGE_VERSION, RECORD_CREATED, MergeResult, merge
@@ -33,7 +32,7 @@ from .records import (
     text_canon_sha256,
 )
 from .results import CheckResult, Status, fail, ok, skip
-from .trust import Keyring, key_problems, signed_within_validity
+from .trust import Keyring, SignatureClaim, key_problems, signature_checks
 
 SUPPORTED_BUNDLE_VERSIONS = ("1.0",)
 
@@ -260,45 +259,15 @@ def _check_receipt(receipt: Receipt, record_hash: str, keys: _Keys) -> list[Chec
                 subject,
             )
         ]
-    return _signature_checks(
-        "receipt.signature",
-        keys,
-        receipt.fingerprint,
-        receipt.value,
-        bytes.fromhex(record_hash),
-        receipt.signed_at,
-        subject,
-    )
+    claim = SignatureClaim(receipt.fingerprint, receipt.key_id, receipt.value, receipt.signed_at)
+    return _signature_checks("receipt.signature", keys, claim, bytes.fromhex(record_hash), subject)
 
 
 def _signature_checks(
-    check: str,
-    keys: _Keys,
-    fingerprint: str,
-    value: bytes,
-    message: bytes,
-    signed_at: str,
-    subject: str,
+    check: str, keys: _Keys, claim: SignatureClaim, message: bytes, subject: str
 ) -> list[CheckResult]:
-    keys.note_use(fingerprint, subject)
-    key = keys.get(fingerprint)
-    if key is None:
-        return [fail(check, "unknown_key", f"no known key has fingerprint {fingerprint}", subject)]
-    status = ed25519.verify(key.raw, value, message)
-    if not status.ok:
-        return [fail(check, status.value, status.explanation, subject)]
-    results = [ok(check, f"signed by {key.key_id}", subject)]
-    if not signed_within_validity(key, signed_at):
-        results.append(
-            fail(
-                "key.validity",
-                "rotated",
-                f"{key.key_id} rotated at {key.rotates_at}, before {signed_at}",
-                subject,
-                code="key.rotated",
-            )
-        )
-    return results
+    keys.note_use(claim.fingerprint, subject)
+    return signature_checks(check, keys.get(claim.fingerprint), claim, message, subject)
 
 
 def _check_title(bundle: Bundle, merged: MergeResult) -> CheckResult:
@@ -361,28 +330,26 @@ def _state_difference(claimed: dict[str, Any], computed: dict[str, Any]) -> str:
 def _check_bundle_signature(bundle: Bundle, keys: _Keys) -> list[CheckResult]:
     digest = bundle_sha256(bundle.raw)
     subject = "bundle_signature"
-    if bundle.declared_bundle_sha256 is not None and bundle.declared_bundle_sha256 != digest:
-        return [
-            fail(
-                "bundle.hash",
-                "mismatch",
-                f"bundle hashes to {digest}, signature block says {bundle.declared_bundle_sha256}",
-                subject,
-            )
-        ]
-    results = [ok("bundle.hash", f"bundle hashes to {digest}", subject)]
-    results.extend(
-        _signature_checks(
-            "bundle.signature",
-            keys,
-            bundle.signature.fingerprint,
-            bundle.signature.value,
-            bytes.fromhex(digest),
-            bundle.built_at,
+    sig = bundle.signature
+    if bundle.declared_bundle_sha256 not in (None, digest):
+        hashed = fail(
+            "bundle.hash",
+            "mismatch",
+            f"bundle hashes to {digest}, signature block says {bundle.declared_bundle_sha256}",
             subject,
         )
-    )
-    return results
+    else:
+        hashed = ok("bundle.hash", f"bundle hashes to {digest}", subject)
+    return [
+        hashed,
+        *_signature_checks(
+            "bundle.signature",
+            keys,
+            SignatureClaim(sig.fingerprint, sig.key_id, sig.value, bundle.built_at),
+            bytes.fromhex(digest),
+            subject,
+        ),
+    ]
 
 
 def _check_trust(keys: _Keys) -> list[CheckResult]:

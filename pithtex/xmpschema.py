@@ -45,3 +45,7 @@ EMBEDDED_BUNDLE_MIME = "application/json"
 DEFAULT_RESOLVER = "https://pith.science"
 RESOLVER_PATH = "/pith/"
 """A resolver link is ``<base URL>/pith/<number>``."""
+
+BADGE_XOBJECT = "/PithBadge"
+"""Name of the badge form XObject in page 1's ``/Resources /XObject``; its ``/PithNumber``
+key holds the full number (written by ``pithtex stamp --badge``)."""

@@ -26,6 +26,12 @@ COMMAND_MODULES = (
     "pithtex.cli.keys",
     "pithtex.cli.sty",
     "pithtex.cli.tex",
+    "pithtex.cli.stamp",
+    "pithtex.cli.check",
+    "pithtex.cli.fetch",
+    "pithtex.cli.mirror",
+    "pithtex.cli.serve",
+    "pithtex.cli.cache",
 )
 """Modules that register verbs, in the order ``--help`` lists them."""
 

@@ -144,10 +144,13 @@ def run_create(args: argparse.Namespace) -> int:
     import json
 
     from pithtex.canonical import loads
+    from pithtex.errors import InputError
     from pithtex.fileio import atomic_write_text
-    from pithtex.model import Fields, read_limited
+    from pithtex.model import Fields, is_timestamp, read_limited
     from pithtex.signing import PaperMetadata, SigningKey, build_paper_bundle, utc_now
 
+    if args.created_at is not None and not is_timestamp(args.created_at):
+        raise InputError(f"--created-at {args.created_at!r} is not an RFC 3339 timestamp")
     key = SigningKey.load(args.key)
     f = Fields(loads(read_limited(args.metadata)), "$")
     paper = PaperMetadata(

@@ -1,0 +1,158 @@
+"""Checker: one PDF with start-up, and batch throughput (issue: checker).
+
+The samples are a 10-page pdfLaTeX paper, each copy stamped (as the stamper
+would) with its own freshly signed bundle: badge text and a resolver link on
+page 1, Info keys, the XMP packet and the embedded bundle.  Every file has a
+different record, so nothing is verified twice.  Anchor, in the same run on
+the same files: ``exiftool -XMP:all`` (one file, start-up included; and the
+whole directory).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from harness import ROOT, Row, command_seconds, per_second, pithtex_argv
+
+sys.path.insert(0, str(ROOT / "tests"))
+
+from pdfsamples import stamp_pdf  # type: ignore[import-not-found]
+
+from pithtex.check import CheckOptions, check_pdf
+from pithtex.signing import PaperMetadata, SigningKey, build_paper_bundle
+from pithtex.trust import Keyring
+
+BATCH_FILES = 200
+TITLE = "Large Batch Optimization for Deep Learning: Training BERT in 76 minutes"
+
+DOCUMENT = r"""\documentclass{article}
+\usepackage[T1]{fontenc}
+\usepackage{lmodern}
+\usepackage{lipsum}
+\usepackage{hyperref}
+\title{%s}
+\author{Yang You and others}
+\begin{document}
+\maketitle
+\lipsum[1-60]
+\end{document}
+"""
+
+
+def compile_paper(directory: Path) -> bytes:
+    (directory / "paper.tex").write_text(DOCUMENT % TITLE)
+    subprocess.run(
+        ["pdflatex", "-interaction=batchmode", "paper.tex"],
+        cwd=directory,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return (directory / "paper.pdf").read_bytes()
+
+
+def make_samples(directory: Path) -> tuple[list[Path], Path]:
+    """``BATCH_FILES`` stamped papers, each with its own record, and the keyring file."""
+    key = SigningKey.from_seed("bench-registry", b"pithtex bench registry key")
+    keyring = directory / "keyring.json"
+    keyring.write_text(json.dumps({"keys": [key.public_entry()]}))
+    paper = compile_paper(directory)
+    batch = directory / "batch"
+    batch.mkdir()
+    files = []
+    for index in range(BATCH_FILES):
+        metadata = PaperMetadata(
+            source_id=f"2611.{index:05d}",
+            title=TITLE,
+            abstract="Training large deep neural networks on massive datasets is hard.",
+            submitted_at="2026-11-02T10:00:00Z",
+            primary_cat="cs.LG",
+        )
+        bundle = build_paper_bundle(metadata, key, created_at="2026-11-03T12:00:00Z")
+        target = batch / f"paper-{index:03d}.pdf"
+        target.write_bytes(stamp_pdf(paper, bundle))
+        files.append(target)
+    return files, keyring
+
+
+def batch_seconds(argv: list[str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system, worker processes included) of a command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(argv, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def run() -> list[Row]:
+    with tempfile.TemporaryDirectory() as temp:
+        work = Path(temp)
+        files, keyring = make_samples(work)
+        sample, batch = files[0], files[0].parent
+        trust = ["--keyring", str(keyring)]
+        options = CheckOptions(keyring=Keyring.build([keyring]))
+        assert check_pdf(str(sample), options).verdict.value == "verified"
+        in_process = per_second(lambda: check_pdf(str(sample), options))
+        one = command_seconds(pithtex_argv("check", *trust, str(sample)), runs=7)
+        exif_one = command_seconds(["exiftool", "-XMP:all", str(sample)], runs=7)
+        one_wall, _ = batch_seconds(pithtex_argv("check", *trust, "-j", "1", str(batch)))
+        two_wall, two_cpu = batch_seconds(pithtex_argv("check", *trust, "-j", "2", str(batch)))
+        exif_wall, exif_cpu = batch_seconds(["exiftool", "-XMP:all", str(batch)])
+        size_kib = sample.stat().st_size / 1024
+    return [
+        Row(
+            "check",
+            f"one {size_kib:.0f} KiB PDF, start-up included, wall",
+            one * 1000,
+            "ms",
+            "< 300 ms",
+            one < 0.3,
+            anchor="exiftool -XMP:all (ms)",
+            anchor_value=exif_one * 1000,
+        ),
+        Row(
+            "check",
+            f"batch of {BATCH_FILES}, -j 2, files per CPU-second (all processes)",
+            BATCH_FILES / two_cpu,
+            "files/s/core",
+            ">= 100 files/s per core",
+            BATCH_FILES / two_cpu >= 100,
+            anchor="exiftool -XMP:all DIR (files/CPU-s)",
+            anchor_value=BATCH_FILES / exif_cpu,
+        ),
+        Row(
+            "check",
+            f"batch of {BATCH_FILES}, -j 2, wall (shared machine: load varies)",
+            BATCH_FILES / two_wall,
+            "files/s",
+            ">= 200 files/s on 2 cores",
+            BATCH_FILES / two_wall >= 200,
+            anchor="exiftool -XMP:all DIR (files/s)",
+            anchor_value=BATCH_FILES / exif_wall,
+        ),
+        Row(
+            "check",
+            f"batch of {BATCH_FILES}, -j 1, wall",
+            BATCH_FILES / one_wall,
+            "files/s",
+            "-",
+            None,
+            anchor="exiftool -XMP:all DIR (files/s)",
+            anchor_value=BATCH_FILES / exif_wall,
+        ),
+        Row(
+            "check",
+            "check_pdf in-process, one core",
+            in_process,
+            "files/s",
+            ">= 100 files/s",
+            in_process >= 100,
+        ),
+    ]

@@ -1,0 +1,163 @@
+"""Stamping speed: one file with start-up against exiftool, and batch throughput.
+
+Anchors, measured in the same run:
+
+* ``exiftool`` writing the same XMP properties (the seven ``pith`` properties
+  and ``dc:identifier``, the namespace declared in an exiftool config);
+* a minimal pikepdf script that only sets ``dc:identifier`` (the floor of any
+  pikepdf-based stamper: interpreter, pikepdf import, open, save).
+
+Targets: single file at most 0.5x exiftool's wall time, on a sample-sized
+paper and on a 200+ page PDF; batch at least 100 sample-sized PDFs per second
+on one core.  Every output is fsynced (file and directory) before its rename,
+so the batch figure is given twice: on the work disk, where that latency
+counts, and on tmpfs, where the stamping work alone does.
+"""
+
+from __future__ import annotations
+
+import compileall
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from harness import ROOT, SEED_BUNDLE, Row, command_seconds, per_second, pithtex_argv
+
+EXIFTOOL_CONFIG = """%Image::ExifTool::UserDefined = (
+    'Image::ExifTool::XMP::Main' => {
+        pith => { SubDirectory => { TagTable => 'Image::ExifTool::UserDefined::pith' } },
+    },
+);
+%Image::ExifTool::UserDefined::pith = (
+    GROUPS => { 0 => 'XMP', 1 => 'XMP-pith', 2 => 'Document' },
+    NAMESPACE => { 'pith' => 'https://pith.science/ns/xmp/1.0/' },
+    WRITABLE => 'string',
+    number => {}, canonicalSHA256 => {}, resolver => {}, bundleSHA256 => {},
+    keyFingerprint => {}, stampedAt => { Writable => 'date' }, tool => {},
+);
+1;
+"""
+
+MINIMAL_PIKEPDF = """import sys, pikepdf
+with pikepdf.open(sys.argv[1]) as pdf:
+    with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+        meta['dc:identifier'] = 'pith:2019:J655K2KRI7DJHF4SOFYZCQRRE5'
+    pdf.save(sys.argv[2])
+"""
+
+TITLE = "Large Batch Optimization for Deep Learning: Training BERT in 76 minutes"
+
+
+def _latex_paper(directory: Path, name: str, paragraphs: int) -> Path:
+    body = "\n".join(rf"\lipsum[{1 + i % 150}]" for i in range(paragraphs))
+    (directory / f"{name}.tex").write_text(
+        rf"""\documentclass{{article}}
+\usepackage{{lipsum,amsmath}}
+\usepackage[pdftitle={{{TITLE}}},pdfauthor={{Yang You}}]{{hyperref}}
+\title{{{TITLE}}}\author{{Yang You}}
+\begin{{document}}\maketitle
+\section{{Introduction}}
+{body}
+\end{{document}}
+"""
+    )
+    subprocess.run(
+        ["pdflatex", "-interaction=batchmode", f"{name}.tex"],
+        cwd=directory,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return directory / f"{name}.pdf"
+
+
+def _exiftool_argv(source: Path, output: Path, config: Path) -> list[str]:
+    props = {
+        "number": "pith:2019:J655K2KRI7DJHF4SOFYZCQRRE5",
+        "canonicalSHA256": "4fbbd5695147c693979271719142312751c3535b842a03f4c428753a52087fea",
+        "resolver": "https://pith.science/pith/J655K2KRI7DJHF4SOFYZCQRRE5",
+        "bundleSHA256": "f8abdbbfc5fc1bb47bda048689c3913aa37fc836c4ede9ca5546960956f7cd9e",
+        "keyFingerprint": "8d4b5ee74e4693bcd1df2446408b0d54",
+        "stampedAt": "2026:11:03 12:00:00Z",
+        "tool": "pithtex 0.1.0",
+    }
+    command = ["exiftool", "-config", str(config), "-o", str(output)]
+    command += [f"-XMP-pith:{k}={v}" for k, v in props.items()]
+    command += ["-XMP-dc:Identifier=pith:2019:J655K2KRI7DJHF4SOFYZCQRRE5", str(source)]
+    quoted = " ".join(f"'{c}'" for c in command)
+    return ["sh", "-c", f"rm -f '{output}' && {quoted} >/dev/null"]
+
+
+def _single(label: str, source: Path, work: Path, config: Path, minimal: Path) -> list[Row]:
+    out = work / f"{source.stem}-out.pdf"
+    ours = command_seconds(
+        pithtex_argv("stamp", str(source), "--bundle", str(SEED_BUNDLE), "-o", str(out)), cwd=ROOT
+    )
+    exiftool = command_seconds(_exiftool_argv(source, work / f"{source.stem}-exif.pdf", config))
+    floor = command_seconds([sys.executable, str(minimal), str(source), str(out)])
+    return [
+        Row(
+            "stamp",
+            f"single file, {label}",
+            ours,
+            "s",
+            "<= 0.5x exiftool",
+            ours <= 0.5 * exiftool,
+            "exiftool",
+            exiftool,
+        ),
+        Row(
+            "stamp",
+            f"minimal pikepdf script, {label}",
+            floor,
+            "s",
+            "(floor)",
+            None,
+            "exiftool",
+            exiftool,
+        ),
+    ]
+
+
+def _batch(source: Path, work: Path, where: str) -> Row:
+    from pithtex.stamp import StampOptions, prepare, stamp_pdf
+    from pithtex.trust import Keyring
+
+    spec = prepare(SEED_BUNDLE, Keyring.default())
+    options = StampOptions()
+    out = work / "batch-out.pdf"
+
+    def one() -> None:
+        result = stamp_pdf(source, out, spec, options)
+        assert result.error is None, result.error
+
+    rate = per_second(one, seconds=3.0)
+    return Row(
+        "stamp",
+        f"batch, sample-sized PDFs/s, one core, output on {where}",
+        rate,
+        "pdf/s",
+        ">= 100",
+        rate >= 100,
+    )
+
+
+def run() -> list[Row]:
+    compileall.compile_dir(str(ROOT / "pithtex"), quiet=1)  # as installed: bytecode cached
+    with tempfile.TemporaryDirectory() as name:
+        work = Path(name)
+        config = work / "pith.config"
+        config.write_text(EXIFTOOL_CONFIG)
+        minimal = work / "minimal.py"
+        minimal.write_text(MINIMAL_PIKEPDF)
+        sample = _latex_paper(work, "sample", 40)
+        big = _latex_paper(work, "big", 1400)
+        rows = _single("sample paper", sample, work, config, minimal)
+        rows += _single("200+ pages", big, work, config, minimal)
+        rows.append(_batch(sample, work, "disk (fsync)"))
+        shm = Path("/dev/shm")
+        if shm.is_dir():
+            with tempfile.TemporaryDirectory(dir=shm) as memory:
+                rows.append(_batch(sample, Path(memory), "tmpfs"))
+        return rows

@@ -1,0 +1,90 @@
+"""``pithtex cache path|list|clear``: look after the local bundle cache."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from pithtex.cli.common import add_json_option, print_json
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "cache",
+        help="show or clear the local cache of verified bundles",
+        description="The cache holds bundles 'pithtex fetch' (and verbs resolving numbers) "
+        "downloaded and verified. Its directory is --cache-dir, $PITHTEX_CACHE_DIR, "
+        "cache_dir in the config file, or the per-user cache directory.",
+    )
+    verbs = parser.add_subparsers(dest="cache_verb", metavar="ACTION", required=True)
+    for name, help_text, run in (
+        ("path", "print the cache directory", run_path),
+        ("list", "list the cached numbers", run_list),
+        ("clear", "remove cached bundles (all, or the numbers given)", run_clear),
+    ):
+        verb = verbs.add_parser(
+            name, help=help_text, description=help_text[0].upper() + help_text[1:] + "."
+        )
+        verb.add_argument("--cache-dir", metavar="DIR", help="cache directory")
+        if name == "clear":
+            verb.add_argument("numbers", metavar="NUMBER", nargs="*", help="numbers to remove")
+        if name == "list":
+            add_json_option(verb)
+        verb.set_defaults(run=run)
+
+
+def _cache(args: argparse.Namespace) -> Any:
+    from pithtex.cache import BundleCache, default_cache_dir
+    from pithtex.config import load_settings
+
+    if args.cache_dir:
+        return BundleCache(args.cache_dir)
+    return BundleCache(default_cache_dir(load_settings().cache_dir))
+
+
+def run_path(args: argparse.Namespace) -> int:
+    print(_cache(args).root)
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    import time
+
+    entries = list(_cache(args).entries())
+    if args.json:
+        print_json(
+            [
+                {
+                    "path": str(e.path),
+                    **{k: v for k, v in e.meta.to_json().items() if k != "schema"},
+                }
+                for e in entries
+            ]
+        )
+        return 0
+    for entry in entries:
+        meta = entry.meta
+        checked = time.strftime("%Y-%m-%d %H:%M", time.gmtime(meta.checked_at))
+        print(
+            f"{meta.pith_number}  built {meta.built_at}  {meta.event_count} events  "
+            f"checked {checked} UTC  from {meta.source_url}"
+        )
+    return 0
+
+
+def run_clear(args: argparse.Namespace) -> int:
+    from pithtex.errors import InputError
+    from pithtex.numbers import parse_number
+
+    cache = _cache(args)
+    if not args.numbers:
+        print(f"removed {cache.clear()} cached bundles from {cache.root}")
+        return 0
+    removed = 0
+    for text in args.numbers:
+        entry = cache.find(parse_number(text))
+        if entry is None:
+            raise InputError(f"{text}: not in the cache ({cache.root})", code="cache.missing")
+        removed += cache.remove(entry.body)
+    print(f"removed {removed} cached bundles from {cache.root}")
+    return 0

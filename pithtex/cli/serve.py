@@ -1,0 +1,74 @@
+"""``pithtex serve DIR``: serve a mirror directory over HTTP with content negotiation."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "serve",
+        help="serve a mirror directory over HTTP (small mirrors, tests)",
+        description="Serve a directory written by 'pithtex mirror build': bundles, states, "
+        "and /pith/N as JSON-LD or HTML by content negotiation, with ETags and gzip. Files "
+        "are read into memory at start and again on SIGHUP. Prints the URL it listens on. "
+        "For large or public mirrors use a web server (see docs/resolver.md).",
+    )
+    parser.add_argument("directory", metavar="DIR", help="mirror directory")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)"
+    )
+    parser.add_argument(
+        "--max-age",
+        type=int,
+        default=300,
+        metavar="SECONDS",
+        help="Cache-Control max-age sent with every file (default 300)",
+    )
+    parser.add_argument("--access-log", action="store_true", help="log every request to stderr")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pithtex.errors import InputError
+    from pithtex.server import serve
+
+    if not 0 <= args.port <= 65535:
+        raise InputError(f"--port {args.port}: must be between 0 and 65535")
+    server = serve(
+        args.directory,
+        args.host,
+        args.port,
+        max_age=max(0, args.max_age),
+        access_log=args.access_log,
+    )
+
+    def stop(signum: int, frame: object) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    def reload(signum: int, frame: object) -> None:
+        try:
+            count = server.reload()
+        except InputError as exc:
+            print(f"pithtex: reload failed, still serving the old files: {exc}", file=sys.stderr)
+            return
+        print(f"reloaded {count} files", file=sys.stderr)
+
+    signal.signal(signal.SIGTERM, stop)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, reload)
+    print(f"serving {args.directory} ({len(server.resources)} files) at {server.url}/", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    print("stopped", file=sys.stderr)
+    return 0
