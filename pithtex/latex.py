@@ -260,17 +260,6 @@ def paper_data_from_file(
     return data, result
 
 
-def fetch_bundle(number: PithNumber) -> Bundle | None:
-    """The bundle of ``number`` from a resolver, or ``None`` when none can be asked.
-
-    The one place where ``pithtex tex NUMBER`` would fetch the record; until a
-    resolver client is part of pithtex it returns ``None`` and the caller writes
-    the number-only data file.
-    """
-    del number
-    return None
-
-
 def paper_data_from_number(
     text: str, *, resolver_base: str = xmpschema.DEFAULT_RESOLVER
 ) -> PaperData:
