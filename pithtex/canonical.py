@@ -13,6 +13,14 @@ the offending value, everything where two implementations could disagree:
 * integers outside the exactly representable range ``±(2**53 - 1)``,
 * lone UTF-16 surrogates (they cannot be encoded as UTF-8),
 * nesting deeper than a limit, and input larger than a cap.
+
+The encoder is orjson, which writes exactly those bytes for every value of that
+subset (same escapes, keys sorted by code point, integers in decimal) about six
+times faster than the standard library; values orjson refuses (subclasses of
+the JSON types, non-string keys, integers beyond 64 bits, lone surrogates) go
+through the ``json.dumps`` definition itself.  Floats, which no document can
+hold, are the one place where the two differ (exponent spelling): see
+``docs/formats.md``.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from .errors import JSONFormatError
 
@@ -248,8 +258,25 @@ def _skip_space(text: str, pos: int) -> int:
     return pos
 
 
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+)
+"""Sorted keys, and refuse (rather than convert) what ``json.dumps`` would treat otherwise."""
+
+
 def canonical_bytes(obj: Any) -> bytes:
     """The canonical JSON encoding of ``obj`` (sorted keys, no spaces, UTF-8)."""
+    try:
+        return orjson.dumps(obj, option=_ORJSON_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError: outside the subset orjson encodes alike
+        return reference_canonical_bytes(obj)
+
+
+def reference_canonical_bytes(obj: Any) -> bytes:
+    """The definition of canonical JSON, with the standard library's encoder."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
         "utf-8"
     )
