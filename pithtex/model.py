@@ -404,14 +404,9 @@ class Event:
             event_id=f.text("event_id"),
         )
 
-    def record_payload(self, path: str = "$.payload") -> tuple[Record, Receipt, str]:
-        """For ``record_created``: the record, its receipt and the declared hash."""
-        payload = Fields(self.payload, path)
-        return (
-            Record.parse(payload.child("canonical_record")),
-            Receipt.parse(payload.child("receipt")),
-            payload.hex64("canonical_sha256"),
-        )
+    def receipt(self, path: str = "$.payload") -> Receipt:
+        """For ``record_created``: the receipt alone (the record checked by other means)."""
+        return Receipt.parse(Fields(self.payload, path).child("receipt"))
 
 
 # ---------------------------------------------------------------- bundles
