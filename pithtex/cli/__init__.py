@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "pithtex.cli.bundle",
     "pithtex.cli.number",
     "pithtex.cli.keys",
+    "pithtex.cli.sty",
+    "pithtex.cli.tex",
     "pithtex.cli.stamp",
     "pithtex.cli.check",
     "pithtex.cli.fetch",

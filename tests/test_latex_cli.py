@@ -1,0 +1,116 @@
+"""``pithtex tex`` and ``pithtex sty`` through the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import (
+    ROOT,
+    SEED_BODY,
+    SEED_BUNDLE,
+    SEED_HASH,
+    SEED_NUMBER,
+    make_test_bundle,
+    run_cli,
+    write_json,
+)
+
+from pithtex.numbers import parse_full_number
+
+
+def test_tex_from_the_seed_bundle(tmp_path: Path) -> None:
+    result = run_cli("tex", SEED_BUNDLE, "-o", tmp_path, "--json", check=True)
+    report = json.loads(result.stdout)
+    path = tmp_path / f"pith-{SEED_BODY}.tex"
+    assert report == {
+        "schema": "pithtex.tex/1",
+        "file": str(path),
+        "number": SEED_NUMBER,
+        "source": "bundle",
+        "canonical_sha256": SEED_HASH,
+        "title": "Large Batch Optimization for Deep Learning: Training BERT in 76 minutes",
+        "resolver": f"https://pith.science/pith/{SEED_BODY}",
+        "notes": [],
+    }
+    assert f"\\PithData{{canonical-sha256}}{{{SEED_HASH}}}" in path.read_text()
+    assert not list(tmp_path.glob(".pithtex-*")), "no temporary file left behind"
+
+
+def test_tex_trusts_only_the_keyring(tmp_path: Path, test_keyring: Path) -> None:
+    bundle = write_json(tmp_path / "bundle.json", make_test_bundle())
+    body = parse_full_number(json.loads(bundle.read_text())["pith_number"]).body
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / f"pith-{body}.tex"
+    target.write_text("previous\n")
+
+    refused = run_cli("tex", bundle, "-o", out)
+    assert refused.returncode == 1
+    assert "untrusted" in refused.stderr and "--force" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert target.read_text() == "previous\n", "a refused bundle must not touch the file"
+
+    run_cli("tex", bundle, "-o", out, "--keyring", test_keyring, check=True)
+    assert "verified with the keyring (test-key-1)" in target.read_text()
+
+    forced = run_cli("tex", bundle, "-o", out, "--force", check=True)
+    assert "did NOT verify" in target.read_text()
+    assert "written because of --force" in forced.stderr
+
+
+def test_tex_refuses_a_tampered_bundle(tmp_path: Path, test_keyring: Path) -> None:
+    bundle = make_test_bundle()
+    bundle["canonical_record"]["metadata"]["primary_cat"] = "cs.XX"
+    path = write_json(tmp_path / "bundle.json", bundle)
+    result = run_cli("tex", path, "-o", tmp_path, "--keyring", test_keyring)
+    assert result.returncode == 1
+    assert "invalid" in result.stderr
+    assert not list(tmp_path.glob("pith-*.tex"))
+
+
+def test_tex_from_a_number_alone(tmp_path: Path) -> None:
+    result = run_cli("tex", SEED_NUMBER, "-o", tmp_path, check=True)
+    text = (tmp_path / f"pith-{SEED_BODY}.tex").read_text()
+    assert f"\\PithData{{number}}{{{SEED_NUMBER}}}" in text
+    assert "canonical-sha256" not in text
+    assert "no canonical hash and no title" in result.stderr
+    url = run_cli("tex", f"https://pith.science/pith/{SEED_BODY}", "-o", tmp_path, check=True)
+    assert url.returncode == 0
+
+
+def test_tex_bad_input(tmp_path: Path) -> None:
+    cases = {
+        ("pith:J655K2KR",): "short form",
+        ("J655K2KRI7DJHF4SOFYZCQRRE0",): "cannot appear",
+        ("missing/bundle.json",): "no such bundle file",
+        (str(SEED_BUNDLE), "--resolver", "ftp://x"): "not a usable resolver base URL",
+        (str(SEED_BUNDLE), "-o", str(tmp_path / "nowhere")): "no such directory",
+    }
+    for args, message in cases.items():
+        result = run_cli("tex", *args, cwd=tmp_path)
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"bundle_type": ')
+    result = run_cli("tex", broken, "-o", tmp_path)
+    assert result.returncode == 2 and "broken.json" in result.stderr
+
+
+def test_sty_writes_and_checks(tmp_path: Path) -> None:
+    run_cli("sty", "-o", tmp_path, check=True)
+    written = (tmp_path / "pith.sty").read_text(encoding="utf-8")
+    assert written == (ROOT / "latex" / "pith.sty").read_text(encoding="utf-8")
+    assert run_cli("sty", "-o", tmp_path, "--check").returncode == 0
+    (tmp_path / "pith.sty").write_text(written.replace("pith", "pit", 1))
+    drifted = run_cli("sty", "-o", tmp_path, "--check")
+    assert drifted.returncode == 1 and "differs from the templates" in drifted.stderr
+    assert run_cli("sty", "-o", tmp_path / "none", "--check").returncode == 2
+
+
+def test_verbs_have_help() -> None:
+    for verb in ("tex", "sty"):
+        result = run_cli(verb, "--help", check=True)
+        assert result.stdout.startswith("usage:")
+    assert "tex" in run_cli("--help", check=True).stdout

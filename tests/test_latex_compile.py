@@ -1,0 +1,286 @@
+"""pith.sty compiled for real: every engine, every class, every variant, read back from the PDF.
+
+Each case of the matrix is compiled twice, with and without pith (the same paper
+otherwise), by a real TeX engine; the tests then read the PDF with pypdfium2,
+pikepdf, pdftotext, pdftoppm and zbarimg.  The matrix covers pdfLaTeX on every
+class, XeLaTeX, LuaLaTeX and the DVI route (latex, dvips, ps2pdf), with and
+without hyperref, with \\DocumentMetadata, hyperxmp and pdfx.  Compiles run two
+at a time, only for the cases the selected tests need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from conftest import SEED_BUNDLE, SEED_HASH, SEED_NUMBER
+from texdocs import (
+    ARXIV_BAND_BP,
+    PITH_LABEL,
+    SEED_URL,
+    TITLE,
+    Case,
+    Compiled,
+    PdfFacts,
+    case,
+    compile_case,
+    decode_qr,
+    new_warnings,
+    render_png,
+)
+
+from pithtex import latex, xmpschema
+from pithtex.model import load_bundle
+
+pytestmark = [pytest.mark.tex, pytest.mark.slow]
+
+MATRIX: tuple[Case, ...] = (
+    # pdfLaTeX on every class
+    case("pdflatex", "article"),
+    case("pdflatex", "article", "hyperref"),
+    case("pdflatex", "article-2col"),
+    case("pdflatex", "report", "hyperref"),
+    case("pdflatex", "amsart", "hyperref"),
+    case("pdflatex", "revtex"),
+    case("pdflatex", "ieee-journal", "hyperref"),
+    case("pdflatex", "ieee-conference"),
+    case("pdflatex", "acmart"),
+    case("pdflatex", "llncs", "hyperref"),
+    case("pdflatex", "elsarticle", "body-number"),
+    case("pdflatex", "elsarticle-2col"),
+    case("pdflatex", "conference", "hyperref"),
+    case("pdflatex", "article", "docmeta"),
+    case("pdflatex", "article", "docmeta-nohyperref"),
+    case("pdflatex", "article", "hyperxmp"),
+    case("pdflatex", "article", "pdfx"),
+    case("pdflatex", "article", "number-only"),
+    # XeLaTeX
+    case("xelatex", "article", "hyperref"),
+    case("xelatex", "ieee-conference"),
+    case("xelatex", "amsart"),
+    case("xelatex", "article", "docmeta"),
+    # LuaLaTeX
+    case("lualatex", "article"),
+    case("lualatex", "ieee-journal", "hyperref"),
+    case("lualatex", "elsarticle-2col"),
+    case("lualatex", "article", "docmeta-nohyperref"),
+    # the DVI route arXiv uses for EPS figures
+    case("dvips", "article"),
+    case("dvips", "article", "hyperref"),
+    case("dvips", "revtex"),
+    case("dvips", "ieee-journal"),
+    case("dvips", "article", "hyperxmp"),
+)
+CASES = {c.id: c for c in MATRIX}
+
+
+@pytest.fixture(scope="session")
+def seed_data_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("data")
+    return latex.write_data(latex.paper_data_from_bundle(load_bundle(SEED_BUNDLE)), directory)
+
+
+@pytest.fixture(scope="session")
+def compiled(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    seed_data_file: Path,
+) -> dict[str, tuple[Compiled, Compiled]]:
+    """Both compiles of every case some selected test uses, two engines at a time."""
+    wanted = sorted(
+        {
+            item.callspec.params["case_id"]
+            for item in request.session.items
+            if hasattr(item, "callspec") and "case_id" in item.callspec.params
+        }
+    )
+    workdir = tmp_path_factory.mktemp("matrix")
+
+    def both(case_id: str) -> tuple[str, tuple[Compiled, Compiled]]:
+        c = CASES[case_id]
+        with_pith = compile_case(c, workdir, seed_data_file, with_pith=True)
+        without = compile_case(c, workdir, seed_data_file, with_pith=False)
+        return case_id, (with_pith, without)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(both, wanted))
+
+
+def expected_number(c: Case) -> str:
+    """What the PDF calls the paper: the data file or a full argument give the year."""
+    if c.variant.data_file or c.variant.number_in_body:
+        return SEED_NUMBER
+    return "pith:" + SEED_NUMBER.rsplit(":", 1)[1]
+
+
+def _pair(compiled: dict[str, tuple[Compiled, Compiled]], case_id: str) -> tuple[Compiled, Compiled]:
+    with_pith, without = compiled[case_id]
+    assert without.ok, f"the paper without pith does not compile:\n{without.output[-3000:]}"
+    assert with_pith.ok, f"the paper with pith does not compile:\n{with_pith.output[-3000:]}"
+    return with_pith, without
+
+
+def ids() -> Iterator[str]:
+    yield from CASES
+
+
+@pytest.mark.parametrize("case_id", list(ids()))
+def test_no_new_warnings_or_errors(compiled: dict, case_id: str) -> None:
+    with_pith, without = _pair(compiled, case_id)
+    assert new_warnings(with_pith.log, without.log) == []
+    assert "Package pith Error" not in with_pith.log
+
+
+@pytest.mark.parametrize("case_id", list(ids()))
+def test_badge_on_page_one_after_the_title(compiled: dict, case_id: str) -> None:
+    with_pith, _ = _pair(compiled, case_id)
+    c = CASES[case_id]
+    facts = PdfFacts(with_pith.pdf)
+    badges = facts.find_text(PITH_LABEL)
+    assert len(badges) == 1, f"{PITH_LABEL} found {len(badges)} times on page 1"
+    titles = facts.find_text(TITLE.split()[0] + " " + TITLE.split()[1], match_case=False)
+    assert titles, "the title is not on page 1"
+    badge, title = badges[0], titles[0]
+    assert badge.top < title.bottom, "the badge is not below the title"
+    width, _ = facts.page_size()
+    assert badge.left > ARXIV_BAND_BP, "the badge reaches into arXiv's stamp band"
+    if c.paper.two_column_title:
+        # in the full-width title block, not in column one: centred on the page
+        assert width / 3 < badge.center_x < 2 * width / 3
+        assert badge.right > width / 2
+
+
+@pytest.mark.parametrize("case_id", list(ids()))
+def test_badge_appears_exactly_once(compiled: dict, case_id: str) -> None:
+    with_pith, without = _pair(compiled, case_id)
+    assert PdfFacts(with_pith.pdf).all_text().count(PITH_LABEL) == 1
+    assert PdfFacts(without.pdf).all_text().count(PITH_LABEL) == 0
+
+
+@pytest.mark.parametrize("case_id", list(ids()))
+def test_link_annotation_covers_the_badge(compiled: dict, case_id: str) -> None:
+    with_pith, _ = _pair(compiled, case_id)
+    facts = PdfFacts(with_pith.pdf)
+    links = [link for link in facts.link_annotations() if link["uri"] == SEED_URL]
+    assert len(links) == 1, facts.link_annotations()
+    left, bottom, right, top = links[0]["rect"]
+    badge = facts.find_text(PITH_LABEL)[0]
+    assert left <= badge.left + 1 and right >= badge.right - 1
+    assert bottom <= badge.bottom + 1 and top >= badge.top - 1
+    assert left > ARXIV_BAND_BP
+
+
+@pytest.mark.parametrize("case_id", list(ids()))
+def test_info_keys(compiled: dict, case_id: str) -> None:
+    with_pith, without = _pair(compiled, case_id)
+    c = CASES[case_id]
+    info = PdfFacts(with_pith.pdf).info()
+    keys = xmpschema.INFO_KEYS
+    assert info[f"/{keys['number']}"] == expected_number(c)
+    assert info[f"/{keys['resolver']}"] == SEED_URL
+    if c.variant.data_file:
+        assert info[f"/{keys['canonicalSHA256']}"] == SEED_HASH
+    else:
+        assert f"/{keys['canonicalSHA256']}" not in info
+    volatile = {"/CreationDate", "/ModDate", "/ID"}
+    theirs = {k: v for k, v in PdfFacts(without.pdf).info().items() if k not in volatile}
+    assert {k: info.get(k) for k in theirs} == theirs, "an Info entry of the paper was lost"
+
+
+def _expected_xmp_owner(c: Case) -> str:
+    if c.variant.docmeta:
+        return "pdfmanagement"
+    if c.variant.pdfx:
+        return "pdfx"
+    if c.variant.hyperxmp or c.paper.name == "acmart":
+        return "hyperxmp"
+    return "pith"
+
+
+@pytest.mark.parametrize("case_id", list(ids()))
+def test_xmp_packet(compiled: dict, case_id: str) -> None:
+    with_pith, without = _pair(compiled, case_id)
+    c = CASES[case_id]
+    facts = PdfFacts(with_pith.pdf)
+    assert facts.metadata_streams() == 1, "the PDF must hold exactly one XMP metadata stream"
+    values = facts.xmp_values()  # parses: the packet is well-formed XML
+    owner = _expected_xmp_owner(c)
+    pith = {k: v for k, v in values.items() if k.startswith(f"{xmpschema.PREFIX}:")}
+    if owner in ("pith", "pdfmanagement"):
+        assert pith["pith:number"] == [expected_number(c)]
+        assert pith["pith:resolver"] == [SEED_URL]
+        if c.variant.data_file:
+            assert pith["pith:canonicalSHA256"] == [SEED_HASH]
+    else:
+        assert pith == {}, f"{owner} owns the packet: pith writes its fields to Info only"
+    if owner != "pdfx":
+        assert expected_number(c) in values.get("dc:identifier", [])
+    volatile = {"dc:date"}
+    before = PdfFacts(without.pdf).xmp_values()
+    for key, theirs in before.items():
+        if key not in volatile:
+            assert values.get(key) == theirs, f"{key} of the paper's XMP changed"
+
+
+@pytest.mark.parametrize("case_id", list(ids()))
+def test_qr_code_decodes_to_the_resolver(compiled: dict, case_id: str) -> None:
+    with_pith, _ = _pair(compiled, case_id)
+    c = CASES[case_id]
+    png = render_png(with_pith.pdf, with_pith.pdf.parent / "page")
+    decoded = decode_qr(png)
+    if c.variant.qr and c.variant.data_file:
+        assert decoded == [SEED_URL]
+    else:
+        assert decoded == []
+
+
+ARXIV_STAMP = "arXiv:1904.00962v5  [cs.LG]  3 Jan 2020"
+
+
+def arxiv_stamp(source: Path, target: Path) -> None:
+    """What arXiv does to page 1 with pikepdf: its identifier, rotated, in the left margin."""
+    import pikepdf
+
+    with pikepdf.open(source) as pdf:
+        page = pdf.pages[0]
+        font = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Times_Roman
+            )
+        )
+        name = page.add_resource(font, pikepdf.Name.Font, prefix="arXivStAmP")
+        stamp = f"q 0.5 g BT {name} 20 Tf 0 1 -1 0 32 236 Tm ({ARXIV_STAMP}) Tj ET Q".encode()
+        page.contents_add(pdf.make_stream(stamp), prepend=False)
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+            meta["xmp:ModifyDate"] = "2020-01-03T00:00:00Z"
+        pdf.save(target)
+
+
+@pytest.mark.parametrize(
+    "case_id",
+    [
+        "pdflatex-article-hyperref",
+        "pdflatex-revtex-plain",
+        "dvips-revtex-plain",
+        "pdflatex-article-docmeta",
+        "lualatex-ieee-journal-hyperref",
+    ],
+)
+def test_metadata_survives_the_arxiv_stamp(compiled: dict, case_id: str, tmp_path: Path) -> None:
+    with_pith, _ = _pair(compiled, case_id)
+    stamped = tmp_path / "stamped.pdf"
+    arxiv_stamp(with_pith.pdf, stamped)
+    before, after = PdfFacts(with_pith.pdf), PdfFacts(stamped)
+    assert "arXiv:1904.00962v5" in after.all_text()
+    keys = ("/PithNumber", "/PithResolver", "/PithCanonicalSHA256")
+    assert {k: after.info()[k] for k in keys} == {k: before.info()[k] for k in keys}
+    for key in ("pith:number", "pith:resolver", "pith:canonicalSHA256", "dc:identifier"):
+        assert after.xmp_values()[key] == before.xmp_values()[key]
+    assert after.metadata_streams() == 1
+    assert [link["uri"] for link in after.link_annotations()] == [
+        link["uri"] for link in before.link_annotations()
+    ]
+    assert after.find_text(PITH_LABEL) == before.find_text(PITH_LABEL)
+    assert decode_qr(render_png(stamped, tmp_path / "page")) == [SEED_URL]
