@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pithtex import __version__, numbers, xmpschema
 from pithtex.errors import InputError
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from pithtex.model import Bundle
     from pithtex.numbers import PithNumber
+    from pithtex.qr import QRDrawing
     from pithtex.trust import Keyring
     from pithtex.verify import BundleVerification
 
@@ -97,7 +98,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
-        autoescape=False,
+        autoescape=False,  # noqa: S701 -- TeX, not HTML: values are escaped with tex_escape
     )
     env.filters["tex"] = tex_escape
     return env
@@ -179,6 +180,9 @@ def write_sty(directory: str | Path) -> Path:
     return target
 
 
+DataSource = Literal["bundle", "unverified-bundle", "number"]
+
+
 @dataclass(frozen=True, slots=True)
 class PaperData:
     """What the data file tells ``\\pithnumber`` about one paper."""
@@ -187,7 +191,7 @@ class PaperData:
     resolver_base: str = xmpschema.DEFAULT_RESOLVER
     canonical_sha256: str | None = None
     title: str | None = None
-    source: str = "number"
+    source: DataSource = "number"
     """``bundle`` (verified), ``unverified-bundle`` (written with --force) or ``number``."""
     key_ids: tuple[str, ...] = ()
     """Keyring keys the bundle was verified with."""
@@ -256,17 +260,6 @@ def paper_data_from_file(
     return data, result
 
 
-def fetch_bundle(number: PithNumber) -> Bundle | None:
-    """The bundle of ``number`` from a resolver, or ``None`` when none can be asked.
-
-    The one place where ``pithtex tex NUMBER`` would fetch the record; until a
-    resolver client is part of pithtex it returns ``None`` and the caller writes
-    the number-only data file.
-    """
-    del number
-    return None
-
-
 def paper_data_from_number(
     text: str, *, resolver_base: str = xmpschema.DEFAULT_RESOLVER
 ) -> PaperData:
@@ -288,7 +281,7 @@ def render_data(data: PaperData) -> str:
     from pithtex.qr import qr_drawing
 
     drawing = qr_drawing(data.url)
-    rects = ",".join(f"{r.x} {r.y} {r.w} {r.h}" for r in drawing.rects)
+    steps = ",".join(" ".join(map(str, step)) for step in qr_pen_steps(drawing))
     return (
         environment()
         .get_template(DATA_TEMPLATE)
@@ -298,9 +291,25 @@ def render_data(data: PaperData) -> str:
             number=data.number,
             url=data.url,
             qr=drawing,
-            qr_rects=_wrap(rects, 78),
+            qr_steps=_wrap(steps, 78),
         )
     )
+
+
+def qr_pen_steps(drawing: QRDrawing) -> list[tuple[int, int, int, int]]:
+    """The QR code as TeX draws it: ``(dx, width, bottom, top)`` per rectangle, in modules.
+
+    ``dx`` moves the pen from the right edge of the previous rule (or the left
+    edge of the symbol) to the left edge of this one; a rule of ``width`` from
+    ``bottom`` to ``top`` then advances it.  One kern and one rule per
+    rectangle: the cheapest drawing TeX can do.
+    """
+    steps = []
+    pen = 0
+    for rect in drawing.rects:
+        steps.append((rect.x - pen, rect.w, rect.y, rect.y + rect.h))
+        pen = rect.x + rect.w
+    return steps
 
 
 def write_data(data: PaperData, directory: str | Path) -> Path:

@@ -35,7 +35,7 @@ class Rect:
 
 @dataclass(frozen=True, slots=True)
 class QRDrawing:
-    """A QR code as rectangles in a square of ``size`` × ``size`` modules."""
+    """A QR code as rectangles in a square of ``size`` by ``size`` modules."""
 
     text: str
     size: int

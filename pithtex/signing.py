@@ -104,6 +104,20 @@ class SigningKey:
     def sign_b64(self, message: bytes) -> str:
         return base64.b64encode(self.sign(message)).decode("ascii")
 
+    def signature_block(
+        self, digest_hex: str, signed_message: str, signed_at: str
+    ) -> dict[str, str]:
+        """A detached signature block over the 32 bytes of ``digest_hex``."""
+        return {
+            "signature_status": SIGNATURE_STATUS,
+            "algorithm": "ed25519",
+            "key_id": self.key_id,
+            "public_key_fingerprint": self.fingerprint,
+            "signature_b64": self.sign_b64(bytes.fromhex(digest_hex)),
+            "signed_message": signed_message,
+            "signed_at": signed_at,
+        }
+
     def signer(self) -> dict[str, str]:
         return {
             "signer_id": self.signer_id,
@@ -243,15 +257,7 @@ def sign_event(
         "schema_version": "1.0",
     }
     content = event_content_sha256(event)
-    event["signature"] = {
-        "signature_status": SIGNATURE_STATUS,
-        "algorithm": "ed25519",
-        "key_id": key.key_id,
-        "public_key_fingerprint": key.fingerprint,
-        "signature_b64": key.sign_b64(bytes.fromhex(content)),
-        "signed_message": EVENT_MESSAGE,
-        "signed_at": signed_at or created_at,
-    }
+    event["signature"] = key.signature_block(content, EVENT_MESSAGE, signed_at or created_at)
     event["content_sha256"] = content
     event["event_id"] = event_id_for(content)
     return event
@@ -365,16 +371,8 @@ def sign_bundle(bundle: dict[str, Any], key: SigningKey, signed_at: str) -> dict
     """``bundle`` with a fresh ``bundle_signature`` by ``key`` (any old one is replaced)."""
     unsigned = {k: v for k, v in bundle.items() if k != "bundle_signature"}
     digest = bundle_sha256(unsigned)
-    unsigned["bundle_signature"] = {
-        "signature_status": SIGNATURE_STATUS,
-        "algorithm": "ed25519",
-        "key_id": key.key_id,
-        "public_key_fingerprint": key.fingerprint,
-        "signature_b64": key.sign_b64(bytes.fromhex(digest)),
-        "signed_message": BUNDLE_MESSAGE,
-        "signed_at": signed_at,
-        "bundle_sha256": digest,
-    }
+    block = key.signature_block(digest, BUNDLE_MESSAGE, signed_at)
+    unsigned["bundle_signature"] = {**block, "bundle_sha256": digest}
     return unsigned
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import (
     ROOT,
     SEED_BODY,
@@ -15,8 +16,10 @@ from conftest import (
     run_cli,
     write_json,
 )
+from httpfixtures import FaultServer, bundle_bytes, json_route
 
-from pithtex.numbers import parse_full_number
+from pithtex.layout import bundle_path
+from pithtex.numbers import PithNumber, parse_full_number
 
 
 def test_tex_from_the_seed_bundle(tmp_path: Path) -> None:
@@ -70,18 +73,72 @@ def test_tex_refuses_a_tampered_bundle(tmp_path: Path, test_keyring: Path) -> No
 
 
 def test_tex_from_a_number_alone(tmp_path: Path) -> None:
-    result = run_cli("tex", SEED_NUMBER, "-o", tmp_path, check=True)
+    result = run_cli("tex", SEED_NUMBER, "-o", tmp_path, "--number-only", check=True)
     text = (tmp_path / f"pith-{SEED_BODY}.tex").read_text()
     assert f"\\PithData{{number}}{{{SEED_NUMBER}}}" in text
     assert "canonical-sha256" not in text
     assert "no canonical hash and no title" in result.stderr
-    url = run_cli("tex", f"https://pith.science/pith/{SEED_BODY}", "-o", tmp_path, check=True)
-    assert url.returncode == 0
+    url = f"https://pith.science/pith/{SEED_BODY}"
+    assert run_cli("tex", url, "-o", tmp_path, "--number-only").returncode == 0
+    short = run_cli("tex", "pith:J655K2KR", "-o", tmp_path, "--number-only")
+    assert short.returncode == 2 and "short form" in short.stderr
+
+
+@pytest.mark.network
+def test_tex_fetches_the_bundle_of_a_number(tmp_path: Path, test_keyring: Path) -> None:
+    bundle = make_test_bundle()
+    number = parse_full_number(bundle["pith_number"])
+    cache = tmp_path / "cache"
+    served = json_route(bundle_bytes(bundle))
+    routes = {"/" + bundle_path(number.body): served, "/" + bundle_path(number.short()): served}
+    with FaultServer(routes) as server:
+        fetched = run_cli(
+            "tex", number.short_form, "-o", tmp_path, "--resolver", server.base,
+            "--cache-dir", cache, "--keyring", test_keyring, "--json", check=True,
+        )  # fmt: skip
+    report = json.loads(fetched.stdout)
+    assert report["number"] == number.full and report["source"] == "bundle"
+    assert report["resolver"] == f"{server.base}/pith/{number.body}"
+    text = (tmp_path / f"pith-{number.body}.tex").read_text()
+    assert f"\\PithData{{canonical-sha256}}{{{bundle['canonical_sha256']}}}" in text
+    # the server is gone; the verified copy in the cache still serves, offline
+    again = tmp_path / "again"
+    again.mkdir()
+    run_cli(
+        "tex", number.full, "-o", again, "--offline", "--cache-dir", cache,
+        "--keyring", test_keyring, check=True,
+    )  # fmt: skip
+    assert f"https://pith.science/pith/{number.body}" in (again / data_name(number)).read_text()
+    assert "canonical-sha256" in (again / data_name(number)).read_text()
+
+
+def data_name(number: PithNumber) -> str:
+    return f"pith-{number.body}.tex"
+
+
+@pytest.mark.network
+def test_tex_without_a_verified_bundle_writes_nothing(tmp_path: Path) -> None:
+    bundle = make_test_bundle()  # signed by a test key the default keyring does not trust
+    number = parse_full_number(bundle["pith_number"])
+    with FaultServer({"/" + bundle_path(number.body): json_route(bundle_bytes(bundle))}) as server:
+        result = run_cli(
+            "tex",
+            number.full,
+            "-o",
+            tmp_path,
+            "--resolver",
+            server.base,
+            "--cache-dir",
+            tmp_path / "cache",
+        )
+    assert result.returncode == 4, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list(tmp_path.glob("pith-*.tex"))
 
 
 def test_tex_bad_input(tmp_path: Path) -> None:
     cases = {
-        ("pith:J655K2KR",): "short form",
+        ("pith:J655K2KR", "--number-only"): "short form",
         ("J655K2KRI7DJHF4SOFYZCQRRE0",): "cannot appear",
         ("missing/bundle.json",): "no such bundle file",
         (str(SEED_BUNDLE), "--resolver", "ftp://x"): "not a usable resolver base URL",

@@ -10,12 +10,13 @@ at a time, only for the cases the selected tests need.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import SEED_BUNDLE, SEED_HASH, SEED_NUMBER
+from conftest import ROOT, SEED_BODY, SEED_BUNDLE, SEED_HASH, SEED_NUMBER
 from texdocs import (
     ARXIV_BAND_BP,
     PITH_LABEL,
@@ -27,8 +28,10 @@ from texdocs import (
     case,
     compile_case,
     decode_qr,
+    log_warnings,
     new_warnings,
     render_png,
+    run_engine,
 )
 
 from pithtex import latex, xmpschema
@@ -115,7 +118,9 @@ def expected_number(c: Case) -> str:
     return "pith:" + SEED_NUMBER.rsplit(":", 1)[1]
 
 
-def _pair(compiled: dict[str, tuple[Compiled, Compiled]], case_id: str) -> tuple[Compiled, Compiled]:
+def _pair(
+    compiled: dict[str, tuple[Compiled, Compiled]], case_id: str
+) -> tuple[Compiled, Compiled]:
     with_pith, without = compiled[case_id]
     assert without.ok, f"the paper without pith does not compile:\n{without.output[-3000:]}"
     assert with_pith.ok, f"the paper with pith does not compile:\n{with_pith.output[-3000:]}"
@@ -247,7 +252,9 @@ def arxiv_stamp(source: Path, target: Path) -> None:
         page = pdf.pages[0]
         font = pdf.make_indirect(
             pikepdf.Dictionary(
-                Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Times_Roman
+                Type=pikepdf.Name.Font,
+                Subtype=pikepdf.Name.Type1,
+                BaseFont=pikepdf.Name.Times_Roman,
             )
         )
         name = page.add_resource(font, pikepdf.Name.Font, prefix="arXivStAmP")
@@ -284,3 +291,22 @@ def test_metadata_survives_the_arxiv_stamp(compiled: dict, case_id: str, tmp_pat
     ]
     assert after.find_text(PITH_LABEL) == before.find_text(PITH_LABEL)
     assert decode_qr(render_png(stamped, tmp_path / "page")) == [SEED_URL]
+
+
+def test_sample_paper(tmp_path: Path) -> None:
+    """samples/lamb/paper.tex, the bench and demo paper, builds cleanly with its data file."""
+    sample = ROOT / "samples" / "lamb"
+    for name in ("paper.tex", f"pith-{SEED_BODY}.tex"):
+        shutil.copy(sample / name, tmp_path / name)
+    for _ in range(2):  # references and outlines settle in the second run
+        code, output = run_engine("pdflatex", tmp_path, "paper")
+        assert code == 0, output[-3000:]
+    log = (tmp_path / "paper.log").read_text(encoding="latin-1")
+    assert log_warnings(log) == []
+    facts = PdfFacts(tmp_path / "paper.pdf")
+    assert 6 <= facts.page_count() <= 8
+    (badge,) = facts.find_text(PITH_LABEL)
+    assert badge.top < facts.find_text("Large Batch Optimization")[0].bottom
+    assert facts.info()["/PithCanonicalSHA256"] == SEED_HASH
+    assert facts.xmp_values()["pith:number"] == [SEED_NUMBER]
+    assert decode_qr(render_png(tmp_path / "paper.pdf", tmp_path / "page")) == [SEED_URL]

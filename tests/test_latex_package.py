@@ -49,7 +49,9 @@ def seed_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def paper(preamble: str = "", body: str = BODY, options: str = "") -> str:
     opts = f"[{options}]" if options else ""
-    return f"\\documentclass{{article}}\n\\usepackage{opts}{{pith}}\n{preamble}\n{TITLE_BLOCK}{body}"
+    return (
+        f"\\documentclass{{article}}\n\\usepackage{opts}{{pith}}\n{preamble}\n{TITLE_BLOCK}{body}"
+    )
 
 
 def with_data(directory: Path, data_file: Path) -> Path:
@@ -107,8 +109,9 @@ def test_accepted_forms(tmp_path: Path, seed_data: Path) -> None:
 def test_number_given_twice(tmp_path: Path) -> None:
     other = "A" * 26
     result = compile_source(
-        tmp_path, paper(f"\\pithnumber{{{SEED_BODY}}}\\pithnumber{{{SEED_BODY}}}"
-                        f"\\pithnumber{{{other}}}"), halt=False
+        tmp_path,
+        paper(f"\\pithnumber{{{SEED_BODY}}}\\pithnumber{{{SEED_BODY}}}\\pithnumber{{{other}}}"),
+        halt=False,
     )
     assert log_messages(result.log) == [
         f"\\pithnumber was already given as pith:{SEED_BODY}; '{other}' is ignored."
@@ -116,6 +119,7 @@ def test_number_given_twice(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------- the data file
+
 
 def test_data_file_year_disagrees(tmp_path: Path, seed_data: Path) -> None:
     directory = with_data(tmp_path, seed_data)
@@ -149,7 +153,9 @@ def test_data_file_for_another_number(tmp_path: Path, seed_data: Path) -> None:
         ("\\PithDataQR{37}{%", "\\PithDataQR{37}{\\relax%", "its QR code is not a list"),
     ],
 )
-def test_damaged_data_file(tmp_path: Path, seed_data: Path, old: str, new: str, reason: str) -> None:
+def test_damaged_data_file(
+    tmp_path: Path, seed_data: Path, old: str, new: str, reason: str
+) -> None:
     directory = with_data(tmp_path, seed_data)
     data = directory / seed_data.name
     text = data.read_text()
@@ -170,7 +176,10 @@ def test_titles_from_bundles_cannot_inject_tex(tmp_path: Path, test_keyring: Pat
     )
     bundle = make_test_bundle(
         paper=PaperMetadata(
-            source_id="2611.00001", title=hostile, abstract="a", submitted_at="2026-11-02T10:00:00Z",
+            source_id="2611.00001",
+            title=hostile,
+            abstract="a",
+            submitted_at="2026-11-02T10:00:00Z",
             primary_cat="cs.DL",
         )
     )
@@ -181,7 +190,8 @@ def test_titles_from_bundles_cannot_inject_tex(tmp_path: Path, test_keyring: Pat
     run_cli("tex", bundle_file, "-o", tmp_path, "--keyring", test_keyring, check=True)
     body = bundle["pith_number"].rsplit(":", 1)[1]
     source = (
-        "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{pith}\n"
+        "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n"
+        "\\usepackage{pith}\n"
         f"\\pithnumber{{{body}}}\n\\begin{{document}}\nTITLE<\\pithfield{{title}}>END\n"
         "\\end{document}\n"
     )
@@ -194,12 +204,16 @@ def test_titles_from_bundles_cannot_inject_tex(tmp_path: Path, test_keyring: Pat
 
 # ------------------------------------------------------------- options
 
+
 def test_bad_options_are_package_errors(tmp_path: Path) -> None:
     body = BODY.replace("\\maketitle", "\\maketitle\\pithsetup{xmp=false}")
     result = compile_source(
         tmp_path,
-        paper(f"\\pithnumber{{{SEED_BODY}}}\\pithsetup{{resolver=ftp://mirror}}", body,
-              options="badge=side"),
+        paper(
+            f"\\pithnumber{{{SEED_BODY}}}\\pithsetup{{resolver=ftp://mirror}}",
+            body,
+            options="badge=side",
+        ),
         halt=False,
     )
     assert log_messages(result.log) == [
@@ -234,7 +248,9 @@ def test_badge_twice_warns(tmp_path: Path, seed_data: Path) -> None:
 
 def test_badge_as_footnote(tmp_path: Path, seed_data: Path) -> None:
     directory = with_data(tmp_path, seed_data)
-    result = compile_source(directory, paper(f"\\pithnumber{{{SEED_BODY}}}", options="badge=footnote"))
+    result = compile_source(
+        directory, paper(f"\\pithnumber{{{SEED_BODY}}}", options="badge=footnote")
+    )
     facts = PdfFacts(result.pdf)
     (badge,) = facts.find_text(PITH_LABEL)
     (section,) = facts.find_text("Introduction")
@@ -325,7 +341,9 @@ def test_colours_and_load_order(tmp_path: Path, seed_data: Path) -> None:
     result = compile_source(directory, source)
     assert result.ok and log_messages(result.log, "Warning") == []
     assert [link["uri"] for link in PdfFacts(result.pdf).link_annotations()] == [SEED_URL]
-    result = compile_source(directory, paper(f"\\pithnumber{{{SEED_BODY}}}", options="color=red!60!black"))
+    result = compile_source(
+        directory, paper(f"\\pithnumber{{{SEED_BODY}}}", options="color=red!60!black")
+    )
     assert result.ok and log_warnings(result.log) == []
 
 
@@ -340,7 +358,7 @@ def test_xmp_false_keeps_the_info_keys(tmp_path: Path, seed_data: Path) -> None:
 def test_missing_and_late_numbers_warn(tmp_path: Path, seed_data: Path) -> None:
     result = compile_source(tmp_path / "missing", paper())
     assert log_messages(result.log, "Warning") == [
-        "The document loads pith but gives no \\pithnumber: no badge, no metadata"
+        "No \\pithnumber before the end of page 1: no badge, and no metadata unless it comes later"
     ]
     assert "/PithNumber" not in PdfFacts(result.pdf).info()
     directory = with_data(tmp_path / "late", seed_data)

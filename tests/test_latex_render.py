@@ -56,7 +56,9 @@ def test_sty_uses_the_shared_contract() -> None:
     for name in ("number", "resolver", "canonicalSHA256"):
         assert f"{xmpschema.PREFIX}:{name}" in sty
     assert f"{{ {xmpschema.RESOLVER_PATH} }}" in sty
-    assert f"\\ProvidesExplPackage{{pith}}{{{latex.PACKAGE_DATE}}}{{{latex.PACKAGE_VERSION}}}" in sty
+    assert (
+        f"\\ProvidesExplPackage{{pith}}{{{latex.PACKAGE_DATE}}}{{{latex.PACKAGE_VERSION}}}" in sty
+    )
 
 
 def test_environment_is_strict_and_tex_safe() -> None:
@@ -113,8 +115,17 @@ def test_resolver_base_accepted(base: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "base",
-    ["ftp://pith.science", "pith.science", "https://", "https://a b", "https://x/(y)",
-     "https://x/%41", "https://x/#y", "https://x/?q=1", "https://x\\y"],
+    [
+        "ftp://pith.science",
+        "pith.science",
+        "https://",
+        "https://a b",
+        "https://x/(y)",
+        "https://x/%41",
+        "https://x/#y",
+        "https://x/?q=1",
+        "https://x\\y",
+    ],
 )
 def test_resolver_base_refused(base: str) -> None:
     with pytest.raises(InputError, match="not a usable resolver base URL"):
@@ -137,8 +148,8 @@ def test_qr_drawing_is_the_qrcode_matrix(text: str) -> None:
     covered = sum(r.w * r.h for r in drawing.rects)
     assert covered == len(expected), "rectangles overlap"
     for rect in drawing.rects:
-        assert QUIET_ZONE <= rect.x and rect.x + rect.w <= drawing.size - QUIET_ZONE
-        assert QUIET_ZONE <= rect.y and rect.y + rect.h <= drawing.size - QUIET_ZONE
+        assert rect.x >= QUIET_ZONE and rect.x + rect.w <= drawing.size - QUIET_ZONE
+        assert rect.y >= QUIET_ZONE and rect.y + rect.h <= drawing.size - QUIET_ZONE
     assert qr_drawing(text) == drawing
 
 
@@ -174,9 +185,7 @@ def test_data_file_of_a_number_alone() -> None:
 
 def test_sample_data_file_is_current() -> None:
     sample = ROOT / "samples" / "lamb" / f"pith-{SEED_BODY}.tex"
-    data = latex.paper_data_from_bundle(
-        load_bundle(SEED_BUNDLE), key_ids=("pith-v1-2026-05",)
-    )
+    data = latex.paper_data_from_bundle(load_bundle(SEED_BUNDLE), key_ids=("pith-v1-2026-05",))
     assert sample.read_text(encoding="utf-8") == latex.render_data(data), (
         "regenerate with: python3 -m pithtex tex samples/lamb/bundle.json -o samples/lamb"
     )

@@ -107,8 +107,12 @@ _ARTICLE_PREAMBLE = (
 PAPERS: dict[str, Paper] = {
     p.name: p
     for p in (
-        Paper("article", r"\documentclass{article}", _ARTICLE_PREAMBLE, "\\maketitle\n"
-              + _abstract_env()),
+        Paper(
+            "article",
+            r"\documentclass{article}",
+            _ARTICLE_PREAMBLE,
+            "\\maketitle\n" + _abstract_env(),
+        ),
         Paper(
             "article-2col",
             r"\documentclass[twocolumn]{article}",
@@ -201,8 +205,12 @@ PAPERS: dict[str, Paper] = {
             r"\documentclass[twocolumn]{article}",
             "\\newcommand\\conftitle[1]{{\\centering\\LARGE\\bfseries #1\\par}\\vskip 1em}\n",
             "\\twocolumn[\n\\conftitle{" + TITLE + "}\n"
-            "\\begin{center}" + ", ".join(AUTHORS) + "\\end{center}\n\\vskip 1em]\n"
-            + "\\section*{Abstract}\n" + ABSTRACT + "\n",
+            "\\begin{center}"
+            + ", ".join(AUTHORS)
+            + "\\end{center}\n\\vskip 1em]\n"
+            + "\\section*{Abstract}\n"
+            + ABSTRACT
+            + "\n",
             two_column_title=True,
             pith_setup="\\pithsetup{titlecmd=conftitle}\n",
         ),
@@ -307,8 +315,14 @@ def run_engine(engine: str, directory: Path, job: str, timeout: float = 240) -> 
     output = []
     for argv in steps:
         result = subprocess.run(
-            argv, cwd=directory, env=env, capture_output=True, text=True, errors="replace",
-            timeout=timeout, check=False,
+            argv,
+            cwd=directory,
+            env=env,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            check=False,
         )
         output.append(result.stdout + result.stderr)
         if result.returncode != 0:
@@ -429,7 +443,9 @@ class PdfFacts:
     def all_text(self) -> str:
         result = subprocess.run(
             [require_tool("pdftotext"), "-enc", "UTF-8", str(self.path), "-"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return result.stdout
 
@@ -507,9 +523,21 @@ class PdfFacts:
 
 def render_png(pdf: Path, out_prefix: Path, dpi: int = 300) -> Path:
     subprocess.run(
-        [require_tool("pdftoppm"), "-r", str(dpi), "-f", "1", "-l", "1", "-gray", "-png",
-         str(pdf), str(out_prefix)],
-        check=True, capture_output=True,
+        [
+            require_tool("pdftoppm"),
+            "-r",
+            str(dpi),
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-gray",
+            "-png",
+            str(pdf),
+            str(out_prefix),
+        ],
+        check=True,
+        capture_output=True,
     )
     candidates = sorted(out_prefix.parent.glob(out_prefix.name + "*.png"))
     return candidates[0]
@@ -518,7 +546,9 @@ def render_png(pdf: Path, out_prefix: Path, dpi: int = 300) -> Path:
 def decode_qr(png: Path) -> list[str]:
     result = subprocess.run(
         [require_tool("zbarimg"), "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(png)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return [line for line in result.stdout.splitlines() if line]
 
@@ -539,8 +569,13 @@ def compile_source(
         flags.append("-halt-on-error")
     result = subprocess.run(
         [require_tool(engine), *flags, "paper.tex"],
-        cwd=directory, env=env, capture_output=True, text=True, errors="replace",
-        timeout=240, check=False,
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=240,
+        check=False,
     )
     log_path = directory / "paper.log"
     log = log_path.read_text(encoding="latin-1") if log_path.exists() else ""
@@ -563,11 +598,11 @@ def log_messages(log: str, kind: str = "Error") -> list[str]:
         text = match.group(1)
         follow = index + 1
         while follow < len(lines):
-            previous, line = lines[follow - 1], lines[follow]
+            previous, following = lines[follow - 1], lines[follow]
             if len(previous) >= MAX_PRINT_LINE:  # TeX broke an overlong line here
-                text += line
-            elif line.startswith("(pith)"):
-                text += " " + line[len("(pith)") :].strip()
+                text += following
+            elif following.startswith("(pith)"):
+                text += " " + following[len("(pith)") :].strip()
             else:
                 break
             follow += 1

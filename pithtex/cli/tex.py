@@ -5,10 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pithtex.cli.common import add_json_option, add_keyring_options, keyring_from_args, print_json
+from pithtex.cli.resolving import add_resolver_options, resolver_from_args, warn_attempts
 from pithtex.errors import ExitCode, InputError
+
+if TYPE_CHECKING:
+    from pithtex.latex import PaperData
+
+DEFAULT_BASE = "https://pith.science"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,16 +22,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "tex",
         help="write pith-<NUMBER>.tex, the data \\pithnumber reads, from a bundle or a number",
         description="Write the data file of one paper (pith-<BODY>.tex: number, year, "
-        "canonical hash, title, resolver URL, QR code) into DIR, beside the paper. pith.sty "
+        "canonical hash, title, resolver URL, QR code) into DIR, beside the paper; pith.sty "
         "finds it by the argument of \\pithnumber. A bundle file is verified against the "
-        "keyring first; an unverified bundle is refused (exit 1) unless --force. A full "
-        "number alone gives a data file without canonical hash and title.",
+        "keyring first, and an unverified bundle is refused (exit 1) unless --force. A "
+        "number (full or short) is resolved to its verified bundle through the resolvers "
+        "and the cache (exit 4 when none gives one); with --number-only a full number is "
+        "written alone, without canonical hash and title. The first --resolver is also the "
+        "base URL the badge links to and the QR code holds (default https://pith.science).",
     )
     parser.add_argument(
         "source",
         metavar="BUNDLE_OR_NUMBER",
-        help="a bundle JSON file, or a full Pith Number (pith:YEAR:BODY or the 26-character "
-        "body)",
+        help="a bundle JSON file, or a Pith Number in any accepted form",
     )
     parser.add_argument(
         "-o",
@@ -35,17 +43,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="directory of the paper, where the data file goes (default: current directory)",
     )
     parser.add_argument(
-        "--resolver",
-        metavar="URL",
-        default="https://pith.science",
-        help="resolver base URL the badge links to and the QR code holds "
-        "(default: https://pith.science)",
-    )
-    parser.add_argument(
         "--force",
         action="store_true",
-        help="write the data file even when the bundle does not verify",
+        help="write the data file even when the bundle file does not verify",
     )
+    parser.add_argument(
+        "--number-only",
+        action="store_true",
+        help="do not fetch the bundle of a number: write the number and link alone",
+    )
+    add_resolver_options(parser)
     add_keyring_options(parser)
     add_json_option(parser)
     parser.set_defaults(run=run)
@@ -57,25 +64,22 @@ def run(args: argparse.Namespace) -> int:
     directory = Path(args.output_dir)
     if not directory.is_dir():
         raise InputError(f"{directory}: no such directory", code="file.missing")
+    base = latex.check_resolver_base(args.resolver[0] if args.resolver else DEFAULT_BASE)
     notes: list[str] = []
     source = Path(args.source)
     if source.is_file():
         data, result = latex.paper_data_from_file(
-            source, keyring_from_args(args), resolver_base=args.resolver, force=args.force
+            source, keyring_from_args(args), resolver_base=base, force=args.force
         )
         if not result.verified:
             notes.append(f"the bundle is {result.verdict.value}; written because of --force")
     elif _looks_like_path(args.source):
         raise InputError(f"{args.source}: no such bundle file", code="file.missing")
+    elif args.number_only:
+        data = latex.paper_data_from_number(args.source, resolver_base=base)
+        notes.append("number only: the data file has no canonical hash and no title")
     else:
-        data = latex.paper_data_from_number(args.source, resolver_base=args.resolver)
-        bundle = latex.fetch_bundle(data.number)
-        if bundle is None:
-            notes.append(
-                "number only: no resolver client to fetch the bundle, so the data file has "
-                "no canonical hash and no title; run 'pithtex tex BUNDLE' with the bundle "
-                "file for the full data"
-            )
+        data = _fetched(args, base)
     path = latex.write_data(data, directory)
     if args.json:
         print_json(_summary(data, path, notes))
@@ -86,11 +90,30 @@ def run(args: argparse.Namespace) -> int:
     return int(ExitCode.OK)
 
 
+def _fetched(args: argparse.Namespace, base: str) -> PaperData:
+    """The data of the verified bundle the resolvers (or the cache) give for the number."""
+    from pithtex import latex
+    from pithtex.numbers import parse_number
+
+    ref = parse_number(args.source)
+    resolver = resolver_from_args(args, keyring_from_args(args))
+    try:
+        resolved = resolver.resolve(ref, offline=args.offline, refresh=args.refresh)
+    finally:
+        resolver.http.close()
+    warn_attempts(resolved)
+    return latex.paper_data_from_bundle(
+        resolved.bundle,
+        resolver_base=base,
+        key_ids=(resolved.bundle.signature.key_id,),
+    )
+
+
 def _looks_like_path(text: str) -> bool:
     return text.endswith(".json") or (("/" in text or "\\" in text) and "/pith/" not in text)
 
 
-def _summary(data: Any, path: Path, notes: list[str]) -> dict[str, Any]:
+def _summary(data: PaperData, path: Path, notes: list[str]) -> dict[str, Any]:
     return {
         "schema": "pithtex.tex/1",
         "file": str(path),
