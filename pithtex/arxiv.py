@@ -73,6 +73,7 @@ class UploadOptions:
     """Also keep the compiled PDF here."""
     timeout: float = DEFAULT_TIMEOUT
     resolver_base: str | None = None
+    """The base URL the badge links to (default ``https://pith.science``)."""
 
 
 @dataclass(frozen=True)
@@ -255,7 +256,7 @@ def _compile_and_check(
         detail.append(engine)
     warm.join()
     with timer.step("check") as detail:
-        report = _check(compiled.pdf, bundle, keyring)
+        report = _check(compiled.pdf, bundle, keyring, data.resolver_base)
         detail.append(report.verdict.value)
     result = UploadResult(
         source=source_dir,
@@ -314,10 +315,17 @@ def _read_or_none(path: Path) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
-def _check(pdf: Path, bundle: Bundle, keyring: Keyring) -> CheckReport:
+def _check(pdf: Path, bundle: Bundle, keyring: Keyring, resolver_base: str) -> CheckReport:
     from .check import CheckOptions, check_pdf
+    from .xmpschema import DEFAULT_RESOLVER
 
-    options = CheckOptions(keyring=keyring, bundle=bundle, bundle_label="bundle", registry=None)
+    options = CheckOptions(
+        keyring=keyring,
+        bundle=bundle,
+        bundle_label="bundle",
+        resolvers=tuple(dict.fromkeys((DEFAULT_RESOLVER, resolver_base))),
+        registry=None,
+    )
     return check_pdf(str(pdf), options)
 
 

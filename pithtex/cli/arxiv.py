@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "files), check the PDF against the bundle, and write a reproducible .tar.gz with "
         "exactly the files the compile read (with the .bbl). SRC_DIR is never modified. "
         "Exit 0 written, 1 the compile or the check failed (no archive), 2 unusable "
-        "input, 4 the bundle could not be fetched, 5 TeX is missing.",
+        "input, 4 the bundle could not be fetched, 5 TeX is missing. As for 'pithtex tex', the "
+        "first --resolver is also the base URL the badge links to.",
     )
     parser.add_argument("source", metavar="SRC_DIR", help="the folder of the paper's source")
     which = parser.add_argument_group("the paper's bundle (one of)").add_mutually_exclusive_group(
@@ -71,11 +72,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="S",
         help="seconds the compile may take (default 600)",
     )
-    parser.add_argument(
-        "--resolver-base",
-        metavar="URL",
-        help="resolver base URL the badge links to (default https://pith.science)",
-    )
     add_resolver_options(parser)
     add_keyring_options(parser)
     add_json_option(parser)
@@ -100,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         insert=args.insert,
         pdf_copy=Path(args.pdf) if args.pdf else None,
         timeout=args.timeout,
-        resolver_base=args.resolver_base,
+        resolver_base=args.resolver[0] if args.resolver else None,
     )
     style = Style(sys.stderr)
     show_steps = not (args.json or args.quiet)
