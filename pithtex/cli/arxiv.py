@@ -54,8 +54,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "-o",
         "--output",
         metavar="FILE",
-        help="the archive to write (default: <SRC_DIR name>-arxiv.tar.gz in the current "
-        "directory)",
+        help="the archive to write (default: <SRC_DIR name>-arxiv.tar.gz in the current directory)",
     )
     parser.add_argument(
         "--insert",
