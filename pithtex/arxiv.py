@@ -191,7 +191,7 @@ def make_upload(
             work_main = work / main.relative_to(source_dir.resolve())
             detail.append(work_main.relative_to(work).as_posix())
         result, compiled = _compile_and_check(
-            source_dir, work, work_main, data, bundle, keyring, timer, insert=options.insert
+            source_dir, work, work_main, data, bundle, keyring, timer, options
         )
         result.steps = timer.steps
         if not result.verified:
@@ -224,8 +224,7 @@ def _compile_and_check(
     bundle: Bundle,
     keyring: Keyring,
     timer: Timer,
-    *,
-    insert: bool,
+    options: UploadOptions,
 ) -> tuple[UploadResult, CompileResult]:
     from .latex import STY_FILE, write_data, write_sty
     from .texrun import compile_tex, detect_engine
@@ -236,7 +235,9 @@ def _compile_and_check(
     with timer.step("source") as detail:
         text = texsource.read_source(main)
         engine = detect_engine(text)
-        inserted = _pith_lines(work, main, main_name, text, data, engine, notes, insert=insert)
+        inserted = _pith_lines(
+            work, main, main_name, text, data, engine, notes, insert=options.insert
+        )
         previous = {
             path: _read_or_none(path) for path in (folder / STY_FILE, folder / data.file_name)
         }
@@ -252,7 +253,7 @@ def _compile_and_check(
     warm = threading.Thread(target=_import_checker, daemon=True)
     warm.start()  # the checker's imports load while TeX runs
     with timer.step("compile") as detail:
-        compiled = compile_tex(main, engine)
+        compiled = compile_tex(main, engine, timeout=options.timeout)
         detail.append(engine)
     warm.join()
     with timer.step("check") as detail:
