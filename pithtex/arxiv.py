@@ -24,11 +24,8 @@ specified in ``docs/arxiv.md``.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import io
 import shutil
-import tarfile
 import tempfile
 import threading
 import time
@@ -275,7 +272,7 @@ def _import_checker() -> None:
     """Import what the check needs (pikepdf, pypdfium2, the checker) ahead of time."""
     import importlib
 
-    for name in ("pikepdf", "pypdfium2", "pithtex.check"):
+    for name in ("pikepdf", "pypdfium2", "pithtex.check", "tarfile", "gzip", "hashlib"):
         importlib.import_module(name)
 
 
@@ -392,6 +389,10 @@ def archive_members(compiled: CompileResult, root: Path) -> list[Path]:
 
 
 def _write_archive(output: Path, root: Path, files: list[Path], result: UploadResult) -> None:
+    import gzip
+    import hashlib
+    import tarfile
+
     buffer = io.BytesIO()
     names = sorted((path.relative_to(root).as_posix(), path) for path in files)
     with (

@@ -204,6 +204,8 @@ def insert_pith_lines(
     error, never overwritten.
     """
     check_numbers(lines, number)
+    if lines.packages and lines.numbers:
+        return main_text, []
     masked = mask_comments(main_text)
     begin = _BEGIN_DOCUMENT.search(masked)
     if begin is None:

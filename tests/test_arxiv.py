@@ -379,8 +379,11 @@ def test_number_fetches_the_bundle_from_a_resolver(
             "--cache-dir", tmp_path / "cache", "--keyring", keyring, "-o", archive,
         )  # fmt: skip
         assert server.requests_to(route) == 1
+        base = server.base
     assert result.returncode == 0, result.stderr
-    assert archive.is_file()
+    with tarfile.open(archive) as tar:  # like pithtex tex: the first --resolver is the badge's
+        data = tar.extractfile(f"pith-{number.rsplit(':', 1)[1]}.tex")
+        assert data is not None and f"{base}/pith/".encode() in data.read()
 
 
 def test_missing_source_and_ambiguous_main(tmp_path: Path) -> None:
