@@ -4,7 +4,7 @@ The sample paper (``samples/lamb/paper.tex``, pdfLaTeX) is compiled in four
 versions in the same run, round-robin so that a change of machine load hits
 them all alike: without pith (the anchor), with pith (badge, QR code and XMP),
 and, for scale, without pith but with the LaTeX ``qrcode`` package drawing the
-same URL, and with ``hyperxmp``.  Two figures for each: the median CPU time
+same URL, and with ``hyperxmp``.  Two figures for each: the best CPU time
 (user and system) of the pdflatex process over several rounds, and, when
 valgrind is installed, the number of instructions pdflatex executes (counted
 by cachegrind), which does not depend on the machine or its load at all.
@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import resource
 import shutil
-import statistics
 import subprocess
 import tempfile
 from pathlib import Path
@@ -110,7 +109,7 @@ def measure() -> tuple[dict[str, float], dict[str, int]]:
             instructions = {
                 name: compile_instructions(directory, job) for name, job in jobs.items()
             }
-    return {name: statistics.median(values) for name, values in times.items()}, instructions
+    return {name: min(values) for name, values in times.items()}, instructions
 
 
 def run() -> list[Row]:

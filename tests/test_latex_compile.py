@@ -10,13 +10,14 @@ at a time, only for the cases the selected tests need.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEED_BODY, SEED_BUNDLE, SEED_HASH, SEED_NUMBER
+from conftest import ROOT, SEED_BODY, SEED_BUNDLE, SEED_HASH, SEED_NUMBER, run_cli
 from texdocs import (
     ARXIV_BAND_BP,
     PITH_LABEL,
@@ -239,6 +240,16 @@ def test_qr_code_decodes_to_the_resolver(compiled: dict, case_id: str) -> None:
         assert decoded == [SEED_URL]
     else:
         assert decoded == []
+
+
+@pytest.mark.parametrize("case_id", list(ids()))
+def test_pithtex_check_verifies_the_pdf(compiled: dict, case_id: str) -> None:
+    """The other side of the contract: the checker finds every trace pith.sty leaves."""
+    with_pith, _ = _pair(compiled, case_id)
+    result = run_cli("check", with_pith.pdf, "--bundle", SEED_BUNDLE, "--offline", "--json")
+    report = json.loads(result.stdout)
+    failed = [c for c in report["checks"] if c["status"] == "fail"]
+    assert report["verdict"] == "verified" and result.returncode == 0, failed
 
 
 ARXIV_STAMP = "arXiv:1904.00962v5  [cs.LG]  3 Jan 2020"

@@ -28,7 +28,7 @@ SEED_URL = f"https://pith.science/pith/{SEED_BODY}"
 ARXIV_BAND_BP = 36.0
 """arXiv stamps its identifier into the left margin of page 1, x < 0.5 in: keep out."""
 
-TITLE = "Large Batch Optimization for Deep Learning"
+TITLE = "Large Batch Optimization for Deep Learning: Training BERT in 76 minutes"
 AUTHORS = ("Yang You", "Jing Li", "Sashank Reddi", "James Demmel")
 ABSTRACT = (
     "Training large deep neural networks on massive datasets is computationally very "
@@ -262,9 +262,11 @@ def document(c: Case, *, with_pith: bool) -> str:
         lines.append(f"\\pithnumber{{{SEED_NUMBER}}}")
     lines.append(p.front.rstrip())
     lines.append(p.after_front.rstrip())
-    for index, paragraph in enumerate(PARAGRAPHS * 2):
-        if index % 2 == 0:
-            lines.append(f"\\section{{Part {index // 2 + 1}}}")
+    # two pages or more of running text, so that the lines the badge takes move page
+    # and column breaks inside paragraphs, as in a real paper
+    for index, paragraph in enumerate(PARAGRAPHS * 4):
+        if index % 4 == 0:
+            lines.append(f"\\section{{Part {index // 4 + 1}}}")
         lines.append(paragraph + "\n")
     lines.append("\\end{document}")
     return "\n".join(line for line in lines if line) + "\n"
