@@ -86,9 +86,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{source}: no such directory", code="source.missing")
     if args.timeout <= 0:
         raise InputError("--timeout must be positive", code="usage.invalid")
+    output = Path(args.output) if args.output else Path(f"{source.resolve().name}-arxiv.tar.gz")
+    for target in (output, Path(args.pdf) if args.pdf else None):
+        if target is not None and not target.resolve().parent.is_dir():
+            raise InputError(f"{target}: its folder does not exist", code="file.missing")
     keyring = keyring_from_args(args)
     bundle = _bundle(args, keyring)
-    output = Path(args.output) if args.output else Path(f"{source.resolve().name}-arxiv.tar.gz")
     options = UploadOptions(
         output=output,
         main=Path(args.main) if args.main else None,
