@@ -21,6 +21,7 @@ from pithtex import __version__
 from pithtex.errors import ExitCode, PithError
 
 COMMAND_MODULES = (
+    "pithtex.cli.demo",
     "pithtex.cli.bundle",
     "pithtex.cli.number",
     "pithtex.cli.keys",
@@ -28,6 +29,7 @@ COMMAND_MODULES = (
     "pithtex.cli.tex",
     "pithtex.cli.stamp",
     "pithtex.cli.check",
+    "pithtex.cli.arxiv",
     "pithtex.cli.fetch",
     "pithtex.cli.mirror",
     "pithtex.cli.serve",
