@@ -107,17 +107,27 @@ def require_tools() -> None:
         )
 
 
+MARKER = ".pithtex-demo"
+"""File that marks a folder as the output of an earlier demo."""
+
+
 def prepare_directory(directory: Path, *, force: bool) -> None:
-    """Create ``directory``; refuse a non-empty one unless ``force``."""
+    """Create ``directory``; refuse a non-empty one unless ``force``.
+
+    A folder an earlier demo wrote (it holds :data:`MARKER`) is reused, so the
+    README's first command can be run again and again.
+    """
     if directory.exists() and not directory.is_dir():
         raise InputError(f"{directory}: exists and is not a directory", code="demo.not_a_dir")
-    if directory.is_dir() and any(directory.iterdir()) and not force:
+    earlier_demo = (directory / MARKER).is_file()
+    if directory.is_dir() and any(directory.iterdir()) and not (force or earlier_demo):
         raise InputError(
             f"{directory}: the folder is not empty; choose another folder or use --force "
             "to write into it",
             code="demo.not_empty",
         )
     directory.mkdir(parents=True, exist_ok=True)
+    (directory / MARKER).write_text("written by pithtex demo; the folder is rewritten by it\n")
 
 
 class _Steps:

@@ -94,3 +94,15 @@ def test_demo_without_tex_says_how_to_install_it(tmp_path: Path) -> None:
     assert "latexmk" in result.stderr and "texlive" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.tex
+def test_demo_runs_again_in_its_own_folder(tmp_path: Path) -> None:
+    """The README's first command works a second time: the demo reuses its own output."""
+    require_tool("latexmk")
+    first = run_cli("demo", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    again = run_cli("demo", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "verdict: VERIFIED" in again.stdout
+    assert (tmp_path / "pithtex-demo" / ".pithtex-demo").is_file()

@@ -68,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return int(ExitCode.OK)
+    except OSError as exc:  # the system refused a file operation: not a bug of ours
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"pithtex: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return int(ExitCode.UNUSABLE)
     except Exception as exc:  # a bug: say so plainly, keep the traceback for debugging
         if os.environ.get("PITHTEX_DEBUG"):
             raise
