@@ -25,6 +25,7 @@ channel that cannot be read is listed in :attr:`PdfEvidence.problems`.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import unicodedata
 import zlib
@@ -592,6 +593,8 @@ def _embedded_stream(spec: Any) -> Any:
 _BADGE = re.compile(r"(?<![A-Za-z0-9])pith:(?:\d{4}:)?[A-Z2-7]{8,26}(?![A-Za-z0-9])", re.I)
 TITLE_REGION = 0.45
 """Fraction of the page height, from the top, where the title is looked for."""
+SIDEWAYS_SINE = 0.5
+"""Text turned more than 30 degrees from the horizontal is not a title candidate."""
 
 
 def _page_text(path: Path, *, want_title: bool) -> tuple[str, str | None]:
@@ -623,9 +626,13 @@ def _visible_title(textpage: Any, height: float) -> str | None:
         text = textpage.get_text_bounded(left, bottom, right, top).strip()
         if not any(ch.isalnum() for ch in text):
             continue
-        char = pdfium_c.FPDFText_GetCharIndexAtPos(
-            textpage, (left + right) / 2, (bottom + top) / 2, 2.0, 2.0
-        )
+        middle = ((left + right) / 2, (bottom + top) / 2)
+        char = pdfium_c.FPDFText_GetCharIndexAtPos(textpage, *middle, 2.0, 2.0)
+        if char < 0:  # the middle falls between glyphs: take the glyph nearest to it
+            reach = ((right - left) / 2, (top - bottom) / 2)
+            char = pdfium_c.FPDFText_GetCharIndexAtPos(textpage, *middle, *reach)
+        if char >= 0 and _sideways(pdfium_c.FPDFText_GetCharAngle(textpage, char)):
+            continue  # e.g. arXiv's identifier, set vertically in the left margin
         size = pdfium_c.FPDFText_GetFontSize(textpage, char) if char >= 0 else top - bottom
         lines.append((size, top, text))
     if not lines:
@@ -634,6 +641,11 @@ def _visible_title(textpage: Any, height: float) -> str | None:
     chosen = [(top, text) for size, top, text in lines if size >= largest * 0.95]
     chosen.sort(key=lambda pair: -pair[0])
     return " ".join(text for _, text in chosen)
+
+
+def _sideways(angle: float) -> bool:
+    """Whether text at ``angle`` (radians; pdfium gives -1 when unknown) runs up or down."""
+    return angle >= 0 and abs(math.sin(angle)) > SIDEWAYS_SINE
 
 
 def badge_tokens(text: str) -> list[str]:

@@ -226,3 +226,14 @@ def _signed_part(bundle: dict[str, object]) -> dict[str, object]:
     signature.pop("signed_at", None)
     signature.pop("signature_status", None)
     return {**bundle, "bundle_signature": signature}
+
+
+def test_refused_file_operations_are_errors_not_crashes(tmp_path: Path) -> None:
+    for args in (
+        ["keys", "generate", "--key-id", "k", "-o", "/proc/no/such/key.json"],
+        ["mirror", "build", "/proc/no-mirror", str(SEED_BUNDLE)],
+    ):
+        result = run_cli(*args)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("pithtex: error: /proc/no")
+        assert "internal error" not in result.stderr and "Traceback" not in result.stderr

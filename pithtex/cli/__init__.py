@@ -21,6 +21,7 @@ from pithtex import __version__
 from pithtex.errors import ExitCode, PithError
 
 COMMAND_MODULES = (
+    "pithtex.cli.demo",
     "pithtex.cli.bundle",
     "pithtex.cli.number",
     "pithtex.cli.keys",
@@ -28,6 +29,7 @@ COMMAND_MODULES = (
     "pithtex.cli.tex",
     "pithtex.cli.stamp",
     "pithtex.cli.check",
+    "pithtex.cli.arxiv",
     "pithtex.cli.fetch",
     "pithtex.cli.mirror",
     "pithtex.cli.serve",
@@ -66,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return int(ExitCode.OK)
+    except OSError as exc:  # the system refused a file operation: not a bug of ours
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"pithtex: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return int(ExitCode.UNUSABLE)
     except Exception as exc:  # a bug: say so plainly, keep the traceback for debugging
         if os.environ.get("PITHTEX_DEBUG"):
             raise
