@@ -29,7 +29,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 
@@ -217,6 +217,56 @@ def loads(data: bytes | str, *, limits: ParseLimits = DEFAULT_LIMITS) -> Any:
             f"input is {size} bytes, over the {limits.max_bytes}-byte cap", code="json.too_large"
         )
     text = _decode_text(data)
+    value = _plain_loads(text, limits.max_depth)
+    if value is not _UNSURE:
+        return value
+    return _strict_loads(text, limits)
+
+
+class _NotPlainError(Exception):
+    """A float or a non-finite constant met by the plain decoder."""
+
+
+def _refuse(text: str) -> NoReturn:
+    raise _NotPlainError(text)
+
+
+_PLAIN_DECODER = json.JSONDecoder(parse_float=_refuse, parse_constant=_refuse)
+_UNSURE = object()
+
+
+def _plain_loads(text: str, max_depth: int) -> Any:
+    """The value of a document that is plainly within the profile, else ``_UNSURE``.
+
+    The fast path for well-formed documents: the standard decoder without
+    per-object hooks, then three whole-document tests, each exact in the
+    direction that matters (a document that passes has no problem; one that
+    fails may have none, and :func:`_strict_loads` decides and explains):
+
+    * orjson re-encodes the value, refusing integers beyond ±(2**53 - 1) and
+      lone surrogates;
+    * no duplicate keys: every ``:`` of a JSON text is either a member's
+      separator or a character inside a string, so the text and the
+      re-encoding (which escapes no ``:``) hold as many as long as no member
+      was dropped, and a dropped duplicate takes at least its own ``:`` with
+      it.  A ``\\u003a`` escape would spell a ``:`` the text does not show, so
+      a text with any ``\\u003`` is left to the strict path;
+    * the nesting depth, level by level.
+    """
+    try:
+        value = _PLAIN_DECODER.decode(text)
+        encoded = orjson.dumps(value, option=orjson.OPT_STRICT_INTEGER)
+    except (ValueError, TypeError, RecursionError, _NotPlainError):
+        return _UNSURE
+    if text.count(":") != encoded.count(b":") or ("\\" in text and "\\u003" in text):
+        return _UNSURE
+    if isinstance(value, dict | list) and _max_depth(value, max_depth) > max_depth:
+        return _UNSURE
+    return value
+
+
+def _strict_loads(text: str, limits: ParseLimits) -> Any:
+    """Parse with a hook on every object and number; raise naming the first problem."""
     decoder = _Decoder()
     try:
         value, end = decoder.decoder.raw_decode(text, _skip_space(text, 0))
@@ -238,7 +288,7 @@ def loads(data: bytes | str, *, limits: ParseLimits = DEFAULT_LIMITS) -> Any:
             and _max_depth(value, limits.max_depth) > limits.max_depth
         )
         or _SURROGATE_ESCAPE.search(text)
-        or (isinstance(data, str) and not _encodable(text))
+        or not _encodable(text)
     ):
         _walk(value, limits.max_depth)  # finds the problem and raises with its JSON path
     return value
