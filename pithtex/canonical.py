@@ -29,7 +29,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 import orjson
 
@@ -217,52 +217,72 @@ def loads(data: bytes | str, *, limits: ParseLimits = DEFAULT_LIMITS) -> Any:
             f"input is {size} bytes, over the {limits.max_bytes}-byte cap", code="json.too_large"
         )
     text = _decode_text(data)
-    value = _plain_loads(text, limits.max_depth)
-    if value is not _UNSURE:
-        return value
+    if text.count("{") + text.count("[") <= PLAIN_MAX_CONTAINERS:
+        value = _plain_loads(text, limits.max_depth)
+        if value is not _UNSURE:
+            return value
     return _strict_loads(text, limits)
 
 
-class _NotPlainError(Exception):
-    """A float or a non-finite constant met by the plain decoder."""
+PLAIN_MAX_CONTAINERS = 512
+"""Documents with more ``{`` and ``[`` than this skip the fast path.
 
+orjson parses recursively on the C stack, so the fast path takes only
+documents whose nesting is bounded by their number of containers."""
 
-def _refuse(text: str) -> NoReturn:
-    raise _NotPlainError(text)
-
-
-_PLAIN_DECODER = json.JSONDecoder(parse_float=_refuse, parse_constant=_refuse)
 _UNSURE = object()
 
 
 def _plain_loads(text: str, max_depth: int) -> Any:
     """The value of a document that is plainly within the profile, else ``_UNSURE``.
 
-    The fast path for well-formed documents: the standard decoder without
-    per-object hooks, then three whole-document tests, each exact in the
-    direction that matters (a document that passes has no problem; one that
-    fails may have none, and :func:`_strict_loads` decides and explains):
+    The fast path for well-formed documents: orjson parses (it is stricter than
+    the standard decoder: it refuses ``NaN`` and lone surrogates, and reads
+    integers beyond 64 bits as floats), then whole-document tests, each exact
+    in the direction that matters (a document that passes has no problem; one
+    that fails may have none, and :func:`_strict_loads` decides and explains):
 
-    * orjson re-encodes the value, refusing integers beyond ±(2**53 - 1) and
-      lone surrogates;
+    * orjson re-encodes the value, refusing integers beyond ±(2**53 - 1);
     * no duplicate keys: every ``:`` of a JSON text is either a member's
       separator or a character inside a string, so the text and the
       re-encoding (which escapes no ``:``) hold as many as long as no member
       was dropped, and a dropped duplicate takes at least its own ``:`` with
       it.  A ``\\u003a`` escape would spell a ``:`` the text does not show, so
       a text with any ``\\u003`` is left to the strict path;
-    * the nesting depth, level by level.
+    * no floats, and the nesting depth, in one walk level by level.
     """
     try:
-        value = _PLAIN_DECODER.decode(text)
+        value = orjson.loads(text)
         encoded = orjson.dumps(value, option=orjson.OPT_STRICT_INTEGER)
-    except (ValueError, TypeError, RecursionError, _NotPlainError):
+    except (ValueError, TypeError):  # orjson.JSONDecodeError, orjson.JSONEncodeError
         return _UNSURE
     if text.count(":") != encoded.count(b":") or ("\\" in text and "\\u003" in text):
         return _UNSURE
-    if isinstance(value, dict | list) and _max_depth(value, max_depth) > max_depth:
+    if type(value) is float:
+        return _UNSURE
+    if isinstance(value, dict | list) and not _plain_shape(value, max_depth):
         return _UNSURE
     return value
+
+
+def _plain_shape(root: dict[str, Any] | list[Any], limit: int) -> bool:
+    """Whether ``root`` nests at most ``limit`` containers deep and holds no float."""
+    level: list[Any] = [root]
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return False
+        deeper = []
+        for value in level:
+            for child in value.values() if type(value) is dict else value:
+                kind = type(child)
+                if kind is dict or kind is list:
+                    deeper.append(child)
+                elif kind is float:
+                    return False
+        level = deeper
+    return True
 
 
 def _strict_loads(text: str, limits: ParseLimits) -> Any:

@@ -15,10 +15,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pithtex.canonical import MAX_SAFE_INTEGER, ParseLimits, _plain_loads, _strict_loads, loads
+from pithtex.canonical import (
+    _UNSURE,
+    MAX_SAFE_INTEGER,
+    PLAIN_MAX_CONTAINERS,
+    ParseLimits,
+    _plain_loads,
+    _strict_loads,
+    loads,
+)
 from pithtex.errors import JSONFormatError
-
-UNSURE = _plain_loads("1.5", 64)  # the marker the fast path returns when it defers
 
 
 @pytest.mark.parametrize(
@@ -58,8 +64,13 @@ def test_fast_path_takes_plain_documents_and_defers_the_rest() -> None:
     plain = '{"a": [1, {"b": "c:d"}], "e": null, "f": true}'
     assert _plain_loads(plain, 64) == json.loads(plain)
     for text in (
+        "1.5",
+        "1e400",
+        str(2**64),
+        '"\\ud800"',
         '{"a": 1, "a": 2}',
         '{"a": 1.5}',
+        '{"a": [1, 2.0]}',
         '{"a": NaN}',
         f'{{"a": {MAX_SAFE_INTEGER + 1}}}',
         '{"a": "\\ud800"}',
@@ -68,7 +79,7 @@ def test_fast_path_takes_plain_documents_and_defers_the_rest() -> None:
         '{"a": 1} x',
         "{",
     ):
-        assert _plain_loads(text, 3) is UNSURE, text
+        assert _plain_loads(text, 3) is _UNSURE, text
 
 
 json_values = st.recursive(
@@ -106,3 +117,26 @@ def test_every_duplicate_is_reported(value: Any, key: str) -> None:
     with pytest.raises(JSONFormatError) as info:
         loads(_with_duplicate(value, key))
     assert (info.value.code, info.value.path) == ("json.duplicate_key", "$")
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("1.5", "json.float"), (str(2**64), "json.integer_range"), ("NaN", "json.nonfinite")],
+)
+def test_top_level_scalars_are_checked_too(text: str, code: str) -> None:
+    with pytest.raises(JSONFormatError) as info:
+        loads(text)
+    assert info.value.code == code
+
+
+def test_documents_with_many_containers_take_the_strict_path() -> None:
+    many = "[" + ",".join(["{}"] * (PLAIN_MAX_CONTAINERS + 1)) + "]"
+    assert loads(many) == [{}] * (PLAIN_MAX_CONTAINERS + 1)
+    duplicated = "[" + ",".join(['{"a": 1, "a": 2}'] + ["{}"] * PLAIN_MAX_CONTAINERS) + "]"
+    with pytest.raises(JSONFormatError) as info:
+        loads(duplicated)
+    assert (info.value.code, info.value.path) == ("json.duplicate_key", "$[0]")
+    deep = "[" * 5000 + "]" * 5000
+    with pytest.raises(JSONFormatError) as info:
+        loads(deep)
+    assert info.value.code == "json.depth"
