@@ -21,6 +21,10 @@ the JSON types, non-string keys, integers beyond 64 bits, lone surrogates) go
 through the ``json.dumps`` definition itself.  Floats, which no document can
 hold, are the one place where the two differ (exponent spelling): see
 ``docs/formats.md``.
+
+Parsing takes a fast path for plain documents (orjson, then whole-document
+tests) and falls back to a decoder with a hook on every object and number,
+which finds and names each problem; both accept exactly the same documents.
 """
 
 from __future__ import annotations
