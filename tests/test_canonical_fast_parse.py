@@ -1,17 +1,20 @@
 """The fast path of the strict parser accepts exactly what the strict path accepts.
 
-:func:`pithtex.canonical.loads` first parses without per-object hooks and
-re-checks the whole document (integers, surrogates, duplicate keys by counting
-``:``, depth); anything it is unsure of goes through the hooked strict path.
-These tests aim at the places where the counting could be fooled.
+:func:`pithtex.canonical.loads` first parses with orjson and re-checks the
+whole document (integers, floats, duplicate keys by counting ``:``, depth);
+anything it is unsure of goes through the hooked strict path.  These tests aim
+at the places where the counting could be fooled, and compare both paths on
+mutated copies of the seed bundle.
 """
 
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 import pytest
+from conftest import SEED_BUNDLE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -140,3 +143,66 @@ def test_documents_with_many_containers_take_the_strict_path() -> None:
     with pytest.raises(JSONFormatError) as info:
         loads(deep)
     assert info.value.code == "json.depth"
+
+
+PIECES = (
+    ":",
+    '"',
+    "\\",
+    "\\u003a",
+    "\\ud800",
+    "1.5",
+    "1e3",
+    "NaN",
+    str(MAX_SAFE_INTEGER + 1),
+    "-0",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    " ",
+    '"x": "y",',
+    "true",
+    '"a": 1,',
+    '\\"',
+    "é",
+    "\x01",
+)
+
+
+def _mutations(text: str, count: int, seed: int) -> list[str]:
+    """Seeded edits of ``text``: inserted tokens, deleted spans, repeated members."""
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(count):
+        mutated = text
+        for _ in range(rnd.randint(1, 3)):
+            at = rnd.randrange(len(mutated) + 1)
+            choice = rnd.random()
+            if choice < 0.5:
+                mutated = mutated[:at] + rnd.choice(PIECES) + mutated[at:]
+            elif choice < 0.8:
+                mutated = mutated[:at] + mutated[at + rnd.randint(1, 5) :]
+            else:
+                start = mutated.find(",", at)
+                end = mutated.find(",", start + 1) if start >= 0 else -1
+                if end > 0:
+                    mutated = mutated[:end] + mutated[start:end] + mutated[end:]
+        out.append(mutated)
+    return out
+
+
+def _outcome(parse: Any, text: str) -> tuple[Any, ...]:
+    try:
+        return ("value", parse(text))
+    except JSONFormatError as exc:
+        return ("error", exc.code, exc.path)
+
+
+def test_both_paths_agree_on_mutated_bundles() -> None:
+    seed = SEED_BUNDLE.read_text(encoding="utf-8")
+    spaced = json.dumps(json.loads(seed), indent=1, ensure_ascii=True)
+    for text in _mutations(seed, 600, 1) + _mutations(spaced, 600, 2):
+        strict = _outcome(lambda t: _strict_loads(t, ParseLimits()), text)
+        assert _outcome(loads, text) == strict, text[:200]
