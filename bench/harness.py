@@ -10,6 +10,7 @@ import os
 import statistics
 import subprocess
 import sys
+import sysconfig
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -96,5 +97,59 @@ def command_seconds(
     return statistics.median(times)
 
 
+def best_command_seconds(
+    commands: dict[str, Sequence[str]],
+    *,
+    runs: int = 11,
+    cwd: Path | None = None,
+    env: dict[str, dict[str, str]] | None = None,
+) -> dict[str, float]:
+    """Best wall time of each command, runs interleaved after one warm-up each.
+
+    On a shared machine the minimum is the figure least disturbed by other
+    load, and interleaving exposes every command (and its anchor) to the same
+    load; ``env`` maps a command's name to variables added for it.
+    """
+    env = env or {}
+    best = dict.fromkeys(commands, float("inf"))
+    for index in range(runs + 1):
+        for name, argv in commands.items():
+            start = time.perf_counter()
+            subprocess.run(
+                argv,
+                cwd=cwd,
+                env={**os.environ, **env.get(name, {})},
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            if index:
+                best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
 def pithtex_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "pithtex", *args]
+
+
+def clean_python_argv(*args: str) -> list[str]:
+    """Python started without ``site`` (no ``.pth`` files run), ``ROOT`` and site-packages
+    on the path: start-up as on a machine where pithtex is a regular install.
+
+    The development machines carry ``.pth`` files a user's machine does not
+    (an editable-install finder, and here a sandbox hook that imports certifi
+    at every start-up, ~25 ms together); use :func:`clean_python_env` with it.
+    """
+    return [sys.executable, "-S", *args]
+
+
+def clean_python_env() -> dict[str, str]:
+    paths = [str(ROOT), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+    return {"PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
+
+
+def site_overhead_seconds() -> float:
+    """What ``site`` and this machine's ``.pth`` files add to every Python start-up."""
+    with_site = command_seconds([sys.executable, "-c", "pass"], runs=11)
+    without = command_seconds(clean_python_argv("-c", "pass"), runs=11, env=clean_python_env())
+    return with_site - without

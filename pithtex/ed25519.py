@@ -20,10 +20,6 @@ from __future__ import annotations
 
 from enum import Enum
 from functools import lru_cache
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from nacl.signing import VerifyKey
 
 P = 2**255 - 19
 """The field prime."""
@@ -109,17 +105,6 @@ def _on_curve(y: int) -> bool:
     return ratio == 0 or pow(ratio, (P - 1) // 2, P) == 1
 
 
-@lru_cache(maxsize=256)
-def _load_key(raw: bytes) -> VerifyKey | None:
-    from nacl.exceptions import CryptoError
-    from nacl.signing import VerifyKey
-
-    try:
-        return VerifyKey(raw)
-    except (CryptoError, ValueError):
-        return None
-
-
 def verify(public_key: bytes, signature: bytes, message: bytes) -> SigStatus:
     """Strictly verify an Ed25519 ``signature`` of ``message`` under ``public_key``."""
     if len(signature) != 64:
@@ -134,13 +119,13 @@ def verify(public_key: bytes, signature: bytes, message: bytes) -> SigStatus:
         return SigStatus.R_NONCANONICAL
     if int.from_bytes(signature[32:], "little") >= L:
         return SigStatus.S_OUT_OF_RANGE
-    key = _load_key(public_key)
-    if key is None:  # pragma: no cover - check_public_key already loaded it
-        return SigStatus.KEY_INVALID
+    # libsodium's own binding: importing it alone (not nacl.signing, which brings
+    # the rest of PyNaCl's high-level API) keeps start-up short.
+    from nacl.bindings import crypto_sign_open
     from nacl.exceptions import BadSignatureError
 
     try:
-        key.verify(message, signature)
+        crypto_sign_open(signature + message, public_key)
     except BadSignatureError:
         return SigStatus.MISMATCH
     return SigStatus.OK

@@ -36,12 +36,15 @@ def body_from_digest(digest: bytes) -> str:
     """The 26-character body for a 32-byte record hash."""
     if len(digest) != 32:
         raise ValueError("a record hash is 32 bytes")
-    return base64.b32encode(digest).decode("ascii")[:BODY_LENGTH]
+    return b32_prefix(digest)
 
 
 def b32_prefix(digest: bytes, length: int = BODY_LENGTH) -> str:
     """First ``length`` base32 characters of ``digest`` (used for fingerprints too)."""
-    return base64.b32encode(digest).decode("ascii")[:length]
+    # Base32 turns each 5 bytes into 8 characters independently of the rest, so
+    # only the first ceil(length / 8) groups are encoded (20 of 32 bytes for a body).
+    groups = -(-length // 8)
+    return base64.b32encode(digest[: groups * 5]).decode("ascii")[:length]
 
 
 @dataclass(frozen=True, slots=True)

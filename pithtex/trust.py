@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import pkgutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from . import ed25519
@@ -185,7 +185,11 @@ class Keyring:
     @classmethod
     def default(cls) -> Keyring:
         """The keys shipped with pithtex."""
-        data = resources.files("pithtex").joinpath("data/keyring.json").read_bytes()
+        # pkgutil reads package data through the package's loader, as
+        # importlib.resources does, without that package's import cost (~3 ms).
+        data = pkgutil.get_data("pithtex", "data/keyring.json")
+        if data is None:  # pragma: no cover - only a loader that cannot read data says None
+            raise KeyringError("the default keyring cannot be read", code="keyring.invalid")
         return cls(parse_keyring(data, "default keyring"))
 
     @classmethod

@@ -96,7 +96,13 @@ class _Keys:
 
     def __init__(self, keyring: Keyring, bundle: Bundle) -> None:
         self.keyring = keyring
-        self.carried = {k.fingerprint_hex: k for k in bundle.public_keys if not key_problems(k)}
+        self.problems = [key_problems(key) for key in bundle.public_keys]
+        """What is wrong with each key the bundle carries (reported by ``key.fingerprint``)."""
+        self.carried = {
+            key.fingerprint_hex: key
+            for key, problems in zip(bundle.public_keys, self.problems, strict=True)
+            if not problems
+        }
         self.used: dict[str, list[str]] = {}
 
     def get(self, fingerprint: str) -> PublicKey | None:
@@ -112,7 +118,7 @@ def verify_bundle(bundle: Bundle, keyring: Keyring) -> BundleVerification:
     record_hash = record_sha256(bundle.record.raw)
     number = PithNumber.from_hex(record_hash, bundle.record.year)
     checks: list[CheckResult] = [_check_format(bundle)]
-    checks.extend(_check_carried_keys(bundle))
+    checks.extend(_check_carried_keys(bundle, keys))
     checks.append(_check_record_hash(bundle, record_hash))
     checks.append(_check_number(bundle, number))
     checks.append(_check_aliases(bundle, number))
@@ -145,11 +151,10 @@ def _check_format(bundle: Bundle) -> CheckResult:
     return ok("bundle.format", f"bundle {bundle.bundle_version}, merge {bundle.merge_version}")
 
 
-def _check_carried_keys(bundle: Bundle) -> list[CheckResult]:
+def _check_carried_keys(bundle: Bundle, keys: _Keys) -> list[CheckResult]:
     results = []
-    for index, key in enumerate(bundle.public_keys):
+    for index, (key, problems) in enumerate(zip(bundle.public_keys, keys.problems, strict=True)):
         subject = f"public_keys[{index}]"
-        problems = key_problems(key)
         if problems:
             results.append(fail("key.fingerprint", "mismatch", "; ".join(problems), subject))
         else:
@@ -240,7 +245,10 @@ def _check_record_created(merged: MergeResult, record_hash: str, keys: _Keys) ->
         ]
     event = created[0]
     try:
-        _, receipt, _ = event.record_payload()
+        # The merge applied this event only if its record and declared hash are
+        # those of the bundle's record (event.subject), which parsed: only the
+        # receipt remains to be read.
+        receipt = event.receipt()
     except InputError as exc:  # the payload lacks a well-formed record or receipt
         return [fail("receipt.signature", "malformed", exc.message, "receipt")]
     results = [ok("record.created", f"record created at {event.created_at}", "events")]

@@ -35,10 +35,21 @@ COMMAND_MODULES = (
     "pithtex.cli.serve",
     "pithtex.cli.cache",
 )
-"""Modules that register verbs, in the order ``--help`` lists them."""
+"""Modules that register verbs, in the order ``--help`` lists them.
+
+Each module registers one verb named like the module (``pithtex.cli.stamp``
+registers ``stamp``)."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The ``pithtex`` parser.
+
+    Given the command line, only the verb it names is built in full (its
+    module imported, its options added): the other verbs are bare entries that
+    keep the list of choices whole.  A command line that names no verb, such
+    as ``--help``, gets every verb in full.
+    """
+    selected = _named_verb(argv)
     parser = argparse.ArgumentParser(
         prog="pithtex",
         description="Put verifiable Pith Number badges into papers and check them in PDFs.",
@@ -48,12 +59,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pithtex {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+        if selected is None or _verb_of(name) == selected:
+            importlib.import_module(name).register(sub)
+        else:
+            sub.add_parser(_verb_of(name))
     return parser
 
 
+def _verb_of(module: str) -> str:
+    return module.rsplit(".", 1)[1]
+
+
+def _named_verb(argv: Sequence[str] | None) -> str | None:
+    """The verb ``argv`` runs, when its first word is one (start-up builds only that one)."""
+    if not argv:
+        return None
+    verbs = {_verb_of(name) for name in COMMAND_MODULES}
+    return argv[0] if argv[0] in verbs else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

@@ -172,12 +172,16 @@ def _expand(patterns: list[str]) -> list[Path]:
 
 
 def _options(args: argparse.Namespace) -> StampOptions:
-    from pithtex.badge import BadgeOptions
     from pithtex.stamp import StampOptions
 
+    badge = None
+    if args.badge:  # the badge module (and what it imports) only when a badge is drawn
+        from pithtex.badge import BadgeOptions
+
+        badge = BadgeOptions(corner=args.badge_corner, qr=args.badge_qr)
     return StampOptions(
         embed_bundle=args.embed_bundle,
-        badge=BadgeOptions(corner=args.badge_corner, qr=args.badge_qr) if args.badge else None,
+        badge=badge,
         force=args.force,
         repair_xmp=args.repair_xmp,
         password=_password(args),
