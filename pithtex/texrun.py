@@ -196,14 +196,18 @@ def recorded_inputs(recorder: Path, root: Path) -> list[Path]:
     programs.
     """
     base = recorder.parent.resolve()
-    root = root.resolve()
+    given_root, root = root, root.resolve()
+    local_prefixes = (f"{root}{os.sep}", f"{given_root.absolute()}{os.sep}")
     inputs: set[Path] = set()
     outputs: set[Path] = set()
     for line in recorder.read_text(errors="replace").splitlines():
         kind, _, name = line.partition(" ")
         if kind not in ("INPUT", "OUTPUT"):
             continue
-        path = Path(name.strip())
+        name = name.strip()
+        if name.startswith(os.sep) and not name.startswith(local_prefixes):
+            continue  # a file of the TeX installation (most lines): no need to resolve it
+        path = Path(name)
         path = path.resolve() if path.is_absolute() else (base / path).resolve()
         (inputs if kind == "INPUT" else outputs).add(path)
     return sorted(p for p in inputs - outputs if p.is_file() and p.is_relative_to(root))
