@@ -28,9 +28,7 @@ import io
 import shutil
 import tempfile
 import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from . import texsource
 from .errors import InputError, UnverifiedBundleError
 from .fileio import atomic_output, atomic_write_bytes
+from .steps import Step, StepTimer
 from .texrun import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
@@ -71,13 +70,6 @@ class UploadOptions:
     timeout: float = DEFAULT_TIMEOUT
     resolver_base: str | None = None
     """The base URL the badge links to (default ``https://pith.science``)."""
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str
-    seconds: float
-    detail: str = ""
 
 
 @dataclass
@@ -130,24 +122,6 @@ class UploadResult:
         }
 
 
-class Timer:
-    """Collects named steps with their wall time."""
-
-    def __init__(self, on_step: Callable[[Step], None] | None = None) -> None:
-        self.steps: list[Step] = []
-        self.on_step = on_step
-
-    @contextmanager
-    def step(self, name: str) -> Iterator[list[str]]:
-        detail: list[str] = []
-        started = time.perf_counter()
-        yield detail
-        done = Step(name, time.perf_counter() - started, " ".join(detail))
-        self.steps.append(done)
-        if self.on_step is not None:
-            self.on_step(done)
-
-
 def verified_bundle(bundle: Bundle, keyring: Keyring) -> BundleVerification:
     """Verify ``bundle``; raise :class:`UnverifiedBundleError` (exit 1) unless verified."""
     from .verify import verify_bundle
@@ -175,7 +149,7 @@ def make_upload(
     source_dir = Path(source_dir)
     if not source_dir.is_dir():
         raise InputError(f"{source_dir}: not a directory", code="source.missing")
-    timer = Timer(on_step)
+    timer = StepTimer(on_step)
     with timer.step("bundle") as detail:
         verification = verified_bundle(bundle, keyring)
         data = _paper_data(bundle, options.resolver_base)
@@ -220,7 +194,7 @@ def _compile_and_check(
     data: PaperData,
     bundle: Bundle,
     keyring: Keyring,
-    timer: Timer,
+    timer: StepTimer,
     options: UploadOptions,
 ) -> tuple[UploadResult, CompileResult]:
     from .latex import STY_FILE, write_data, write_sty

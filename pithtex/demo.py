@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, MissingToolError
+from .steps import Step, StepTimer
 
 if TYPE_CHECKING:
     from .check import CheckReport
@@ -45,20 +44,13 @@ REQUIRED_TOOLS = {
 INSTALL_PACKAGES = "texlive-latex-extra texlive-fonts-recommended latexmk poppler-utils"
 
 
-@dataclass(frozen=True)
-class DemoStep:
-    name: str
-    seconds: float
-    detail: str
-
-
 @dataclass
 class DemoResult:
     directory: Path
     pdf: Path
     png: Path | None = None
     report: CheckReport | None = None
-    steps: list[DemoStep] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
 
     @property
     def verified(self) -> bool:
@@ -130,34 +122,18 @@ def prepare_directory(directory: Path, *, force: bool) -> None:
     (directory / MARKER).write_text("written by pithtex demo; the folder is rewritten by it\n")
 
 
-class _Steps:
-    def __init__(self, on_step: Callable[[DemoStep], None] | None) -> None:
-        self.done: list[DemoStep] = []
-        self.on_step = on_step
-
-    @contextmanager
-    def step(self, name: str) -> Iterator[list[str]]:
-        detail: list[str] = []
-        started = time.perf_counter()
-        yield detail
-        done = DemoStep(name, time.perf_counter() - started, " ".join(detail))
-        self.done.append(done)
-        if self.on_step is not None:
-            self.on_step(done)
-
-
 def run_demo(
     directory: Path,
     keyring: Keyring,
     *,
     force: bool = False,
-    on_step: Callable[[DemoStep], None] | None = None,
+    on_step: Callable[[Step], None] | None = None,
 ) -> DemoResult:
     """Render, compile, stamp, check and picture the sample paper in ``directory``."""
     require_tools()
     sample = samples_dir() / SAMPLE
     prepare_directory(directory, force=force)
-    steps = _Steps(on_step)
+    steps = StepTimer(on_step)
     paper = directory / "paper.tex"
     bundle = directory / "bundle.json"
     with steps.step("copy") as detail:
@@ -171,7 +147,7 @@ def run_demo(
 
         compiled = compile_tex(paper, "pdflatex")
         detail.append(f"pdflatex via latexmk -> {compiled.pdf.name}")
-    result = DemoResult(directory, compiled.pdf, steps=steps.done)
+    result = DemoResult(directory, compiled.pdf, steps=steps.steps)
     with steps.step("stamp") as detail:
         detail.append(_stamp(compiled.pdf, bundle, keyring))
     with steps.step("check") as detail:

@@ -256,21 +256,15 @@ ARXIV_STAMP = "arXiv:1904.00962v5  [cs.LG]  3 Jan 2020"
 
 
 def arxiv_stamp(source: Path, target: Path) -> None:
-    """What arXiv does to page 1 with pikepdf: its identifier, rotated, in the left margin."""
+    """What arXiv does to page 1 with pikepdf (its identifier, rotated, in the left margin),
+    then a metadata edit as arXiv's rewrite makes one."""
     import pikepdf
 
-    with pikepdf.open(source) as pdf:
-        page = pdf.pages[0]
-        font = pdf.make_indirect(
-            pikepdf.Dictionary(
-                Type=pikepdf.Name.Font,
-                Subtype=pikepdf.Name.Type1,
-                BaseFont=pikepdf.Name.Times_Roman,
-            )
-        )
-        name = page.add_resource(font, pikepdf.Name.Font, prefix="arXivStAmP")
-        stamp = f"q 0.5 g BT {name} 20 Tf 0 1 -1 0 32 236 Tm ({ARXIV_STAMP}) Tj ET Q".encode()
-        page.contents_add(pdf.make_stream(stamp), prepend=False)
+    from pithtex.watermark import add_watermark
+
+    marked = target.with_name("marked.pdf")
+    add_watermark(source, marked, ARXIV_STAMP)
+    with pikepdf.open(marked) as pdf:
         with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
             meta["xmp:ModifyDate"] = "2020-01-03T00:00:00Z"
         pdf.save(target)

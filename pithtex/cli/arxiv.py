@@ -20,8 +20,9 @@ from pithtex.cli.resolving import add_resolver_options
 from pithtex.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
-    from pithtex.arxiv import Step, UploadResult
+    from pithtex.arxiv import UploadResult
     from pithtex.model import Bundle
+    from pithtex.steps import Step
     from pithtex.trust import Keyring
 
 

@@ -18,7 +18,8 @@ from pithtex.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from pithtex.demo import DemoResult, DemoStep
+    from pithtex.demo import DemoResult
+    from pithtex.steps import Step
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -63,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
     return int(result.report.exit_code) if result.report is not None else 1
 
 
-def _step_printer(style: Style) -> Callable[[DemoStep], None]:
-    def show(step: DemoStep) -> None:
+def _step_printer(style: Style) -> Callable[[Step], None]:
+    def show(step: Step) -> None:
         print(f"  {step.name:<8} {style.dim(f'{step.seconds:5.2f} s')}  {step.detail}")
         sys.stdout.flush()
 
