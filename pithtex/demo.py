@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 SAMPLE = "lamb"
 SAMPLE_FILES = ("paper.tex", "bundle.json")
-DEFAULT_DIR = "pithtex-demo"
 PNG_RESOLUTION = 110
 REQUIRED_TOOLS = {
     "latexmk": "latexmk",

@@ -17,7 +17,7 @@ import re
 import unicodedata
 from typing import Any
 
-from .canonical import canonical_bytes, sha256_digest, without
+from .canonical import sha256_digest, without
 from .numbers import SHORT_LENGTHS, PithNumber
 
 EVENT_UNSIGNED_FIELDS = ("signature", "content_sha256", "event_id")
@@ -87,11 +87,6 @@ def bundle_sha256(bundle: dict[str, Any]) -> str:
 def state_sha256(state: dict[str, Any]) -> str:
     """``state_sha256``: the canonical state without ``state_sha256``."""
     return sha256_digest(without(state, "state_sha256")).hex()
-
-
-def canonical_json_equal(a: Any, b: Any) -> bool:
-    """Whether two parsed values have the same canonical JSON."""
-    return canonical_bytes(a) == canonical_bytes(b)
 
 
 def derive_source_aliases(

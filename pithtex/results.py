@@ -9,7 +9,6 @@ lists of these.  Codes are documented in ``docs/checks.md``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -64,7 +63,3 @@ def fail(
 
 def skip(check: str, outcome: str, reason: str, subject: str | None = None) -> CheckResult:
     return CheckResult(check, Status.SKIP, f"{check}.{outcome}", reason, subject)
-
-
-def first_failure(results: Iterable[CheckResult]) -> CheckResult | None:
-    return next((r for r in results if r.failed), None)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -400,7 +399,3 @@ def build_paper_bundle(
     builder.events.append(record_created_event(record, key, created_at))
     builder.events.append(graph_snapshot_event(record, snapshot, key, created_at))
     return builder.build(built_at or created_at)
-
-
-def random_key_id(prefix: str = "key") -> str:
-    return f"{prefix}-{os.urandom(4).hex()}"

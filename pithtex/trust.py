@@ -23,7 +23,6 @@ from .numbers import b32_prefix
 from .results import CheckResult, fail, ok
 
 KEYRING_MAX_BYTES = 1024 * 1024
-DEFAULT_KEY_ID = "pith-v1-2026-05"
 
 
 def fingerprint_hex(raw: bytes) -> str:
