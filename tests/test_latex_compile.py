@@ -65,11 +65,16 @@ MATRIX: tuple[Case, ...] = (
     case("xelatex", "ieee-conference"),
     case("xelatex", "amsart"),
     case("xelatex", "article", "docmeta"),
+    case("xelatex", "acmart"),
+    case("xelatex", "llncs", "hyperref"),
     # LuaLaTeX
     case("lualatex", "article"),
     case("lualatex", "ieee-journal", "hyperref"),
     case("lualatex", "elsarticle-2col"),
     case("lualatex", "article", "docmeta-nohyperref"),
+    case("lualatex", "acmart"),
+    case("lualatex", "revtex"),
+    case("lualatex", "article", "hyperxmp"),
     # the DVI route arXiv uses for EPS figures
     case("dvips", "article"),
     case("dvips", "article", "hyperref"),
