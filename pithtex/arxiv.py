@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import texsource
-from .errors import InputError, UnverifiedBundleError
+from .errors import InputError
 from .fileio import atomic_output, atomic_write_bytes
 from .steps import Step, StepTimer
 from .texrun import DEFAULT_TIMEOUT
@@ -128,12 +128,7 @@ def verified_bundle(bundle: Bundle, keyring: Keyring) -> BundleVerification:
 
     verification = verify_bundle(bundle, keyring)
     if not verification.verified:
-        first = verification.failures[0] if verification.failures else None
-        detail = f" ({first.check}: {first.reason})" if first else ""
-        raise UnverifiedBundleError(
-            f"the bundle is {verification.verdict.value} against the keyring{detail}; "
-            "no upload was made"
-        )
+        raise verification.unverified_error("no upload was made")
     return verification
 
 

@@ -258,7 +258,6 @@ def paper_data_from_file(
     An unverified bundle raises :class:`~pithtex.errors.UnverifiedBundleError`
     naming the first failed check, unless ``force`` (the data file then says so).
     """
-    from pithtex.errors import UnverifiedBundleError
     from pithtex.model import load_bundle
     from pithtex.verify import verify_bundle
 
@@ -266,11 +265,9 @@ def paper_data_from_file(
     bundle = load_bundle(path)
     result = verify_bundle(bundle, keyring)
     if not result.verified and not force:
-        first = result.failures[0] if result.failures else None
-        reason = f"{first.check}: {first.reason}" if first else result.verdict.value
-        raise UnverifiedBundleError(
-            f"{path}: the bundle is {result.verdict.value} ({reason}); "
-            "refusing to write a data file for it (use --force to write it anyway)"
+        raise result.unverified_error(
+            "refusing to write a data file for it (use --force to write it anyway)",
+            context=str(path),
         )
     data = paper_data_from_bundle(
         bundle,

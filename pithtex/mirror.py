@@ -36,7 +36,7 @@ from typing import Any
 
 from . import __version__
 from .canonical import loads
-from .errors import InputError, PithError, UnverifiedBundleError
+from .errors import InputError, PithError
 from .fileio import atomic_write_bytes
 from .layout import (
     BUNDLE_FILE,
@@ -210,10 +210,9 @@ def _verified_candidates(files: Sequence[str | Path], keyring: Keyring) -> list[
             raise exc.prefixed(str(file)) from None
         verification = verify_bundle(bundle, keyring)
         if not verification.verified:
-            first = verification.failures[0]
-            raise UnverifiedBundleError(
-                f"{file}: bundle is {verification.verdict.value} ({first.check}: {first.reason}); "
+            raise verification.unverified_error(
                 "a mirror only hosts verified bundles",
+                context=str(file),
                 code=f"mirror.{verification.verdict.value}",
             )
         candidates.append(_Candidate(str(file), data, bundle, verification))

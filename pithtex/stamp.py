@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__, xmpschema
-from .errors import ExitCode, InputError, PithError, UnverifiedBundleError
+from .errors import ExitCode, InputError, PithError
 from .fileio import atomic_output, atomic_write_bytes
 from .records import canon_text, is_placeholder_title, text_canon_sha256
 
@@ -138,12 +138,7 @@ def spec_from_bundle(
 
     verification = verify_bundle(bundle, keyring)
     if not verification.verified:
-        first = verification.failures[0] if verification.failures else None
-        detail = f": {first.check}: {first.reason}" if first else ""
-        raise UnverifiedBundleError(
-            f"the bundle is {verification.verdict.value} against the keyring{detail}; "
-            "nothing was stamped"
-        )
+        raise verification.unverified_error("nothing was stamped")
     body = verification.number.body
     title = bundle.title
     if title is not None and text_canon_sha256(title) != bundle.record.title_canon_sha256:

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from .canonical import canonical_bytes
-from .errors import InputError
+from .errors import InputError, UnverifiedBundleError
 from .merge import MERGE_VERSION, RECORD_CREATED, MergeResult, merge
 from .model import Bundle, PublicKey, Receipt
 from .numbers import PithNumber
@@ -79,6 +79,19 @@ class BundleVerification:
     @property
     def failures(self) -> list[CheckResult]:
         return [c for c in self.checks if c.failed]
+
+    def unverified_error(
+        self, refusal: str, *, context: str | None = None, code: str | None = None
+    ) -> UnverifiedBundleError:
+        """The error a command raises for a bundle it will not use: names the verdict and
+        the first failed check, then ``refusal`` (what was not done)."""
+        first = self.failures[0] if self.failures else None
+        why = f" ({first.check}: {first.reason})" if first else ""
+        where = f"{context}: " if context else ""
+        return UnverifiedBundleError(
+            f"{where}the bundle is {self.verdict.value} against the keyring{why}; {refusal}",
+            code=code,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -146,7 +146,7 @@ def test_only_verified_bundles_are_mirrored(tmp_path: Path, bundle_file: Path) -
     done = run_cli("mirror", "build", tmp_path / "m", bundle_file, bad,
                    "--keyring", tmp_path / "keyring.json")  # fmt: skip
     assert done.returncode == 1, done.stderr
-    assert "tampered.json: bundle is invalid" in done.stderr
+    assert "tampered.json: the bundle is invalid" in done.stderr
     assert not (tmp_path / "m").exists(), "nothing is written when an input fails"
     untrusted = run_cli("mirror", "build", tmp_path / "m", bundle_file)
     assert untrusted.returncode == 1 and "untrusted" in untrusted.stderr
