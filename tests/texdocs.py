@@ -95,6 +95,17 @@ class Case:
         return f"{self.engine}-{self.paper.name}-{self.variant.name}"
 
 
+def _elsarticle_frontmatter() -> str:
+    """elsarticle makes its title block in the frontmatter environment."""
+    return (
+        "\\begin{frontmatter}\n"
+        f"\\title{{{TITLE}}}\n\\author{{{AUTHORS[0]}}}\n\\author{{{AUTHORS[3]}}}\n"
+        "\\affiliation{organization={UC Berkeley},city={Berkeley},country={USA}}\n"
+        + _abstract_env()
+        + "\\end{frontmatter}\n"
+    )
+
+
 def _abstract_env() -> str:
     return f"\\begin{{abstract}}\n{ABSTRACT}\n\\end{{abstract}}\n"
 
@@ -183,21 +194,13 @@ PAPERS: dict[str, Paper] = {
             "elsarticle",
             r"\documentclass[preprint,12pt]{elsarticle}",
             "",
-            "\\begin{frontmatter}\n"
-            f"\\title{{{TITLE}}}\n\\author{{{AUTHORS[0]}}}\n\\author{{{AUTHORS[3]}}}\n"
-            "\\affiliation{organization={UC Berkeley},city={Berkeley},country={USA}}\n"
-            + _abstract_env()
-            + "\\end{frontmatter}\n",
+            _elsarticle_frontmatter(),
         ),
         Paper(
             "elsarticle-2col",
             r"\documentclass[final,5p,twocolumn]{elsarticle}",
             "",
-            "\\begin{frontmatter}\n"
-            f"\\title{{{TITLE}}}\n\\author{{{AUTHORS[0]}}}\n\\author{{{AUTHORS[3]}}}\n"
-            "\\affiliation{organization={UC Berkeley},city={Berkeley},country={USA}}\n"
-            + _abstract_env()
-            + "\\end{frontmatter}\n",
+            _elsarticle_frontmatter(),
             two_column_title=True,
         ),
         Paper(
