@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from pdfsamples import stamp_pdf  # type: ignore[import-not-found]
 
-from pithtex.check import CheckOptions, check_pdf
-from pithtex.signing import PaperMetadata, SigningKey, build_paper_bundle
-from pithtex.trust import Keyring
+from pithtex.pdf.check import CheckOptions, check_pdf
+from pithtex.trust.keyring import Keyring
+from pithtex.trust.signing import PaperMetadata, SigningKey, build_paper_bundle
 
 BATCH_FILES = 200
 TITLE = "Large Batch Optimization for Deep Learning: Training BERT in 76 minutes"

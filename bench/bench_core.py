@@ -26,11 +26,11 @@ from pathlib import Path
 
 from harness import ROOT, SEED_BUNDLE, Row, command_seconds, per_second, pithtex_argv
 
-from pithtex.canonical import canonical_bytes, without
-from pithtex.model import parse_bundle
-from pithtex.records import EVENT_UNSIGNED_FIELDS
-from pithtex.trust import Keyring
-from pithtex.verify import verify_bundle
+from pithtex.core.canonical import canonical_bytes, without
+from pithtex.core.digests import EVENT_UNSIGNED_FIELDS
+from pithtex.core.model import parse_bundle
+from pithtex.trust.keyring import Keyring
+from pithtex.trust.verify import verify_bundle
 
 
 def _floor(data: bytes, keyring: Keyring) -> Callable[[], None]:
@@ -86,14 +86,14 @@ RATE_SCRIPT = f"""
 import sys
 sys.path.insert(0, {str(ROOT / "bench")!r})
 from harness import per_second
-import pithtex.verify
-assert pithtex.verify.__file__.endswith(".so"), pithtex.verify.__file__
-from pithtex.model import parse_bundle
-from pithtex.trust import Keyring
+import pithtex.trust.verify
+assert pithtex.trust.verify.__file__.endswith(".so"), pithtex.trust.verify.__file__
+from pithtex.core.model import parse_bundle
+from pithtex.trust.keyring import Keyring
 data = open({str(SEED_BUNDLE)!r}, "rb").read()
 keyring = Keyring.default()
 def verify_seed():
-    assert pithtex.verify.verify_bundle(parse_bundle(data), keyring).verified
+    assert pithtex.trust.verify.verify_bundle(parse_bundle(data), keyring).verified
 print(per_second(verify_seed))
 """
 

@@ -30,7 +30,7 @@ TARGET = 1.2
 
 def _latexmk_argv() -> list[str]:
     sys.path.insert(0, str(ROOT))
-    from pithtex.texrun import latexmk_command
+    from pithtex.tex.run import latexmk_command
 
     return latexmk_command(Path("paper.tex"), "pdflatex")
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from harness import ROOT, SEED_BUNDLE, Row
 
-from pithtex import latex
-from pithtex.model import load_bundle
+from pithtex.core.model import load_bundle
+from pithtex.tex import render as latex
 
 SAMPLE = ROOT / "samples" / "lamb" / "paper.tex"
 PITH_LINES = ("\\usepackage[qr]{pith}", "\\pithnumber{")

@@ -21,13 +21,13 @@ from pathlib import Path
 
 from harness import ROOT, SEED_BUNDLE, Row, best_call_seconds, pithtex_argv
 
-from pithtex.cache import BundleCache, CacheMeta
-from pithtex.config import ResolverSettings
-from pithtex.mirror import build_mirror
-from pithtex.model import parse_bundle
-from pithtex.resolver import Resolver, resolve_bundle
-from pithtex.trust import Keyring
-from pithtex.verify import verify_bundle
+from pithtex.core.model import parse_bundle
+from pithtex.registry.cache import BundleCache, CacheMeta
+from pithtex.registry.config import ResolverSettings
+from pithtex.registry.mirror import build_mirror
+from pithtex.registry.resolver import Resolver, resolve_bundle
+from pithtex.trust.keyring import Keyring
+from pithtex.trust.verify import verify_bundle
 
 SEED_NUMBER = "pith:2019:J655K2KRI7DJHF4SOFYZCQRRE5"
 SEED_BODY = SEED_NUMBER.rsplit(":", 1)[1]

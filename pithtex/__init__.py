@@ -1,17 +1,130 @@
 """pithtex: verifiable Pith Number badges for scientific papers.
 
 The package is a library first; the ``pithtex`` command is a thin layer over
-it.  Modules, one concept each:
+it.  What a pipeline needs is importable from here (``from pithtex import
+check_pdf``); the names are loaded on first use, so ``import pithtex`` costs
+nothing.  ``docs/api.md`` documents them and what is stable.
 
-* :mod:`pithtex.canonical` strict JSON and canonical JSON,
-* :mod:`pithtex.numbers` Pith Numbers, :mod:`pithtex.records` hashes,
-* :mod:`pithtex.model` the data model and parser,
-* :mod:`pithtex.ed25519` strict signatures, :mod:`pithtex.trust` keyring,
-* :mod:`pithtex.merge` events to state, :mod:`pithtex.verify` bundle checks,
-* :mod:`pithtex.signing` the registry side (keys, records, bundles).
+The subpackages are layers, each importing only from those below it (an
+import-linter contract in ``pyproject.toml`` enforces it):
 
-Heavy dependencies (pikepdf, jinja2, cryptography) are imported lazily so
-that the command starts fast.
+* :mod:`pithtex.core`: formats: canonical JSON, numbers, digests, the model,
+  check results, the published names, the resolver URL layout, the QR symbol;
+* :mod:`pithtex.trust`: strict Ed25519, the keyring, the merge, verification
+  and the signing side;
+* :mod:`pithtex.registry`, :mod:`pithtex.pdf`, :mod:`pithtex.tex`: resolvers
+  and mirrors; reading, checking and stamping PDFs; the LaTeX side;
+* :mod:`pithtex.jobs`: the one batch executor, progress and timed steps;
+* :mod:`pithtex.pipelines`: many-file check and stamp, arXiv uploads, the demo;
+* :mod:`pithtex.cli`: the ``pithtex`` command.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from pithtex import _compat
+from pithtex.core.version import __version__
+
+if TYPE_CHECKING:
+    from pithtex.core.errors import ExitCode, PithError
+    from pithtex.core.model import Bundle, load_bundle, parse_bundle
+    from pithtex.core.numbers import PithNumber, PithRef, parse_number
+    from pithtex.pdf.check import CheckOptions, CheckReport, Verdict, check_pdf
+    from pithtex.pdf.stamp import StampOptions, StampResult, StampSpec, prepare, stamp_pdf
+    from pithtex.pipelines.arxiv import UploadOptions, UploadResult, make_upload
+    from pithtex.registry.resolver import Resolver, make_resolver, resolve_bundle
+    from pithtex.tex.render import PaperData, render_data, render_sty, write_data, write_sty
+    from pithtex.tex.run import CompileResult, compile_tex
+    from pithtex.trust.keyring import Keyring
+    from pithtex.trust.verify import BundleVerification, verify_bundle
+
+_PUBLIC: dict[str, str] = {
+    "PithError": "pithtex.core.errors",
+    "ExitCode": "pithtex.core.errors",
+    "PithNumber": "pithtex.core.numbers",
+    "PithRef": "pithtex.core.numbers",
+    "parse_number": "pithtex.core.numbers",
+    "Bundle": "pithtex.core.model",
+    "load_bundle": "pithtex.core.model",
+    "parse_bundle": "pithtex.core.model",
+    "Keyring": "pithtex.trust.keyring",
+    "BundleVerification": "pithtex.trust.verify",
+    "verify_bundle": "pithtex.trust.verify",
+    "CheckOptions": "pithtex.pdf.check",
+    "CheckReport": "pithtex.pdf.check",
+    "Verdict": "pithtex.pdf.check",
+    "check_pdf": "pithtex.pdf.check",
+    "StampOptions": "pithtex.pdf.stamp",
+    "StampResult": "pithtex.pdf.stamp",
+    "StampSpec": "pithtex.pdf.stamp",
+    "prepare": "pithtex.pdf.stamp",
+    "stamp_pdf": "pithtex.pdf.stamp",
+    "PaperData": "pithtex.tex.render",
+    "render_sty": "pithtex.tex.render",
+    "write_sty": "pithtex.tex.render",
+    "render_data": "pithtex.tex.render",
+    "write_data": "pithtex.tex.render",
+    "CompileResult": "pithtex.tex.run",
+    "compile_tex": "pithtex.tex.run",
+    "Resolver": "pithtex.registry.resolver",
+    "make_resolver": "pithtex.registry.resolver",
+    "resolve_bundle": "pithtex.registry.resolver",
+    "UploadOptions": "pithtex.pipelines.arxiv",
+    "UploadResult": "pithtex.pipelines.arxiv",
+    "make_upload": "pithtex.pipelines.arxiv",
+}
+"""Each public name and the module that defines it."""
+
+__all__ = [
+    "Bundle",
+    "BundleVerification",
+    "CheckOptions",
+    "CheckReport",
+    "CompileResult",
+    "ExitCode",
+    "Keyring",
+    "PaperData",
+    "PithError",
+    "PithNumber",
+    "PithRef",
+    "Resolver",
+    "StampOptions",
+    "StampResult",
+    "StampSpec",
+    "UploadOptions",
+    "UploadResult",
+    "Verdict",
+    "__version__",
+    "check_pdf",
+    "compile_tex",
+    "load_bundle",
+    "make_resolver",
+    "make_upload",
+    "parse_bundle",
+    "parse_number",
+    "prepare",
+    "render_data",
+    "render_sty",
+    "resolve_bundle",
+    "stamp_pdf",
+    "verify_bundle",
+    "write_data",
+    "write_sty",
+]
+
+_compat.install()
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pithtex' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pithtex.signing import PaperMetadata, SigningKey, build_paper_bundle
+from pithtex.trust.signing import PaperMetadata, SigningKey, build_paper_bundle
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

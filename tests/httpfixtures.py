@@ -27,9 +27,14 @@ from typing import Any
 
 from conftest import ROOT, TEST_PAPER, make_test_bundle, test_key
 
-from pithtex.model import Fields, PublicKey
-from pithtex.signing import BundleBuilder, graph_snapshot_event, mint_record, record_created_event
-from pithtex.trust import Keyring
+from pithtex.core.model import Fields, PublicKey
+from pithtex.trust.keyring import Keyring
+from pithtex.trust.signing import (
+    BundleBuilder,
+    graph_snapshot_event,
+    mint_record,
+    record_created_event,
+)
 
 Handler = BaseHTTPRequestHandler
 Route = Callable[[Handler], None]

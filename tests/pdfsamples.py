@@ -4,7 +4,7 @@
 an abstract) and writes, each optionally, the XMP packet in the ``pith``
 namespace, the Info keys, a resolver link annotation and the embedded bundle
 (an associated file and/or an EmbeddedFiles entry), using the names of
-:mod:`pithtex.xmpschema`.  Each argument lets a test break exactly one channel.
+:mod:`pithtex.core.names`.  Each argument lets a test break exactly one channel.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import pikepdf
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from pithtex.model import Bundle, Fields
-from pithtex.xmpschema import EMBEDDED_BUNDLE_MIME, EMBEDDED_BUNDLE_NAME, NAMESPACE_URI
+from pithtex.core.model import Bundle, Fields
+from pithtex.core.names import EMBEDDED_BUNDLE_MIME, EMBEDDED_BUNDLE_NAME, NAMESPACE_URI
 
 DEFAULT = object()
 

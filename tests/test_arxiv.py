@@ -2,7 +2,7 @@
 
 Every archive is unpacked into an empty folder and compiled from scratch with
 plain ``pdflatex`` runs (no BibTeX, no latexmk: what arXiv does), and the PDF
-is checked with :func:`pithtex.check.check_pdf`.
+is checked with :func:`pithtex.pdf.check.check_pdf`.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from conftest import (
 )
 from httpfixtures import FaultServer, bundle_bytes, json_route
 
-from pithtex.check import CheckOptions, check_pdf
-from pithtex.layout import bundle_path
-from pithtex.model import load_bundle
-from pithtex.signing import PaperMetadata
-from pithtex.trust import Keyring
+from pithtex.core.layout import bundle_path
+from pithtex.core.model import load_bundle
+from pithtex.pdf.check import CheckOptions, check_pdf
+from pithtex.trust.keyring import Keyring
+from pithtex.trust.signing import PaperMetadata
 
 pytestmark = pytest.mark.tex
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pithtex.canonical import MAX_SAFE_INTEGER, ParseLimits, canonical_bytes, loads
-from pithtex.errors import JSONFormatError
+from pithtex.core.canonical import MAX_SAFE_INTEGER, ParseLimits, canonical_bytes, loads
+from pithtex.core.errors import JSONFormatError
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,13 @@ from conftest import SEED_BUNDLE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pithtex.canonical import (
+from pithtex.core.canonical import (
     MAX_SAFE_INTEGER,
     canonical_bytes,
     loads,
     reference_canonical_bytes,
 )
-from pithtex.records import bundle_sha256
+from pithtex.core.digests import bundle_sha256
 
 EVERY_CHARACTER = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
 

@@ -1,6 +1,6 @@
 """The fast path of the strict parser accepts exactly what the strict path accepts.
 
-:func:`pithtex.canonical.loads` first parses with orjson and re-checks the
+:func:`pithtex.core.canonical.loads` first parses with orjson and re-checks the
 whole document (integers, floats, duplicate keys by counting ``:``, depth);
 anything it is unsure of goes through the hooked strict path.  These tests aim
 at the places where the counting could be fooled, and compare both paths on
@@ -18,7 +18,7 @@ from conftest import SEED_BUNDLE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pithtex.canonical import (
+from pithtex.core.canonical import (
     _UNSURE,
     MAX_SAFE_INTEGER,
     PLAIN_MAX_CONTAINERS,
@@ -27,7 +27,7 @@ from pithtex.canonical import (
     _strict_loads,
     loads,
 )
-from pithtex.errors import JSONFormatError
+from pithtex.core.errors import JSONFormatError
 
 
 @pytest.mark.parametrize(

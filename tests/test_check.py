@@ -24,10 +24,10 @@ from conftest import (
 from conftest import test_key as signing_key
 from pdfsamples import bundle_claims, bundle_title, claimed_pdf, make_pdf, xmp_packet
 
-from pithtex.check import CheckOptions, Verdict, check_pdf
-from pithtex.model import load_bundle
-from pithtex.signing import PaperMetadata
-from pithtex.trust import Keyring
+from pithtex.core.model import load_bundle
+from pithtex.pdf.check import CheckOptions, Verdict, check_pdf
+from pithtex.trust.keyring import Keyring
+from pithtex.trust.signing import PaperMetadata
 
 OTHER_PAPER = PaperMetadata(
     source_id="2611.09999",

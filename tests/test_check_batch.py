@@ -13,7 +13,7 @@ from conftest import SEED_BUNDLE, make_test_bundle, run_cli
 from hostile import basic, bomb
 from pdfsamples import claimed_pdf, make_pdf
 
-from pithtex.bounded import Bounds, TaskFailure, run_bounded
+from pithtex.jobs.executor import Bounds, TaskFailure, run_bounded
 
 MIB = 1024 * 1024
 

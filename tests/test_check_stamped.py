@@ -67,7 +67,7 @@ def test_stamped_without_embedded_bundle_needs_one(
 def test_tex_badge_and_stamp_together(tmp_path: Path) -> None:
     from test_check_tex import compile_latex
 
-    from pithtex.numbers import parse_full_number
+    from pithtex.core.numbers import parse_full_number
 
     body = parse_full_number(SEED_NUMBER).body
     tex = compile_latex(tmp_path, SEED_TITLE, SEED_NUMBER, body)

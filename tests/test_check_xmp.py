@@ -6,8 +6,8 @@ import pytest
 from conftest import SEED_HASH, SEED_NUMBER, SEED_TITLE
 from pdfsamples import xmp_packet
 
-from pithtex.xmp import XmpError, parse_packet
-from pithtex.xmpschema import NAMESPACE_URI
+from pithtex.core.names import NAMESPACE_URI
+from pithtex.pdf.xmp.read import XmpError, parse_packet
 
 RDF_OPEN = (
     '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '

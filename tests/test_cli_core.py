@@ -18,10 +18,10 @@ from conftest import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pithtex.errors import InputError
-from pithtex.model import parse_bundle
-from pithtex.trust import Keyring
-from pithtex.verify import verify_bundle
+from pithtex.core.errors import InputError
+from pithtex.core.model import parse_bundle
+from pithtex.trust.keyring import Keyring
+from pithtex.trust.verify import verify_bundle
 
 
 def _no_traceback(result: object) -> None:
@@ -116,7 +116,7 @@ def test_bad_keyrings_are_refused(tmp_path: Path) -> None:
     small_order = bytes(32)  # y = 0: a point of order 4
     import base64
 
-    from pithtex.trust import key_entry
+    from pithtex.trust.keyring import key_entry
 
     weak.write_text(json.dumps([key_entry("weak", small_order)]))
     result = run_cli("bundle", "verify", SEED_BUNDLE, "--keyring", weak)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SEED_NUMBER, require_tool, run_cli
 
-from pithtex.check import CheckOptions, check_pdf
-from pithtex.trust import Keyring
+from pithtex.pdf.check import CheckOptions, check_pdf
+from pithtex.trust.keyring import Keyring
 
 STEPS = ["copy", "render", "compile", "stamp", "check", "png"]
 

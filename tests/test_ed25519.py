@@ -7,8 +7,8 @@ import json
 import pytest
 from conftest import SHARED
 
-from pithtex import ed25519
-from pithtex.ed25519 import SMALL_ORDER_Y, D, P, SigStatus
+from pithtex.trust import ed25519
+from pithtex.trust.ed25519 import SMALL_ORDER_Y, D, P, SigStatus
 
 VECTORS = SHARED / "vectors"
 
@@ -40,7 +40,7 @@ RFC8032 = [
 
 @pytest.mark.parametrize(("secret", "public", "message", "signature"), RFC8032)
 def test_rfc8032_vectors(secret: str, public: str, message: str, signature: str) -> None:
-    from pithtex.signing import SigningKey
+    from pithtex.trust.signing import SigningKey
 
     key = SigningKey.from_seed("rfc8032", bytes.fromhex(secret))
     assert key.public_raw.hex() == public

@@ -13,9 +13,9 @@ from conftest import SEED_BUNDLE, SHARED, run_cli
 from hostile import generate
 from pdfsamples import claimed_pdf
 
-from pithtex.check import CheckOptions, Verdict, check_pdf
-from pithtex.pdfread import PdfError, ReadLimits, read_pdf
-from pithtex.trust import Keyring
+from pithtex.pdf.check import CheckOptions, Verdict, check_pdf
+from pithtex.pdf.evidence import PdfError, ReadLimits, read_pdf
+from pithtex.trust.keyring import Keyring
 
 VERDICTS = {"verified", "failed", "unusable", "no-claim"}
 INTERNAL = {"check.pdf.error"}

@@ -18,8 +18,8 @@ from conftest import (
 )
 from httpfixtures import FaultServer, bundle_bytes, json_route
 
-from pithtex.layout import bundle_path
-from pithtex.numbers import PithNumber, parse_full_number
+from pithtex.core.layout import bundle_path
+from pithtex.core.numbers import PithNumber, parse_full_number
 
 
 def test_tex_from_the_seed_bundle(tmp_path: Path) -> None:

@@ -35,8 +35,9 @@ from texdocs import (
     run_engine,
 )
 
-from pithtex import latex, xmpschema
-from pithtex.model import load_bundle
+from pithtex.core import names as xmpschema
+from pithtex.core.model import load_bundle
+from pithtex.tex import render as latex
 
 pytestmark = [pytest.mark.tex, pytest.mark.slow]
 
@@ -265,7 +266,7 @@ def arxiv_stamp(source: Path, target: Path) -> None:
     then a metadata edit as arXiv's rewrite makes one."""
     import pikepdf
 
-    from pithtex.watermark import add_watermark
+    from pithtex.pdf.watermark import add_watermark
 
     marked = target.with_name("marked.pdf")
     add_watermark(source, marked, ARXIV_STAMP)

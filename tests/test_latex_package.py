@@ -23,9 +23,9 @@ from texdocs import (
     tex_errors,
 )
 
-from pithtex import latex
-from pithtex.model import load_bundle
-from pithtex.signing import PaperMetadata
+from pithtex.core.model import load_bundle
+from pithtex.tex import render as latex
+from pithtex.trust.signing import PaperMetadata
 
 pytestmark = [pytest.mark.tex]
 

@@ -12,11 +12,12 @@ from conftest import ROOT, SEED_BODY, SEED_BUNDLE, SEED_HASH, SEED_NUMBER
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pithtex import latex, xmpschema
-from pithtex.errors import InputError
-from pithtex.model import load_bundle
-from pithtex.numbers import PithNumber
-from pithtex.qr import QUIET_ZONE, qr_drawing, qr_matrix
+from pithtex.core import names as xmpschema
+from pithtex.core.errors import InputError
+from pithtex.core.model import load_bundle
+from pithtex.core.numbers import PithNumber
+from pithtex.core.qr import QUIET_ZONE, qr_drawing, qr_matrix
+from pithtex.tex import render as latex
 
 TEMPLATE_SYNTAX = re.compile(r"<@|@>|<%|%>|<@#|#@>")
 

@@ -10,12 +10,17 @@ from conftest import SEED_TEXT, TEST_PAPER, test_key
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pithtex.canonical import canonical_bytes, loads
-from pithtex.merge import merge
-from pithtex.model import Event, Fields, PublicKey, parse_bundle
-from pithtex.records import record_number, record_sha256
-from pithtex.signing import graph_snapshot_event, mint_record, record_created_event, sign_event
-from pithtex.trust import Keyring
+from pithtex.core.canonical import canonical_bytes, loads
+from pithtex.core.digests import record_number, record_sha256
+from pithtex.core.model import Event, Fields, PublicKey, parse_bundle
+from pithtex.trust.keyring import Keyring
+from pithtex.trust.merge import merge
+from pithtex.trust.signing import (
+    graph_snapshot_event,
+    mint_record,
+    record_created_event,
+    sign_event,
+)
 
 KEY = test_key(1)
 OTHER = test_key(2, signer_id="author.example", signer_type="author")

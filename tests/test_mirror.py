@@ -33,13 +33,19 @@ from httpfixtures import (
     wait_for_port,
 )
 
-from pithtex.cache import BundleCache
-from pithtex.config import ResolverSettings
-from pithtex.mirror import MirrorEntry, MirrorReport, _write_aliases, build_mirror, read_index
-from pithtex.model import parse_bundle
-from pithtex.records import record_sha256
-from pithtex.resolver import Resolver
-from pithtex.trust import Keyring
+from pithtex.core.digests import record_sha256
+from pithtex.core.model import parse_bundle
+from pithtex.registry.cache import BundleCache
+from pithtex.registry.config import ResolverSettings
+from pithtex.registry.mirror import (
+    MirrorEntry,
+    MirrorReport,
+    _write_aliases,
+    build_mirror,
+    read_index,
+)
+from pithtex.registry.resolver import Resolver
+from pithtex.trust.keyring import Keyring
 
 pytestmark = pytest.mark.network
 
@@ -127,7 +133,7 @@ def test_incremental_update_and_rollback(tmp_path: Path, mirror: Path, bundle_fi
     again = build_mirror(mirror, [newer], keyring=keyring())
     assert again.unchanged == [NUMBER]
     before = (mirror / "pith" / BODY / "bundle.json").read_bytes()
-    from pithtex.mirror import MirrorError
+    from pithtex.registry.mirror import MirrorError
 
     with pytest.raises(MirrorError) as caught:
         build_mirror(mirror, [bundle_file], keyring=keyring())
@@ -177,7 +183,7 @@ def test_cli_mirror_build_from_directory_and_cache(tmp_path: Path, bundle_file: 
     done = run_cli("mirror", "build", tmp_path / "m", inputs, "--json", check=True)
     assert json.loads(done.stdout)["added"] == [SEED_NUMBER]
     cache = BundleCache(tmp_path / "cache")
-    from pithtex.cache import CacheMeta
+    from pithtex.registry.cache import CacheMeta
 
     cache.put(
         bundle_file.read_bytes(),

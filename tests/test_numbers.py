@@ -7,10 +7,10 @@ import json
 import pytest
 from conftest import SEED_BODY, SEED_HASH, SEED_NUMBER, SEED_TEXT, SEED_TITLE
 
-from pithtex.errors import NumberFormatError
-from pithtex.numbers import PithNumber, parse_full_number, parse_number
-from pithtex.records import canon_text, record_number, record_sha256, text_canon_sha256
-from pithtex.trust import fingerprint_b32, fingerprint_hex
+from pithtex.core.digests import canon_text, record_number, record_sha256, text_canon_sha256
+from pithtex.core.errors import NumberFormatError
+from pithtex.core.numbers import PithNumber, parse_full_number, parse_number
+from pithtex.trust.keyring import fingerprint_b32, fingerprint_hex
 
 SEED = json.loads(SEED_TEXT)
 

@@ -21,14 +21,14 @@ from httpfixtures import (
     trusted_test_keyring,
 )
 
-from pithtex.cache import BundleCache
-from pithtex.config import ResolverSettings
-from pithtex.errors import InputError
-from pithtex.layout import bundle_path, document_path, state_path, well_known_bundle_path
-from pithtex.linkeddata import jsonld_bytes, jsonld_document
-from pithtex.model import parse_bundle
-from pithtex.resolver import ResolveError, Resolver, cached_bundle, resolve_bundle
-from pithtex.trust import Keyring
+from pithtex.core.errors import InputError
+from pithtex.core.layout import bundle_path, document_path, state_path, well_known_bundle_path
+from pithtex.core.model import parse_bundle
+from pithtex.registry.cache import BundleCache
+from pithtex.registry.config import ResolverSettings
+from pithtex.registry.jsonld import jsonld_bytes, jsonld_document
+from pithtex.registry.resolver import ResolveError, Resolver, cached_bundle, resolve_bundle
+from pithtex.trust.keyring import Keyring
 
 pytestmark = pytest.mark.network
 

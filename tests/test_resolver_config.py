@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from pithtex.cache import BundleCache, CacheMeta, default_cache_dir
-from pithtex.config import ConfigError, ResolverSettings, load_settings, normalise_base_url
-from pithtex.fetching import cache_max_age, media_type_accepted, proxy_for, retry_after
-from pithtex.numbers import parse_number
+from pithtex.core.numbers import parse_number
+from pithtex.core.paths import default_cache_dir
+from pithtex.registry.cache import BundleCache, CacheMeta
+from pithtex.registry.config import ConfigError, ResolverSettings, load_settings, normalise_base_url
+from pithtex.registry.http import cache_max_age, media_type_accepted, proxy_for, retry_after
 
 
 def settings(
@@ -115,7 +116,7 @@ def test_cache_short_lookup_and_ambiguity(tmp_path: Path) -> None:
     from conftest import make_test_bundle
     from httpfixtures import bundle_bytes
 
-    from pithtex.model import parse_bundle
+    from pithtex.core.model import parse_bundle
 
     cache = BundleCache(tmp_path)
     data = bundle_bytes(make_test_bundle())
@@ -129,7 +130,7 @@ def test_cache_short_lookup_and_ambiguity(tmp_path: Path) -> None:
     twin.mkdir()
     for name in ("bundle.json", "meta.json"):
         (twin / name).write_bytes((entry.directory / name).read_bytes())
-    from pithtex.errors import NetworkError
+    from pithtex.core.errors import NetworkError
 
     with pytest.raises(NetworkError) as caught:
         cache.find(parse_number(bundle.body[:8]))

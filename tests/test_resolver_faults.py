@@ -33,11 +33,11 @@ from httpfixtures import (
     trusted_test_keyring,
 )
 
-from pithtex.cache import BundleCache
-from pithtex.config import ResolverSettings
-from pithtex.fetching import FetchError, next_redirect
-from pithtex.layout import bundle_path, well_known_bundle_path
-from pithtex.resolver import ResolveError, Resolver
+from pithtex.core.layout import bundle_path, well_known_bundle_path
+from pithtex.registry.cache import BundleCache
+from pithtex.registry.config import ResolverSettings
+from pithtex.registry.http import FetchError, next_redirect
+from pithtex.registry.resolver import ResolveError, Resolver
 
 pytestmark = pytest.mark.network
 

@@ -12,11 +12,11 @@ from conftest import TEST_PAPER, make_test_bundle, test_key
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pithtex.errors import InputError, KeyringError
-from pithtex.model import Fields, PublicKey, parse_bundle
-from pithtex.signing import PaperMetadata, SigningKey, build_paper_bundle
-from pithtex.trust import Keyring
-from pithtex.verify import Verdict, verify_bundle
+from pithtex.core.errors import InputError, KeyringError
+from pithtex.core.model import Fields, PublicKey, parse_bundle
+from pithtex.trust.keyring import Keyring
+from pithtex.trust.signing import PaperMetadata, SigningKey, build_paper_bundle
+from pithtex.trust.verify import Verdict, verify_bundle
 
 KEY = test_key(1)
 RING = Keyring.empty().extended([PublicKey.parse(Fields(KEY.public_entry(), "$"))])
@@ -113,8 +113,8 @@ def test_signing_key_round_trip(tmp_path: Path) -> None:
 
 
 def test_record_minting_is_canonical() -> None:
-    from pithtex.records import text_canon_sha256
-    from pithtex.signing import mint_record
+    from pithtex.core.digests import text_canon_sha256
+    from pithtex.trust.signing import mint_record
 
     record = mint_record(TEST_PAPER)
     assert record["metadata"]["title_canon_sha256"] == text_canon_sha256(TEST_PAPER.title)

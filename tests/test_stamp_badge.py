@@ -13,7 +13,7 @@ from conftest import SEED_BUNDLE, require_tool, run_cli
 from stamp_pdfs import TITLE, pdfa_pdf, reportlab_pdf
 from test_stamp_producers import qpdf_check
 
-from pithtex.badge import GLYPHS, _candidates, _display_inverse, _invert, _transform_rect
+from pithtex.pdf.stamp.badge import GLYPHS, _candidates, _display_inverse, _invert, _transform_rect
 
 SHORT = "pith:J655K2KR"
 RESOLVER = "https://pith.science/pith/J655K2KRI7DJHF4SOFYZCQRRE5"
@@ -178,7 +178,7 @@ def test_display_transform_round_trips() -> None:
 
 
 def test_candidates_start_at_the_requested_corner() -> None:
-    from pithtex.badge import BadgeOptions
+    from pithtex.pdf.stamp.badge import BadgeOptions
 
     first = next(_candidates(BadgeOptions(corner="bottom-left", margin=18), (600, 800), (90, 20)))
     assert first == ("bottom-left", (18, 18, 108, 38))

@@ -17,7 +17,7 @@ from conftest import ROOT, SEED_BUNDLE, SEED_NUMBER, SHARED, make_test_bundle, r
 from stamp_pdfs import TITLE, reportlab_pdf
 from test_stamp_producers import qpdf_check
 
-from pithtex import xmpschema
+from pithtex.core import names as xmpschema
 
 PITH_NUMBER_KEY = f"{{{xmpschema.NAMESPACE_URI}}}number"
 
@@ -199,7 +199,12 @@ def test_batch_over_a_directory_and_a_glob(tmp_path: Path) -> None:
     )
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     files, summary = lines[:-1], lines[-1]
-    assert summary == {"schema": "pithtex.stamp-summary/1", "files": 7, "stamped": 5, "refused": 2}
+    assert summary == {
+        "schema": "pithtex.stamp-summary/1",
+        "files": 7,
+        "stamped": 5,
+        "refused": 2,
+    }
     by_name = {Path(r["file"]).name: r for r in files}
     assert by_name["broken.pdf"]["error"]["code"] == "pdf.unreadable"
     assert by_name["wrong.pdf"]["error"]["code"] == "title.mismatch"

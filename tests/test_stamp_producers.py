@@ -20,8 +20,8 @@ from stamp_pdfs import (
     reportlab_pdf,
 )
 
-from pithtex import xmpschema
-from pithtex.records import bundle_sha256
+from pithtex.core import names as xmpschema
+from pithtex.core.digests import bundle_sha256
 
 PITH = xmpschema.NAMESPACE_URI
 BUNDLE_SHA = bundle_sha256(json.loads(SEED_BUNDLE.read_bytes()))

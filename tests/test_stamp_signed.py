@@ -11,7 +11,7 @@ from conftest import SEED_BUNDLE, SEED_NUMBER, run_cli
 from stamp_pdfs import Signer, encrypted_pdf, reportlab_pdf
 from test_stamp_producers import exiftool_xmp, qpdf_check
 
-from pithtex import xmpschema
+from pithtex.core import names as xmpschema
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from lxml import etree
 
-from pithtex import xmpschema
-from pithtex.errors import InputError
-from pithtex.xmp import parse_tree
-from pithtex.xmpwrite import (
+from pithtex.core import names as xmpschema
+from pithtex.core.errors import InputError
+from pithtex.pdf.xmp.read import parse_tree
+from pithtex.pdf.xmp.write import (
     DC,
     PDFA_SCHEMA,
     RDF,

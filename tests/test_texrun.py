@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from conftest import require_tool
 
-from pithtex.errors import InputError
-from pithtex.texrun import (
+from pithtex.core.errors import InputError
+from pithtex.pdf.watermark import add_watermark, arxiv_stamp_text
+from pithtex.tex.run import (
     CompileError,
     compile_tex,
     detect_engine,
     find_main_file,
     recorded_inputs,
 )
-from pithtex.watermark import add_watermark, arxiv_stamp_text
 
 DOC = "\\documentclass{article}\n\\begin{document}\n%s\n\\end{document}\n"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import SEED_BODY, SEED_NUMBER
 
-from pithtex.numbers import parse_full_number
-from pithtex.texsource import (
+from pithtex.core.numbers import parse_full_number
+from pithtex.tex.source import (
     PithLinesError,
     has_pdfoutput,
     insert_pdfoutput,

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from conftest import SEED_TEXT, test_key
 
-from pithtex.canonical import canonical_bytes
-from pithtex.model import Fields, PublicKey, parse_bundle
-from pithtex.records import state_sha256
-from pithtex.signing import BundleBuilder, graph_snapshot_event
-from pithtex.trust import Keyring
-from pithtex.verify import Verdict, verify_bundle
+from pithtex.core.canonical import canonical_bytes
+from pithtex.core.digests import state_sha256
+from pithtex.core.model import Fields, PublicKey, parse_bundle
+from pithtex.trust.keyring import Keyring
+from pithtex.trust.signing import BundleBuilder, graph_snapshot_event
+from pithtex.trust.verify import Verdict, verify_bundle
 
 KEYRING = Keyring.default()
 Bundle = dict[str, Any]
@@ -237,7 +237,7 @@ def test_whole_bundle_resigned_with_another_key_is_untrusted(seed_bundle: Bundle
     """An attacker re-signs everything and swaps in their own key: consistent, not trusted."""
     attacker = test_key(66, signer_id="pith.science")
     record = seed_bundle["canonical_record"]
-    from pithtex.signing import record_created_event
+    from pithtex.trust.signing import record_created_event
 
     paper = seed_bundle["events"][1]["payload"]["graph_snapshot"]["paper"]
     builder = BundleBuilder(record, attacker)
@@ -274,7 +274,7 @@ def test_title_hash_disagreeing_with_the_signed_snapshot() -> None:
     """A registry-signed bundle whose snapshot title is not the record's title."""
     from conftest import TEST_PAPER
 
-    from pithtex.signing import mint_record, record_created_event
+    from pithtex.trust.signing import mint_record, record_created_event
 
     key = test_key(1)
     record = mint_record(TEST_PAPER)

@@ -2,7 +2,7 @@
 
 arXiv rewrites each PDF it serves to add ``arXiv:YYMM.NNNNNvV [cat] date``,
 rotated, in the left margin of page 1 (reproduced by
-:func:`pithtex.watermark.add_watermark`).  The sample paper compiled with the
+:func:`pithtex.pdf.watermark.add_watermark`).  The sample paper compiled with the
 package, stamped or not, and the non-LaTeX producer samples stamped by
 ``pithtex stamp``, must still verify with ``pithtex check`` afterwards, and the
 checker must not take the 20 pt rotated identifier for the paper's title.
@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SEED_BUNDLE, SEED_NUMBER, SEED_TITLE, require_tool, run_cli
 
-from pithtex.latex import paper_data_from_file, write_data, write_sty
-from pithtex.pdfread import read_pdf
-from pithtex.texrun import compile_tex
-from pithtex.trust import Keyring
-from pithtex.watermark import add_watermark, arxiv_stamp_text
+from pithtex.pdf.evidence import read_pdf
+from pithtex.pdf.watermark import add_watermark, arxiv_stamp_text
+from pithtex.tex.render import paper_data_from_file, write_data, write_sty
+from pithtex.tex.run import compile_tex
+from pithtex.trust.keyring import Keyring
 
 STAMP = arxiv_stamp_text("1904.00962", 5, "cs.LG", "3 Jan 2020")
 PRODUCERS = ROOT / "samples" / "producers"
@@ -93,7 +93,7 @@ def test_title_detection_ignores_the_rotated_identifier(tmp_path: Path) -> None:
 @pytest.mark.tex
 def test_compiled_title_on_page_one_after_the_watermark(compiled_sample: Path) -> None:
     """The same for the compiled paper: its page-1 title, not the identifier."""
-    from pithtex.pdfread import _page_text
+    from pithtex.pdf.evidence import _page_text
 
     marked = compiled_sample.with_name("marked.pdf")
     add_watermark(compiled_sample, marked, STAMP)

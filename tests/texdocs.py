@@ -21,7 +21,7 @@ from typing import Any
 
 from conftest import ROOT, SEED_BODY, SEED_NUMBER, require_tool
 
-from pithtex import xmpschema
+from pithtex.core import names as xmpschema
 
 PITH_LABEL = f"pith:{SEED_BODY[:8]}"
 SEED_URL = f"https://pith.science/pith/{SEED_BODY}"

@@ -4,7 +4,7 @@ Each verb lives in its own module under :mod:`pithtex.cli` and exposes
 ``register(subparsers)``.  Command modules import only argparse at load time;
 the library modules a verb needs are imported when it runs, which keeps
 ``pithtex --help`` fast.  Errors the library raises on purpose
-(:class:`~pithtex.errors.PithError`) become one line on stderr and their
+(:class:`~pithtex.core.errors.PithError`) become one line on stderr and their
 documented exit code; nothing else ever prints a traceback unless
 ``PITHTEX_DEBUG`` is set.
 """
@@ -17,8 +17,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from pithtex import __version__
-from pithtex.errors import ExitCode, PithError
+from pithtex.core.errors import ExitCode, PithError
+from pithtex.core.version import __version__
 
 COMMAND_MODULES = (
     "pithtex.cli.demo",

@@ -17,13 +17,13 @@ from pithtex.cli.common import (
     print_json,
 )
 from pithtex.cli.resolving import add_resolver_options
-from pithtex.errors import ExitCode, InputError
+from pithtex.core.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
-    from pithtex.arxiv import UploadResult
-    from pithtex.model import Bundle
-    from pithtex.steps import Step
-    from pithtex.trust import Keyring
+    from pithtex.core.model import Bundle
+    from pithtex.jobs.steps import Step
+    from pithtex.pipelines.arxiv import UploadResult
+    from pithtex.trust.keyring import Keyring
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -80,7 +80,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pithtex.arxiv import UploadOptions, make_upload
+    from pithtex.pipelines.arxiv import UploadOptions, make_upload
 
     source = Path(args.source)
     if not source.is_dir():
@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _bundle(args: argparse.Namespace, keyring: Keyring) -> Bundle:
     if args.bundle:
-        from pithtex.model import load_bundle
+        from pithtex.core.model import load_bundle
 
         return load_bundle(args.bundle)
     from pithtex.cli.resolving import resolver_from_args, warn_attempts

@@ -14,7 +14,7 @@ from pithtex.cli.common import (
     keyring_from_args,
     print_json,
 )
-from pithtex.errors import ExitCode
+from pithtex.core.errors import ExitCode
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -72,8 +72,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from pithtex.model import load_bundle
-    from pithtex.verify import verify_bundle
+    from pithtex.core.model import load_bundle
+    from pithtex.trust.verify import verify_bundle
 
     keyring = keyring_from_args(args)
     result = verify_bundle(load_bundle(args.file), keyring)
@@ -91,7 +91,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> dict[str, Any]:
-    from pithtex.model import load_bundle
+    from pithtex.core.model import load_bundle
 
     bundle = load_bundle(args.file)
     return {
@@ -143,11 +143,11 @@ def run_show(args: argparse.Namespace) -> int:
 def run_create(args: argparse.Namespace) -> int:
     import json
 
-    from pithtex.canonical import loads
-    from pithtex.errors import InputError
-    from pithtex.fileio import atomic_write_text
-    from pithtex.model import Fields, is_timestamp, read_limited
-    from pithtex.signing import PaperMetadata, SigningKey, build_paper_bundle, utc_now
+    from pithtex.core.canonical import loads
+    from pithtex.core.errors import InputError
+    from pithtex.core.fileio import atomic_write_text
+    from pithtex.core.model import Fields, is_timestamp, read_limited
+    from pithtex.trust.signing import PaperMetadata, SigningKey, build_paper_bundle, utc_now
 
     if args.created_at is not None and not is_timestamp(args.created_at):
         raise InputError(f"--created-at {args.created_at!r} is not an RFC 3339 timestamp")

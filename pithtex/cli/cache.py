@@ -34,8 +34,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _cache(args: argparse.Namespace) -> Any:
-    from pithtex.cache import BundleCache, default_cache_dir
-    from pithtex.config import load_settings
+    from pithtex.core.paths import default_cache_dir
+    from pithtex.registry.cache import BundleCache
+    from pithtex.registry.config import load_settings
 
     if args.cache_dir:
         return BundleCache(args.cache_dir)
@@ -73,8 +74,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_clear(args: argparse.Namespace) -> int:
-    from pithtex.errors import InputError
-    from pithtex.numbers import parse_number
+    from pithtex.core.errors import InputError
+    from pithtex.core.numbers import parse_number
 
     cache = _cache(args)
     if not args.numbers:

@@ -23,13 +23,13 @@ from pithtex.cli.common import (
     print_json,
 )
 from pithtex.cli.resolving import add_resolver_options
-from pithtex.errors import ExitCode, InputError
+from pithtex.core.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
-    from pithtex.check import CheckOptions, CheckReport
-    from pithtex.numbers import PithRef
-    from pithtex.resolver import ResolvedBundle, Resolver
-    from pithtex.trust import Keyring
+    from pithtex.core.numbers import PithRef
+    from pithtex.pdf.check import CheckOptions, CheckReport
+    from pithtex.registry.resolver import ResolvedBundle, Resolver
+    from pithtex.trust.keyring import Keyring
 
 GLOB_CHARS = frozenset("*?[")
 SUMMARY_SCHEMA = "pithtex.check-summary/1"
@@ -92,7 +92,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pithtex.bounded import Bounds, default_jobs, run_bounded
+    from pithtex.jobs.executor import Bounds, default_jobs, run_bounded
 
     if args.jobs is not None and args.jobs < 1:
         raise InputError("--jobs must be at least 1", code="usage.invalid")
@@ -121,8 +121,8 @@ def run(args: argparse.Namespace) -> int:
 def link_bases(resolver_args: tuple[str, ...]) -> tuple[str, ...]:
     """Resolvers whose ``/pith/<number>`` links are claims: pith.science and every
     configured one (``--resolver``, ``$PITHTEX_RESOLVERS``, the config file)."""
-    from pithtex.config import load_settings
-    from pithtex.xmpschema import DEFAULT_RESOLVER
+    from pithtex.core.names import DEFAULT_RESOLVER
+    from pithtex.registry.config import load_settings
 
     urls = load_settings(resolver_args or None).urls
     return tuple(dict.fromkeys((DEFAULT_RESOLVER, *urls)))
@@ -130,8 +130,8 @@ def link_bases(resolver_args: tuple[str, ...]) -> tuple[str, ...]:
 
 def read_evidence(path: str) -> object:
     """What a worker does: read one PDF (a :class:`PdfError` becomes a failure value)."""
-    from pithtex.bounded import TaskFailure
-    from pithtex.pdfread import PdfError, read_pdf
+    from pithtex.jobs.executor import TaskFailure
+    from pithtex.pdf.evidence import PdfError, read_pdf
 
     try:
         return read_pdf(path)
@@ -151,7 +151,7 @@ class LazyRegistry:
         self, ref: PithRef, *, offline: bool, refresh: bool, allow_stale: bool
     ) -> ResolvedBundle:
         if self.resolver is None:
-            from pithtex.resolver import make_resolver
+            from pithtex.registry.resolver import make_resolver
 
             self.resolver = make_resolver(
                 self.keyring, resolvers=self.args.resolver or None, cache=self.args.cache_dir
@@ -164,8 +164,8 @@ class LazyRegistry:
 
 
 def _options(args: argparse.Namespace, keyring: Keyring, registry: LazyRegistry) -> CheckOptions:
-    from pithtex.check import CheckOptions
-    from pithtex.model import load_bundle
+    from pithtex.core.model import load_bundle
+    from pithtex.pdf.check import CheckOptions
 
     bundle = load_bundle(args.bundle) if args.bundle else None
     return CheckOptions(
@@ -181,9 +181,9 @@ def _options(args: argparse.Namespace, keyring: Keyring, registry: LazyRegistry)
 
 
 def _report(path: str, outcome: object, options: CheckOptions) -> CheckReport:
-    from pithtex.bounded import TaskFailure
-    from pithtex.check import check_evidence, unusable_report
-    from pithtex.pdfread import PdfEvidence
+    from pithtex.jobs.executor import TaskFailure
+    from pithtex.pdf.check import check_evidence, unusable_report
+    from pithtex.pdf.evidence import PdfEvidence
 
     if isinstance(outcome, PdfEvidence):
         return check_evidence(outcome, options)

@@ -9,8 +9,8 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from pithtex.results import CheckResult
-    from pithtex.trust import Keyring
+    from pithtex.core.results import CheckResult
+    from pithtex.trust.keyring import Keyring
 
 KEYRING_ENV = "PITHTEX_KEYRING"
 
@@ -40,7 +40,7 @@ def add_keyring_options(parser: argparse.ArgumentParser) -> None:
 
 
 def keyring_from_args(args: argparse.Namespace) -> Keyring:
-    from pithtex.trust import Keyring
+    from pithtex.trust.keyring import Keyring
 
     files = [f for f in os.environ.get(KEYRING_ENV, "").split(os.pathsep) if f]
     files.extend(args.keyring)

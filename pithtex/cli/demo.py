@@ -18,8 +18,8 @@ from pithtex.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from pithtex.demo import DemoResult
-    from pithtex.steps import Step
+    from pithtex.jobs.steps import Step
+    from pithtex.pipelines.demo import DemoResult
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pithtex.demo import run_demo
+    from pithtex.pipelines.demo import run_demo
 
     keyring = keyring_from_args(args)
     style = Style(sys.stdout)

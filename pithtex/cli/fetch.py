@@ -10,7 +10,7 @@ from pithtex.cli.common import add_json_option, add_keyring_options, keyring_fro
 from pithtex.cli.resolving import add_resolver_options, resolver_from_args, warn_attempts
 
 if TYPE_CHECKING:
-    from pithtex.resolver import ResolvedBundle
+    from pithtex.registry.resolver import ResolvedBundle
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pithtex.numbers import parse_number
+    from pithtex.core.numbers import parse_number
 
     ref = parse_number(args.number)
     resolver = resolver_from_args(args, keyring_from_args(args))
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if args.jsonld:
             if args.offline:
-                from pithtex.errors import InputError
+                from pithtex.core.errors import InputError
 
                 raise InputError("--jsonld needs the network; it cannot be used with --offline")
             page = resolver.jsonld(ref)
@@ -121,8 +121,8 @@ def _write(output: str, data: bytes) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    from pithtex.errors import InputError
-    from pithtex.fileio import atomic_write_bytes
+    from pithtex.core.errors import InputError
+    from pithtex.core.fileio import atomic_write_bytes
 
     try:
         atomic_write_bytes(output, data)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from pithtex.cli.common import add_json_option, print_json
-from pithtex.errors import InputError
+from pithtex.core.errors import InputError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    from pithtex.signing import SigningKey
+    from pithtex.trust.signing import SigningKey
 
     if Path(args.output).exists() and not args.force:
         raise InputError(
@@ -63,10 +63,10 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from pithtex.canonical import loads
-    from pithtex.model import read_limited
-    from pithtex.signing import SigningKey
-    from pithtex.trust import Keyring
+    from pithtex.core.canonical import loads
+    from pithtex.core.model import read_limited
+    from pithtex.trust.keyring import Keyring
+    from pithtex.trust.signing import SigningKey
 
     if args.file is None:
         entries = [k.source for k in Keyring.default()]

@@ -66,7 +66,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _bundle_files(args: argparse.Namespace) -> list[Path]:
-    from pithtex.errors import InputError
+    from pithtex.core.errors import InputError
 
     files: list[Path] = []
     for name in args.bundles:
@@ -78,7 +78,8 @@ def _bundle_files(args: argparse.Namespace) -> list[Path]:
         else:
             raise InputError(f"{name}: no such file or directory", code="file.missing")
     if args.from_cache:
-        from pithtex.cache import BundleCache, default_cache_dir
+        from pithtex.core.paths import default_cache_dir
+        from pithtex.registry.cache import BundleCache
 
         cache = BundleCache(args.cache_dir or default_cache_dir())
         files.extend(entry.path for entry in cache.entries())
@@ -88,8 +89,8 @@ def _bundle_files(args: argparse.Namespace) -> list[Path]:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from pithtex.config import normalise_base_url
-    from pithtex.mirror import build_mirror
+    from pithtex.registry.config import normalise_base_url
+    from pithtex.registry.mirror import build_mirror
 
     files = _bundle_files(args)
     base_url = normalise_base_url(args.base_url, "--base-url") if args.base_url else None

@@ -27,10 +27,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pithtex.canonical import loads
-    from pithtex.model import Bundle, Fields, Record, read_limited
-    from pithtex.numbers import parse_number
-    from pithtex.records import record_number, record_sha256
+    from pithtex.core.canonical import loads
+    from pithtex.core.digests import record_number, record_sha256
+    from pithtex.core.model import Bundle, Fields, Record, read_limited
+    from pithtex.core.numbers import parse_number
 
     source = args.source
     if not Path(source).exists() and not source.lstrip().startswith(("{", "[")):

@@ -2,7 +2,7 @@
 
 ``add_resolver_options`` adds ``--resolver`` (repeatable), ``--offline``,
 ``--refresh`` and ``--cache-dir``; ``resolver_from_args`` builds the
-:class:`~pithtex.resolver.Resolver` they describe.  ``pithtex fetch`` uses
+:class:`~pithtex.registry.resolver.Resolver` they describe.  ``pithtex fetch`` uses
 both; ``pithtex check`` and ``pithtex tex`` use them when given a number
 instead of a bundle file.
 """
@@ -14,8 +14,8 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pithtex.resolver import ResolvedBundle, Resolver
-    from pithtex.trust import Keyring
+    from pithtex.registry.resolver import ResolvedBundle, Resolver
+    from pithtex.trust.keyring import Keyring
 
 
 def add_resolver_options(parser: argparse.ArgumentParser) -> None:
@@ -46,7 +46,7 @@ def add_resolver_options(parser: argparse.ArgumentParser) -> None:
 
 
 def resolver_from_args(args: argparse.Namespace, keyring: Keyring) -> Resolver:
-    from pithtex.resolver import make_resolver
+    from pithtex.registry.resolver import make_resolver
 
     return make_resolver(keyring, resolvers=args.resolver or None, cache=args.cache_dir)
 

@@ -36,8 +36,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pithtex.errors import InputError
-    from pithtex.server import serve
+    from pithtex.core.errors import InputError
+    from pithtex.registry.server import serve
 
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port {args.port}: must be between 0 and 65535")

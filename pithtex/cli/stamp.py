@@ -18,12 +18,12 @@ from pithtex.cli.common import (
     keyring_from_args,
     print_json,
 )
-from pithtex.errors import ExitCode, InputError
+from pithtex.core.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from pithtex.stamp import StampOptions, StampResult, StampSpec
+    from pithtex.pdf.stamp.rewrite import StampOptions, StampResult, StampSpec
 
 CORNERS = ("top-right", "top-left", "bottom-right", "bottom-left")
 
@@ -110,7 +110,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pithtex.stamp import prepare
+    from pithtex.pdf.stamp.rewrite import prepare
 
     jobs = _targets(args)
     options = _options(args)
@@ -172,11 +172,11 @@ def _expand(patterns: list[str]) -> list[Path]:
 
 
 def _options(args: argparse.Namespace) -> StampOptions:
-    from pithtex.stamp import StampOptions
+    from pithtex.pdf.stamp.rewrite import StampOptions
 
     badge = None
     if args.badge:  # the badge module (and what it imports) only when a badge is drawn
-        from pithtex.badge import BadgeOptions
+        from pithtex.pdf.stamp.badge import BadgeOptions
 
         badge = BadgeOptions(corner=args.badge_corner, qr=args.badge_qr)
     return StampOptions(
@@ -228,7 +228,7 @@ def _init_worker(spec: StampSpec, options: StampOptions) -> None:
 
 
 def _stamp_one(job: tuple[Path, Path]) -> StampResult:
-    from pithtex.stamp import stamp_pdf
+    from pithtex.pdf.stamp.rewrite import stamp_pdf
 
     assert _WORKER is not None
     spec, options = _WORKER

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pithtex.errors import ExitCode, InputError
+from pithtex.core.errors import ExitCode, InputError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pithtex.latex import STY_FILE, render_sty, write_sty
+    from pithtex.tex.render import STY_FILE, render_sty, write_sty
 
     directory = Path(args.output_dir)
     if not directory.is_dir():

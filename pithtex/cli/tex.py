@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from pithtex.cli.common import add_json_option, add_keyring_options, keyring_from_args, print_json
 from pithtex.cli.resolving import add_resolver_options, resolver_from_args, warn_attempts
-from pithtex.errors import ExitCode, InputError
+from pithtex.core.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
-    from pithtex.latex import PaperData
+    from pithtex.tex.render import PaperData
 
 DEFAULT_BASE = "https://pith.science"
 
@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pithtex import latex
+    from pithtex.tex import render as latex
 
     directory = Path(args.output_dir)
     if not directory.is_dir():
@@ -92,8 +92,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _fetched(args: argparse.Namespace, base: str) -> PaperData:
     """The data of the verified bundle the resolvers (or the cache) give for the number."""
-    from pithtex import latex
-    from pithtex.numbers import parse_number
+    from pithtex.core.numbers import parse_number
+    from pithtex.tex import render as latex
 
     ref = parse_number(args.source)
     resolver = resolver_from_args(args, keyring_from_args(args))

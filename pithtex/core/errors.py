@@ -1,0 +1,141 @@
+"""Errors and exit codes shared by the whole toolchain.
+
+Every failure the user can cause (a malformed bundle, an unreadable PDF, a bad
+argument) is raised as a :class:`PithError` subclass carrying a stable status
+code and the process exit code the CLI maps it to.  Nothing else in the project
+decides exit codes.
+"""
+
+from __future__ import annotations
+
+import copy
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes of every ``pithtex`` verb (documented in docs/cli.md)."""
+
+    OK = 0
+    """The job succeeded; for checks: verified."""
+    FAILED = 1
+    """A verification or check failed."""
+    UNUSABLE = 2
+    """The input could not be used: unreadable, malformed, wrong arguments."""
+    NO_CLAIM = 3
+    """``pithtex check``: the PDF carries no Pith claim at all."""
+    NETWORK = 4
+    """A resolver could not be reached or answered wrongly."""
+    MISSING_TOOL = 5
+    """An external program the verb needs (TeX, latexmk, ...) is not installed."""
+    INTERRUPTED = 130
+
+
+class PithError(Exception):
+    """Base class of the errors this project raises on purpose.
+
+    ``code`` is a stable ``noun.outcome`` status code, ``message`` a sentence for
+    humans that names what is wrong.
+    """
+
+    exit_code: ExitCode = ExitCode.UNUSABLE
+    default_code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+
+    def __str__(self) -> str:
+        return self.message
+
+    def prefixed(self, context: str) -> PithError:
+        """The same error with ``context`` (a file name, say) in front of the message."""
+        clone = copy.copy(self)
+        clone.message = f"{context}: {self.message}"
+        clone.args = (clone.message,)
+        return clone
+
+
+class InputError(PithError):
+    """An input file or value is unusable (exit code 2)."""
+
+    default_code = "input.invalid"
+
+
+class JSONFormatError(InputError):
+    """JSON that violates the strict profile; ``path`` names where (``$.a[0].b``)."""
+
+    default_code = "json.invalid"
+
+    def __init__(self, message: str, *, path: str = "$", code: str | None = None) -> None:
+        super().__init__(f"{path}: {message}", code=code)
+        self.path = path
+        self.detail = message
+
+
+class SchemaError(JSONFormatError):
+    """Well-formed JSON whose content is not what the format requires."""
+
+    default_code = "schema.invalid"
+
+
+class NumberFormatError(InputError):
+    """Text that is not a Pith Number in any accepted form."""
+
+    default_code = "number.malformed"
+
+
+class KeyringError(InputError):
+    """A keyring file or key that cannot be used as a root of trust."""
+
+    default_code = "keyring.invalid"
+
+
+class UnverifiedBundleError(PithError):
+    """Raised by APIs that refuse to go on with an unverified bundle (exit code 1)."""
+
+    exit_code = ExitCode.FAILED
+    default_code = "bundle.unverified"
+
+
+class NetworkError(PithError):
+    """A resolver could not be used (exit code 4)."""
+
+    exit_code = ExitCode.NETWORK
+    default_code = "resolver.error"
+
+
+SECURITY_CODES = (
+    "resolver.rollback",
+    "resolver.invalid",
+    "resolver.untrusted",
+    "resolver.wrong_number",
+    "resolver.insecure_redirect",
+    "resolver.state_mismatch",
+)
+"""Lookup failures that suggest tampering: they win over transport failures in reports."""
+
+UNAVAILABLE_CODES = ("resolver.offline_miss", "resolver.not_found")
+"""Lookup failures that mean no bundle is known, rather than that none could be fetched."""
+
+
+class BundleLookupError(NetworkError):
+    """No usable bundle could be had for a number (exit code 4).
+
+    :attr:`outcome` sorts the failure for reports: ``unavailable`` (no bundle is
+    known), ``rejected`` (one was served but failed: wrong number, invalid,
+    untrusted, a rollback) or ``unreachable`` (no resolver answered).
+    """
+
+    @property
+    def outcome(self) -> str:
+        if self.code in UNAVAILABLE_CODES:
+            return "unavailable"
+        return "rejected" if self.code in SECURITY_CODES else "unreachable"
+
+
+class MissingToolError(PithError):
+    """An external program is missing (exit code 5)."""
+
+    exit_code = ExitCode.MISSING_TOOL
+    default_code = "tool.missing"

@@ -1,0 +1,1 @@
+"""pithtex.pdf.xmp."""
