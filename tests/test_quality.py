@@ -35,7 +35,10 @@ def test_linters_are_clean(command: tuple[str, ...]) -> None:
 
 def test_import_contracts_hold() -> None:
     """The layers (core -> trust -> registry/pdf/tex -> jobs -> pipelines -> cli) hold."""
-    script = "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
+    script = (
+        "import sys; from importlinter.cli import lint_imports_command; "
+        "sys.exit(lint_imports_command())"
+    )
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False
     )
