@@ -25,6 +25,8 @@ from harness import ROOT, SEED_BUNDLE, Row
 
 from pithtex.core.model import load_bundle
 from pithtex.tex import render as latex
+from pithtex.trust.keyring import Keyring
+from pithtex.trust.verify import require_verified
 
 SAMPLE = ROOT / "samples" / "lamb" / "paper.tex"
 PITH_LINES = ("\\usepackage[qr]{pith}", "\\pithnumber{")
@@ -89,7 +91,9 @@ def compile_instructions(directory: Path, job: str) -> int:
 def measure() -> tuple[dict[str, float], dict[str, int]]:
     if shutil.which("pdflatex") is None:
         raise RuntimeError("pdflatex is not installed: run ./bootstrap.sh")
-    data = latex.paper_data_from_bundle(load_bundle(SEED_BUNDLE))
+    data = latex.paper_data_from_bundle(
+        require_verified(load_bundle(SEED_BUNDLE), Keyring.default())
+    )
     with tempfile.TemporaryDirectory(prefix="pithtex-bench-") as temp:
         directory = Path(temp)
         latex.write_sty(directory)

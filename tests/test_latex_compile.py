@@ -38,6 +38,8 @@ from texdocs import (
 from pithtex.core import names as xmpschema
 from pithtex.core.model import load_bundle
 from pithtex.tex import render as latex
+from pithtex.trust.keyring import Keyring
+from pithtex.trust.verify import require_verified
 
 pytestmark = [pytest.mark.tex, pytest.mark.slow]
 
@@ -89,7 +91,10 @@ CASES = {c.id: c for c in MATRIX}
 @pytest.fixture(scope="session")
 def seed_data_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("data")
-    return latex.write_data(latex.paper_data_from_bundle(load_bundle(SEED_BUNDLE)), directory)
+    return latex.write_data(
+        latex.paper_data_from_bundle(require_verified(load_bundle(SEED_BUNDLE), Keyring.default())),
+        directory,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,9 @@ from texdocs import (
 
 from pithtex.core.model import load_bundle
 from pithtex.tex import render as latex
+from pithtex.trust.keyring import Keyring
 from pithtex.trust.signing import PaperMetadata
+from pithtex.trust.verify import require_verified
 
 pytestmark = [pytest.mark.tex]
 
@@ -44,7 +46,10 @@ Text of the paper.
 @pytest.fixture(scope="module")
 def seed_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("seeddata")
-    return latex.write_data(latex.paper_data_from_bundle(load_bundle(SEED_BUNDLE)), directory)
+    return latex.write_data(
+        latex.paper_data_from_bundle(require_verified(load_bundle(SEED_BUNDLE), Keyring.default())),
+        directory,
+    )
 
 
 def paper(preamble: str = "", body: str = BODY, options: str = "") -> str:

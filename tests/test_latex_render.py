@@ -18,6 +18,8 @@ from pithtex.core.model import load_bundle
 from pithtex.core.numbers import PithNumber
 from pithtex.core.qr import QUIET_ZONE, qr_drawing, qr_matrix
 from pithtex.tex import render as latex
+from pithtex.trust.keyring import Keyring
+from pithtex.trust.verify import require_verified
 
 TEMPLATE_SYNTAX = re.compile(r"<@|@>|<%|%>|<@#|#@>")
 
@@ -44,7 +46,9 @@ def test_rendering_is_deterministic_across_processes(tmp_path) -> None:
 
 
 def test_rendered_files_carry_no_template_syntax() -> None:
-    data = latex.render_data(latex.paper_data_from_bundle(load_bundle(SEED_BUNDLE)))
+    data = latex.render_data(
+        latex.paper_data_from_bundle(require_verified(load_bundle(SEED_BUNDLE), Keyring.default()))
+    )
     for text in (latex.render_sty(), data):
         assert not TEMPLATE_SYNTAX.search(text)
 
@@ -155,7 +159,9 @@ def test_qr_drawing_is_the_qrcode_matrix(text: str) -> None:
 
 
 def test_data_file_of_the_seed() -> None:
-    data = latex.paper_data_from_bundle(load_bundle(SEED_BUNDLE), key_ids=("pith-v1-2026-05",))
+    data = latex.paper_data_from_bundle(
+        require_verified(load_bundle(SEED_BUNDLE), Keyring.default())
+    )
     text = latex.render_data(data)
     assert data.file_name == f"pith-{SEED_BODY}.tex"
     assert f"\\PithData{{number}}{{{SEED_NUMBER}}}" in text
@@ -186,7 +192,9 @@ def test_data_file_of_a_number_alone() -> None:
 
 def test_sample_data_file_is_current() -> None:
     sample = ROOT / "samples" / "lamb" / f"pith-{SEED_BODY}.tex"
-    data = latex.paper_data_from_bundle(load_bundle(SEED_BUNDLE), key_ids=("pith-v1-2026-05",))
+    data = latex.paper_data_from_bundle(
+        require_verified(load_bundle(SEED_BUNDLE), Keyring.default())
+    )
     assert sample.read_text(encoding="utf-8") == latex.render_data(data), (
         "regenerate with: python3 -m pithtex tex samples/lamb/bundle.json -o samples/lamb"
     )

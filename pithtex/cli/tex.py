@@ -94,19 +94,18 @@ def _fetched(args: argparse.Namespace, base: str) -> PaperData:
     """The data of the verified bundle the resolvers (or the cache) give for the number."""
     from pithtex.core.numbers import parse_number
     from pithtex.tex import render as latex
+    from pithtex.trust.verify import require_verified
 
     ref = parse_number(args.source)
-    resolver = resolver_from_args(args, keyring_from_args(args))
+    keyring = keyring_from_args(args)
+    resolver = resolver_from_args(args, keyring)
     try:
         resolved = resolver.resolve(ref, offline=args.offline, refresh=args.refresh)
     finally:
         resolver.http.close()
     warn_attempts(resolved)
-    return latex.paper_data_from_bundle(
-        resolved.bundle,
-        resolver_base=base,
-        key_ids=(resolved.bundle.signature.key_id,),
-    )
+    verified = require_verified(resolved.bundle, keyring, refusal="no data file was written")
+    return latex.paper_data_from_bundle(verified, resolver_base=base)
 
 
 def _looks_like_path(text: str) -> bool:

@@ -92,10 +92,17 @@ class KeyringError(InputError):
 
 
 class UnverifiedBundleError(PithError):
-    """Raised by APIs that refuse to go on with an unverified bundle (exit code 1)."""
+    """Raised by APIs that refuse to go on with an unverified bundle (exit code 1).
+
+    ``verdict`` is the bundle's verdict (``untrusted`` or ``invalid``).
+    """
 
     exit_code = ExitCode.FAILED
     default_code = "bundle.unverified"
+
+    def __init__(self, message: str, *, code: str | None = None, verdict: str = "invalid") -> None:
+        super().__init__(message, code=code)
+        self.verdict = verdict
 
 
 class NetworkError(PithError):

@@ -35,9 +35,12 @@ from typing import TYPE_CHECKING, Any
 
 from pithtex.core.errors import InputError
 from pithtex.core.fileio import atomic_output, atomic_write_bytes
+from pithtex.core.names import DEFAULT_RESOLVER
 from pithtex.jobs.steps import Step, StepTimer
 from pithtex.tex import source as texsource
+from pithtex.tex.render import paper_data_from_bundle
 from pithtex.tex.run import DEFAULT_TIMEOUT
+from pithtex.trust.verify import require_verified
 
 if TYPE_CHECKING:
     from pithtex.core.model import Bundle
@@ -45,7 +48,6 @@ if TYPE_CHECKING:
     from pithtex.tex.render import PaperData
     from pithtex.tex.run import CompileResult
     from pithtex.trust.keyring import Keyring
-    from pithtex.trust.verify import BundleVerification
 
 SCHEMA = "pithtex.arxiv/1"
 ARCHIVE_MTIME = 1_700_000_000
@@ -122,16 +124,6 @@ class UploadResult:
         }
 
 
-def verified_bundle(bundle: Bundle, keyring: Keyring) -> BundleVerification:
-    """Verify ``bundle``; raise :class:`UnverifiedBundleError` (exit 1) unless verified."""
-    from pithtex.trust.verify import verify_bundle
-
-    verification = verify_bundle(bundle, keyring)
-    if not verification.verified:
-        raise verification.unverified_error("no upload was made")
-    return verification
-
-
 def make_upload(
     source_dir: Path,
     bundle: Bundle,
@@ -146,9 +138,11 @@ def make_upload(
         raise InputError(f"{source_dir}: not a directory", code="source.missing")
     timer = StepTimer(on_step)
     with timer.step("bundle") as detail:
-        verification = verified_bundle(bundle, keyring)
-        data = _paper_data(bundle, options.resolver_base)
-        detail.append(verification.number.full)
+        verified = require_verified(bundle, keyring, refusal="no upload was made")
+        data = paper_data_from_bundle(
+            verified, resolver_base=options.resolver_base or DEFAULT_RESOLVER
+        )
+        detail.append(verified.number.full)
     with tempfile.TemporaryDirectory(prefix="pithtex-arxiv-") as scratch:
         work = Path(scratch) / "src"
         with timer.step("copy") as detail:
@@ -169,17 +163,6 @@ def make_upload(
                 atomic_write_bytes(options.pdf_copy, compiled.pdf.read_bytes())
             detail.append(f"{len(files)} files")
     return result
-
-
-def _paper_data(bundle: Bundle, resolver_base: str | None) -> PaperData:
-    from pithtex.core import names as xmpschema
-    from pithtex.tex.render import paper_data_from_bundle
-
-    return paper_data_from_bundle(
-        bundle,
-        resolver_base=resolver_base or xmpschema.DEFAULT_RESOLVER,
-        key_ids=(bundle.signature.key_id,),
-    )
 
 
 def _compile_and_check(

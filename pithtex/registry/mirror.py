@@ -36,7 +36,7 @@ from typing import Any
 
 from pithtex.core.canonical import loads
 from pithtex.core.digests import bundle_sha256
-from pithtex.core.errors import InputError, PithError
+from pithtex.core.errors import InputError, PithError, UnverifiedBundleError
 from pithtex.core.fileio import atomic_write_bytes
 from pithtex.core.layout import (
     BUNDLE_FILE,
@@ -59,7 +59,7 @@ from pithtex.core.version import __version__
 from pithtex.registry.jsonld import jsonld_bytes, jsonld_document
 from pithtex.registry.resolver import rollback_reason
 from pithtex.trust.keyring import Keyring
-from pithtex.trust.verify import BundleVerification, verify_bundle
+from pithtex.trust.verify import VerifiedBundle, require_verified
 
 INDEX_SCHEMA = "pithtex.mirror-index/1"
 
@@ -150,8 +150,11 @@ class MirrorReport:
 class _Candidate:
     name: str
     data: bytes
-    bundle: Bundle
-    verification: BundleVerification
+    verified: VerifiedBundle
+
+    @property
+    def bundle(self) -> Bundle:
+        return self.verified.bundle
 
 
 def read_index(directory: Path) -> dict[str, MirrorEntry]:
@@ -200,6 +203,15 @@ def build_mirror(
     return report
 
 
+def _hostable(bundle: Bundle, keyring: Keyring, file: str) -> VerifiedBundle:
+    refusal = "a mirror only hosts verified bundles"
+    try:
+        return require_verified(bundle, keyring, refusal=refusal, context=file)
+    except UnverifiedBundleError as exc:
+        exc.code = f"mirror.{exc.verdict}"
+        raise
+
+
 def _verified_candidates(files: Sequence[str | Path], keyring: Keyring) -> list[_Candidate]:
     candidates = []
     for file in files:
@@ -208,14 +220,7 @@ def _verified_candidates(files: Sequence[str | Path], keyring: Keyring) -> list[
             bundle = parse_bundle(data)
         except InputError as exc:
             raise exc.prefixed(str(file)) from None
-        verification = verify_bundle(bundle, keyring)
-        if not verification.verified:
-            raise verification.unverified_error(
-                "a mirror only hosts verified bundles",
-                context=str(file),
-                code=f"mirror.{verification.verdict.value}",
-            )
-        candidates.append(_Candidate(str(file), data, bundle, verification))
+        candidates.append(_Candidate(str(file), data, _hostable(bundle, keyring, str(file))))
     return candidates
 
 
@@ -280,7 +285,7 @@ def _number_files(candidate: _Candidate, base_url: str | None) -> dict[str, byte
     return {
         bundle_path(body): candidate.data,
         well_known_bundle_path(body): candidate.data,
-        state_path(body): _json_bytes(candidate.verification.state),
+        state_path(body): _json_bytes(candidate.verified.state),
         f"{document_path(body)}/{JSONLD_FILE}": jsonld_bytes(document),
         f"{document_path(body)}/{HTML_FILE}": record_page(bundle, document, base_url),
     }

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from pithtex.core.numbers import PithNumber
     from pithtex.core.qr import QRDrawing
     from pithtex.trust.keyring import Keyring
-    from pithtex.trust.verify import BundleVerification
+    from pithtex.trust.verify import BundleVerification, VerifiedBundle
 
 PACKAGE_NAME = "pith"
 PACKAGE_DATE = "2026-11-24"
@@ -229,21 +229,28 @@ class PaperData:
 
 
 def paper_data_from_bundle(
-    bundle: Bundle,
-    *,
-    resolver_base: str = xmpschema.DEFAULT_RESOLVER,
-    verified: bool = True,
-    key_ids: tuple[str, ...] = (),
+    verified: VerifiedBundle, *, resolver_base: str = xmpschema.DEFAULT_RESOLVER
 ) -> PaperData:
-    """The data of a (verified) bundle: number with year, record hash, title."""
-    from pithtex.core.numbers import parse_full_number
+    """The data of a verified bundle: number with year, record hash, title, signer."""
+    return _bundle_data(verified.bundle, resolver_base, source="bundle", key_ids=(verified.signer,))
 
+
+def paper_data_unverified(
+    bundle: Bundle, *, resolver_base: str = xmpschema.DEFAULT_RESOLVER
+) -> PaperData:
+    """The data of a bundle that did not verify (``pithtex tex --force``); the file says so."""
+    return _bundle_data(bundle, resolver_base, source="unverified-bundle", key_ids=())
+
+
+def _bundle_data(
+    bundle: Bundle, resolver_base: str, *, source: DataSource, key_ids: tuple[str, ...]
+) -> PaperData:
     return PaperData(
-        number=parse_full_number(bundle.pith_number),
+        number=numbers.parse_full_number(bundle.pith_number),
         resolver_base=check_resolver_base(resolver_base),
         canonical_sha256=bundle.canonical_sha256,
         title=bundle.title,
-        source="bundle" if verified else "unverified-bundle",
+        source=source,
         key_ids=key_ids,
     )
 
@@ -260,24 +267,24 @@ def paper_data_from_file(
     An unverified bundle raises :class:`~pithtex.core.errors.UnverifiedBundleError`
     naming the first failed check, unless ``force`` (the data file then says so).
     """
+    from pithtex.core.errors import UnverifiedBundleError
     from pithtex.core.model import load_bundle
-    from pithtex.trust.verify import verify_bundle
+    from pithtex.trust.verify import require_verified, verify_bundle
 
     base = check_resolver_base(resolver_base)
     bundle = load_bundle(path)
-    result = verify_bundle(bundle, keyring)
-    if not result.verified and not force:
-        raise result.unverified_error(
-            "refusing to write a data file for it (use --force to write it anyway)",
+    try:
+        verified = require_verified(
+            bundle,
+            keyring,
+            refusal="refusing to write a data file for it (use --force to write it anyway)",
             context=str(path),
         )
-    data = paper_data_from_bundle(
-        bundle,
-        resolver_base=base,
-        verified=result.verified,
-        key_ids=(bundle.signature.key_id,) if result.verified else (),
-    )
-    return data, result
+    except UnverifiedBundleError:
+        if not force:
+            raise
+        return paper_data_unverified(bundle, resolver_base=base), verify_bundle(bundle, keyring)
+    return paper_data_from_bundle(verified, resolver_base=base), verified.verification
 
 
 def paper_data_from_number(

@@ -11,13 +11,20 @@ two questions apart:
 
 Only a *verified* bundle (valid and trusted) should be believed.  The checks
 and their status codes are listed in ``docs/checks.md``.
+
+Verification cannot be ignored by accident: the functions that act on a bundle
+(stamping, writing the LaTeX data file, building an arXiv upload or a mirror)
+accept only a :class:`VerifiedBundle`, and :func:`require_verified` is the one
+way to make one: it verifies, and raises instead of returning when the bundle
+is not verified.  The itemised :class:`BundleVerification` stays available for
+diagnostics.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final, final
 
 from pithtex.core.canonical import canonical_bytes
 from pithtex.core.digests import (
@@ -30,7 +37,7 @@ from pithtex.core.digests import (
 from pithtex.core.errors import InputError, UnverifiedBundleError
 from pithtex.core.model import Bundle, PublicKey, Receipt
 from pithtex.core.numbers import PithNumber
-from pithtex.core.results import CheckResult, Status, fail, ok, skip
+from pithtex.core.results import CheckResult, fail, ok, skip
 from pithtex.trust.keyring import Keyring, SignatureClaim, key_problems, signature_checks
 from pithtex.trust.merge import MERGE_VERSION, RECORD_CREATED, MergeResult, merge
 
@@ -91,6 +98,7 @@ class BundleVerification:
         return UnverifiedBundleError(
             f"{where}the bundle is {self.verdict.value} against the keyring{why}; {refusal}",
             code=code,
+            verdict=self.verdict.value,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -102,6 +110,76 @@ class BundleVerification:
             "trusted": self.trusted,
             "checks": [c.to_json() for c in self.checks],
         }
+
+
+_MINT: Final = object()
+"""Held only by :func:`require_verified`: without it no :class:`VerifiedBundle` is made."""
+
+
+@final
+class VerifiedBundle:
+    """A bundle that verified against a keyring: made only by :func:`require_verified`.
+
+    Holding one proves that every hash and signature checked out and that every
+    signer is in the keyring the caller chose.  It is immutable.
+    """
+
+    __slots__ = ("_verification",)
+    _verification: BundleVerification
+
+    def __init__(self, verification: BundleVerification, *, _mint: object = None) -> None:
+        if _mint is not _MINT or not verification.verified:
+            raise TypeError("a VerifiedBundle is made only by require_verified()")
+        object.__setattr__(self, "_verification", verification)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a VerifiedBundle is immutable")
+
+    @property
+    def verification(self) -> BundleVerification:
+        """The itemised verification that made this bundle verified."""
+        return self._verification
+
+    @property
+    def bundle(self) -> Bundle:
+        return self._verification.bundle
+
+    @property
+    def number(self) -> PithNumber:
+        return self._verification.number
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The merged state, as recomputed from the signed events."""
+        return self._verification.state
+
+    @property
+    def signer(self) -> str:
+        """The key id of the registry key that signed the bundle."""
+        return self.bundle.signature.key_id
+
+    def __repr__(self) -> str:
+        return f"VerifiedBundle({self.number.full}, signer={self.signer!r})"
+
+
+def require_verified(
+    bundle: Bundle,
+    keyring: Keyring,
+    *,
+    refusal: str = "refusing to use it",
+    context: str | None = None,
+    code: str | None = None,
+) -> VerifiedBundle:
+    """Verify ``bundle`` against ``keyring``; the :class:`VerifiedBundle`, or an error.
+
+    Raises :class:`~pithtex.core.errors.UnverifiedBundleError` (exit code 1)
+    naming the verdict, the first failed check and ``refusal`` (what was not
+    done), with ``context`` (a file name, say) in front.
+    """
+    verification = verify_bundle(bundle, keyring)
+    if not verification.verified:
+        raise verification.unverified_error(refusal, context=context, code=code)
+    return VerifiedBundle(verification, _mint=_MINT)
 
 
 class _Keys:
@@ -400,4 +478,10 @@ def _check_trust(keys: _Keys) -> list[CheckResult]:
     return results
 
 
-__all__ = ["BundleVerification", "Status", "Verdict", "verify_bundle"]
+__all__ = [
+    "BundleVerification",
+    "Verdict",
+    "VerifiedBundle",
+    "require_verified",
+    "verify_bundle",
+]

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from pithtex.pdf.stamp.badge import BadgeOptions, BadgePlacement
     from pithtex.pdf.xmp.write import PdfALevel, XmpUpdate
     from pithtex.trust.keyring import Keyring
+    from pithtex.trust.verify import VerifiedBundle
 
 TOOL = f"pithtex {__version__}"
 
@@ -122,30 +123,30 @@ def prepare(
 ) -> StampSpec:
     """Load and verify a bundle; refuse (exit 1) unless it is verified against ``keyring``."""
     from pithtex.core.model import parse_bundle, read_limited
+    from pithtex.trust.verify import require_verified
 
     data = read_limited(bundle_path)
     try:
         bundle = parse_bundle(data)
     except InputError as exc:
         raise exc.prefixed(str(bundle_path)) from None
-    return spec_from_bundle(bundle, data, keyring, resolver_base=resolver_base)
+    verified = require_verified(bundle, keyring, refusal="nothing was stamped")
+    return spec_from_verified(verified, data, resolver_base=resolver_base)
 
 
-def spec_from_bundle(
-    bundle: Bundle, data: bytes, keyring: Keyring, *, resolver_base: str | None = None
+def spec_from_verified(
+    verified: VerifiedBundle, data: bytes, *, resolver_base: str | None = None
 ) -> StampSpec:
+    """The stamp of a verified bundle whose bytes are ``data``."""
     from pithtex.core.digests import bundle_sha256
-    from pithtex.trust.verify import verify_bundle
 
-    verification = verify_bundle(bundle, keyring)
-    if not verification.verified:
-        raise verification.unverified_error("nothing was stamped")
-    body = verification.number.body
+    bundle = verified.bundle
+    body = verified.number.body
     title = bundle.title
     if title is not None and text_canon_sha256(title) != bundle.record.title_canon_sha256:
         title = None
     return StampSpec(
-        number=verification.number.full,
+        number=verified.number.full,
         body=body,
         canonical_sha256=bundle.canonical_sha256,
         resolver=resolver_url(body, resolver_base) if resolver_base else _bundle_resolver(bundle),
