@@ -140,7 +140,7 @@ def _single(label: str, source: Path, work: Path, config: Path, minimal: Path) -
 
 
 def _batch(source: Path, work: Path, where: str) -> Row:
-    from pithtex.pdf.stamp.rewrite import StampOptions, prepare, stamp_pdf
+    from pithtex.pdf.stamp import StampOptions, prepare, stamp_pdf
     from pithtex.trust.keyring import Keyring
 
     spec = prepare(SEED_BUNDLE, Keyring.default())

@@ -19,13 +19,12 @@ from pithtex.cli.common import (
     print_json,
 )
 from pithtex.core.errors import ExitCode, InputError
+from pithtex.core.names import BADGE_CORNERS, DEFAULT_BADGE_CORNER
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from pithtex.pdf.stamp.rewrite import StampOptions, StampResult, StampSpec
-
-CORNERS = ("top-right", "top-left", "bottom-right", "bottom-left")
+    from pithtex.pdf.stamp import StampOptions, StampResult, StampSpec
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,7 +56,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     what.add_argument("--badge", action="store_true", help="draw a visible badge on page 1")
     what.add_argument(
-        "--badge-corner", choices=CORNERS, default="top-right", help="preferred badge corner"
+        "--badge-corner",
+        choices=BADGE_CORNERS,
+        default=DEFAULT_BADGE_CORNER,
+        help="preferred badge corner",
     )
     what.add_argument("--badge-qr", action="store_true", help="add a QR code of the resolver link")
     what.add_argument(
@@ -110,7 +112,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pithtex.pdf.stamp.rewrite import prepare
+    from pithtex.pdf.stamp import prepare
 
     jobs = _targets(args)
     options = _options(args)
@@ -172,12 +174,10 @@ def _expand(patterns: list[str]) -> list[Path]:
 
 
 def _options(args: argparse.Namespace) -> StampOptions:
-    from pithtex.pdf.stamp.rewrite import StampOptions
+    from pithtex.pdf.stamp import BadgeOptions, StampOptions
 
     badge = None
-    if args.badge:  # the badge module (and what it imports) only when a badge is drawn
-        from pithtex.pdf.stamp.badge import BadgeOptions
-
+    if args.badge:
         badge = BadgeOptions(corner=args.badge_corner, qr=args.badge_qr)
     return StampOptions(
         embed_bundle=args.embed_bundle,
@@ -228,7 +228,7 @@ def _init_worker(spec: StampSpec, options: StampOptions) -> None:
 
 
 def _stamp_one(job: tuple[Path, Path]) -> StampResult:
-    from pithtex.pdf.stamp.rewrite import stamp_pdf
+    from pithtex.pdf.stamp import stamp_pdf
 
     assert _WORKER is not None
     spec, options = _WORKER
