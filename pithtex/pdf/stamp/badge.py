@@ -224,10 +224,11 @@ def _text_boxes(document: Document) -> list[Rect] | None:
     except StreamError as exc:
         if exc.code == "text.unreadable":
             return None
+        code = "pdf.damaged" if exc.code in ("pdf.object", "pdf.nesting") else exc.code
         raise StampRefusedError(
             f"page 1 cannot be read within the reader's bounds ({exc.message}), so no badge "
             "is drawn on it; leave out --badge",
-            code=exc.code,
+            code=code,
         ) from None
 
 
