@@ -39,6 +39,24 @@ from pithtex.trust.keyring import Keyring
 from pithtex.trust.verify import BundleVerification, verify_bundle
 from pithtex.trust.verify import Verdict as BundleVerdict
 
+__all__ = [
+    "CHANNEL_ORDER",
+    "SCHEMA",
+    "BundleSource",
+    "CheckOptions",
+    "CheckReport",
+    "ChosenBundle",
+    "FoundBundle",
+    "Registry",
+    "Verdict",
+    "check_evidence",
+    "check_pdf",
+    "choose_bundle",
+    "claimed_number",
+    "registry_bundle",
+    "unusable_report",
+]
+
 SCHEMA = "pithtex.check/1"
 
 CHANNEL_ORDER = (

@@ -23,17 +23,22 @@ from pithtex.pdf._access.document import (
     Document,
     Opaque,
     PageGeometry,
-    Rect,
-    first_line,
     open_for_reading,
     open_for_stamping,
     preload_libraries,
 )
-from pithtex.pdf._access.limits import DEFAULT_READ_LIMITS, MIB, PdfError, ReadLimits, StreamError
+from pithtex.pdf._access.limits import (
+    DEFAULT_READ_LIMITS,
+    MIB,
+    PdfError,
+    ReadLimits,
+    StreamError,
+    first_line,
+)
 from pithtex.pdf._access.pdfium import Page1View, Rendering, TextRun
 from pithtex.pdf._access.revision import append_revision
 from pithtex.pdf._access.streams import inflate_capped, read_stream
-from pithtex.pdf._access.values import Indirect, Name, Stream, Value
+from pithtex.pdf._access.values import Indirect, Name, Rect, Stream, Value
 
 __all__ = [
     "DEFAULT_READ_LIMITS",

@@ -27,16 +27,21 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from pithtex.core.fileio import atomic_output
-from pithtex.pdf._access.limits import DEFAULT_READ_LIMITS, PdfError, ReadLimits, StreamError
+from pithtex.pdf._access.limits import (
+    DEFAULT_READ_LIMITS,
+    PdfError,
+    ReadLimits,
+    StreamError,
+    first_line,
+)
+from pithtex.pdf._access.page1 import sanitised_page1
+from pithtex.pdf._access.pdfium import Page1View
 from pithtex.pdf._access.streams import read_stream
-from pithtex.pdf._access.values import Value, to_object
+from pithtex.pdf._access.values import Rect, Value, to_object
 from pithtex.pdf.xmp.write import pdf_date
-
-if TYPE_CHECKING:
-    from pithtex.pdf._access.pdfium import Page1View
 
 __all__ = [
     "AttachedFile",
@@ -44,15 +49,10 @@ __all__ = [
     "Document",
     "Opaque",
     "PageGeometry",
-    "Rect",
-    "first_line",
     "open_for_reading",
     "open_for_stamping",
     "preload_libraries",
 ]
-
-Rect = tuple[float, float, float, float]
-"""``(x0, y0, x1, y1)`` with ``x0 <= x1`` and ``y0 <= y1``, in PDF user space."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -105,15 +105,6 @@ def preload_libraries() -> None:
     """Import pikepdf and PDFium now (e.g. in a thread while something else runs)."""
     import pikepdf  # noqa: F401
     import pypdfium2  # noqa: F401
-
-
-def first_line(exc: BaseException, path: Path | None = None) -> str:
-    """The first line of an error message, without the file name qpdf puts in front."""
-    lines = str(exc).strip().splitlines()
-    text = lines[0] if lines else type(exc).__name__
-    if path is not None:
-        text = text.replace(f"{path}: ", "").replace(f"{path} ", "")
-    return text[:300]
 
 
 def _reading(method: Callable[P, R]) -> Callable[P, R]:
@@ -346,9 +337,6 @@ class Document:
         """
         view = self._views.get(images)
         if view is None:
-            from pithtex.pdf._access.page1 import sanitised_page1
-            from pithtex.pdf._access.pdfium import Page1View
-
             copy = _reading(sanitised_page1)(self._pdf, self._page(), self.limits, images=images)
             view = Page1View(copy, self.limits)
             self._views[images] = view

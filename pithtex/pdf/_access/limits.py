@@ -10,11 +10,12 @@ cap, which the caller turns into a finding or a refusal.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from pithtex.core.errors import InputError
 from pithtex.pdf.xmp.read import MAX_PACKET_BYTES
 
-__all__ = ["DEFAULT_READ_LIMITS", "MIB", "PdfError", "ReadLimits", "StreamError"]
+__all__ = ["DEFAULT_READ_LIMITS", "MIB", "PdfError", "ReadLimits", "StreamError", "first_line"]
 
 MIB = 1024 * 1024
 
@@ -75,3 +76,12 @@ class StreamError(Exception):
 
     def __reduce__(self) -> tuple[type[StreamError], tuple[str, str]]:
         return (type(self), (self.code, self.message))
+
+
+def first_line(exc: BaseException, path: Path | None = None) -> str:
+    """The first line of a library's error message, without the file name qpdf puts in front."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    if path is not None:
+        text = text.replace(f"{path}: ", "").replace(f"{path} ", "")
+    return text[:300]

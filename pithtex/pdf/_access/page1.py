@@ -105,6 +105,13 @@ class _Object:
     data: bytes | None = None
     """What to write as the stream's data: decoded content, or ``b""`` when left out;
     ``None`` copies the stream as it is encoded."""
+    raw: bytes | None = None
+    """The stream's encoded data, once read."""
+
+    def raw_data(self) -> bytes:
+        if self.raw is None:
+            self.raw = bytes(self.obj.read_raw_bytes())
+        return self.raw
 
 
 @dataclass
@@ -125,6 +132,8 @@ class _Copy:
     # -- walking references
 
     def refer(self, text: bytes) -> None:
+        if b" R" not in text:  # most objects (number arrays, font metrics) refer to none
+            return
         for match in _REF.finditer(text):
             objgen = (int(match.group(1)), int(match.group(2)))
             if objgen not in self.objects:
@@ -153,7 +162,7 @@ class _Copy:
         if found is not None:
             found.kind, found.data = "content", data
         images = 0
-        if _INLINE_IMAGE.search(data):
+        if b"BI" in data and _INLINE_IMAGE.search(data):
             images = _inline_images_size(stream, self.limits)
         return data, images
 
@@ -237,7 +246,13 @@ class _Copy:
     # -- everything else
 
     def resources(self, *, images: bool) -> None:
-        """Check the other streams against the resource cap; leave out what is not drawn."""
+        """Check the other streams against the resource cap; leave out what is not drawn.
+
+        Each stream counts with a bound of its decoded size from its encoded size;
+        only when those bounds exceed the cap are streams decoded (largest bound
+        first, capped) to count what they really hold.
+        """
+        passive: list[tuple[int, _Object]] = []
         for found in self.objects.values():
             if found is None or found.obj is None or found.kind in ("content", "type3"):
                 continue
@@ -250,15 +265,17 @@ class _Copy:
             elif found.kind in ("form", "pattern"):
                 found.data = b""  # nothing draws it
             else:
-                self.spend_resources(self._stream_size(found.obj))
-
-    def _stream_size(self, stream: Any) -> int:
-        left = self.limits.max_page_resource_bytes - self.resource_bytes
-        raw = len(stream.read_raw_bytes())
-        bound = decoded_size_bound(raw, filters(stream), self.limits)
-        if bound <= left:
-            return bound
-        return len(read_stream(stream, max(0, left), self.limits))
+                bound = decoded_size_bound(len(found.raw_data()), filters(found.obj), self.limits)
+                passive.append((bound, found))
+        passive.sort(key=lambda pair: -pair[0])
+        total = sum(bound for bound, _ in passive)
+        for bound, found in passive:
+            if self.resource_bytes + total <= self.limits.max_page_resource_bytes:
+                break
+            left = self.limits.max_page_resource_bytes - self.resource_bytes
+            total -= bound
+            self.spend_resources(len(read_stream(found.obj, max(0, left), self.limits)))
+        self.spend_resources(total)
 
     def spend_resources(self, size: int) -> None:
         self.resource_bytes += size
@@ -295,11 +312,14 @@ def _read(obj: Any) -> _Object | None:
     import pikepdf
 
     if isinstance(obj, pikepdf.Stream):
-        keys = set(obj.keys())
-        if "/Type" in keys and str(obj.get("/Type")) in SKIPPED_TYPES:
+        entries = pikepdf.Dictionary(obj.stream_dict)  # a copy, to leave keys out of
+        keys = set(entries.keys())
+        if "/Type" in keys and str(entries.get("/Type")) in SKIPPED_TYPES:
             return None
-        text = _unparse_without(obj, keys & _LEFT_OUT_OF_STREAMS)
-        return _Object(text, obj, _stream_kind(obj, keys))
+        kind = _stream_kind(entries, keys)
+        for key in keys & _LEFT_OUT_OF_STREAMS:
+            del entries[key]
+        return _Object(bytes(entries.unparse()), obj, kind)
     if isinstance(obj, pikepdf.Dictionary):
         keys = set(obj.keys())
         if "/Type" in keys and str(obj.get("/Type")) in SKIPPED_TYPES:
@@ -378,12 +398,13 @@ def _content_streams(contents: Any) -> list[Any]:
 
 
 def _unparse_without(obj: Any, keys: Iterable[str]) -> bytes:
+    """The text of a dictionary (or a stream's) without ``keys``."""
     import pikepdf
 
-    left_out = set(keys)
-    present = obj.keys()
-    kept = {key: obj.get(key) for key in present if key not in left_out}
-    return bytes(pikepdf.Dictionary(kept).unparse())
+    entries = pikepdf.Dictionary(obj.stream_dict if isinstance(obj, pikepdf.Stream) else obj)
+    for key in set(keys) & set(entries.keys()):
+        del entries[key]
+    return bytes(entries.unparse())
 
 
 def _looks_like_a_page(keys: set[str]) -> bool:
@@ -506,6 +527,9 @@ def _write(
     numbers = {objgen: index for index, (objgen, _) in enumerate(kept, 1)}
 
     def renumber(text: bytes) -> bytes:
+        if b" R" not in text:
+            return text
+
         def new(match: re.Match[bytes]) -> bytes:
             number = numbers.get((int(match.group(1)), int(match.group(2))))
             return b"null" if number is None else b"%d 0 R" % number
@@ -531,7 +555,7 @@ def _write(
         if found.obj is None or found.kind == "type3":
             emit(numbers[objgen], text)
         elif found.data is None:
-            emit(numbers[objgen], text, bytes(found.obj.read_raw_bytes()))
+            emit(numbers[objgen], text, found.raw_data())
         else:
             plain = _unparse_without(found.obj, _DECODED_STREAMS)
             emit(numbers[objgen], renumber(plain), found.data)

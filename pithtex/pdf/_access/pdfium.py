@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pithtex.pdf._access.document import Rect, first_line
-from pithtex.pdf._access.limits import ReadLimits, StreamError
+from pithtex.pdf._access.limits import ReadLimits, StreamError, first_line
+from pithtex.pdf._access.values import Rect
 
 __all__ = ["Page1View", "Rendering", "TextRun"]
 

@@ -12,7 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-__all__ = ["Indirect", "Name", "Stream", "Value", "to_object"]
+__all__ = ["Indirect", "Name", "Rect", "Stream", "Value", "to_object"]
+
+Rect = tuple[float, float, float, float]
+"""``(x0, y0, x1, y1)`` with ``x0 <= x1`` and ``y0 <= y1``, in PDF user space."""
 
 
 class Name(str):

@@ -27,6 +27,15 @@ from pithtex.core.names import DC, NAMESPACE_URI, PDFAID, RDF, XML_LANG, XMP, X
 if TYPE_CHECKING:
     from lxml import etree
 
+__all__ = [
+    "MAX_PACKET_BYTES",
+    "XmpError",
+    "XmpPacket",
+    "find_rdf",
+    "parse_packet",
+    "parse_tree",
+]
+
 MAX_PACKET_BYTES = 4 * 1024 * 1024
 """Largest packet accepted (XMP packets of papers are a few kilobytes)."""
 

@@ -49,6 +49,26 @@ from pithtex.pdf.xmp.read import XmpError, find_rdf
 if TYPE_CHECKING:
     from lxml import etree
 
+__all__ = [
+    "INFO_EQUIVALENTS",
+    "PACKET_HEADER",
+    "PACKET_TRAILER",
+    "PREFIXES",
+    "PdfALevel",
+    "XmpStamp",
+    "XmpUpdate",
+    "empty_packet",
+    "lang_alt_value",
+    "pdf_date",
+    "pdfa_level",
+    "pith_values",
+    "serialize",
+    "simple_value",
+    "update_packet",
+    "xmp_date",
+    "xmp_date_from_pdf",
+]
+
 PREFIXES = {
     "rdf": RDF,
     "x": X,
