@@ -312,7 +312,8 @@ def _read(obj: Any) -> _Object | None:
     import pikepdf
 
     if isinstance(obj, pikepdf.Stream):
-        entries = pikepdf.Dictionary(obj.stream_dict)  # a copy, to leave keys out of
+        source: Any = obj.stream_dict
+        entries = pikepdf.Dictionary(source)  # a copy, to leave keys out of
         keys = set(entries.keys())
         if "/Type" in keys and str(entries.get("/Type")) in SKIPPED_TYPES:
             return None
@@ -401,7 +402,8 @@ def _unparse_without(obj: Any, keys: Iterable[str]) -> bytes:
     """The text of a dictionary (or a stream's) without ``keys``."""
     import pikepdf
 
-    entries = pikepdf.Dictionary(obj.stream_dict if isinstance(obj, pikepdf.Stream) else obj)
+    source: Any = obj.stream_dict if isinstance(obj, pikepdf.Stream) else obj
+    entries = pikepdf.Dictionary(source)
     for key in set(keys) & set(entries.keys()):
         del entries[key]
     return bytes(entries.unparse())
