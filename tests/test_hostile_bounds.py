@@ -263,7 +263,7 @@ def test_check_reports_each_attack_as_a_problem(
 
 def test_pdfium_never_sees_metadata_or_other_pages(attacks: dict[str, Path]) -> None:
     """The copy PDFium gets holds page 1 alone: no /Metadata, one page, decoded content."""
-    from pithtex.pdf._access import open_for_reading
+    from pithtex.pdf._access.document import open_for_reading
 
     with open_for_reading(attacks["xmp-128mib.pdf"]) as document:
         copy = document.page1_view().pdf_bytes

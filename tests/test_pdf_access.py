@@ -20,7 +20,8 @@ from pdfsamples import draw_page
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from pithtex.pdf._access import ReadLimits, StreamError, open_for_reading
+from pithtex.pdf._access.document import open_for_reading
+from pithtex.pdf._access.limits import ReadLimits, StreamError
 
 PRODUCERS = ROOT / "samples" / "producers"
 MIB = 1024 * 1024

@@ -38,17 +38,9 @@ from pithtex.core.digests import is_placeholder_title
 from pithtex.core.errors import NumberFormatError
 from pithtex.core.names import BADGE_XOBJECT, EMBEDDED_BUNDLE_NAME, INFO_KEYS, RESOLVER_PATH
 from pithtex.core.numbers import PithRef, parse_number
-from pithtex.pdf._access import (
-    DEFAULT_READ_LIMITS,
-    Document,
-    Opaque,
-    PdfError,
-    ReadLimits,
-    StreamError,
-    TextRun,
-    open_for_reading,
-    preload_libraries,
-)
+from pithtex.pdf._access.document import Document, Opaque, open_for_reading, preload_libraries
+from pithtex.pdf._access.limits import DEFAULT_READ_LIMITS, PdfError, ReadLimits, StreamError
+from pithtex.pdf._access.pdfium import TextRun
 from pithtex.pdf.xmp.read import XmpError, XmpPacket, parse_packet
 
 __all__ = [

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pithtex.pdf._access import Indirect, Name, open_for_stamping
+from pithtex.pdf._access.editing import open_for_stamping
+from pithtex.pdf._access.values import Indirect, Name
 
 __all__ = [
     "BAND_X",

@@ -1,21 +1,18 @@
-"""One open PDF: every read capped, every write described in plain values.
+"""One open PDF, read through capped accessors: :class:`Document`.
 
-A :class:`Document` wraps a pikepdf (qpdf) document.  It is opened one of two
-ways:
-
-* :func:`open_for_reading` (the checker): the file is checked first (size cap,
-  ``%PDF-`` header, SHA-256), then opened with xref recovery **off**, so a file
-  whose cross-reference table must be reconstructed is refused as damaged, and
-  the page tree is walked only down to page 1;
-* :func:`open_for_stamping` (the stamper): opened as qpdf opens files for
-  rewriting, with a password if one is given.
+A :class:`Document` wraps a pikepdf (qpdf) document.  :func:`open_for_reading`
+(the checker) checks the file first (size cap, ``%PDF-`` header, SHA-256),
+then opens it with xref recovery **off**, so a file whose cross-reference
+table must be reconstructed is refused as damaged; the page tree is walked
+only down to page 1.  The stamper opens files through
+:mod:`pithtex.pdf._access.editing`, whose documents are also this class.
 
 Reads return plain Python values (``str``, ``bytes``, tuples) and raise
 :class:`~pithtex.pdf._access.limits.StreamError` for an object that cannot be
 read within its cap; a damaged object becomes ``pdf.object``, objects nested
-too deeply ``pdf.nesting``.  Writes take :mod:`pithtex.pdf._access.values`.
-Page 1 is handed to PDFium only through :meth:`Document.page1_view`, which
-checks it against the caps and gives PDFium a sanitised copy of it.
+too deeply ``pdf.nesting``.  Page 1 is handed to PDFium only through
+:meth:`Document.page1_view`, which checks it against the caps and gives PDFium
+a sanitised copy of it.
 """
 
 from __future__ import annotations
@@ -23,13 +20,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
 
-from pithtex.core.fileio import atomic_output
 from pithtex.pdf._access.limits import (
     DEFAULT_READ_LIMITS,
     PdfError,
@@ -37,20 +31,18 @@ from pithtex.pdf._access.limits import (
     StreamError,
     first_line,
 )
-from pithtex.pdf._access.page1 import sanitised_page1
-from pithtex.pdf._access.pdfium import Page1View
 from pithtex.pdf._access.streams import read_stream
-from pithtex.pdf._access.values import Rect, Value, to_object
-from pithtex.pdf.xmp.write import pdf_date
+from pithtex.pdf._access.values import Rect
+
+if TYPE_CHECKING:
+    from pithtex.pdf._access.pdfium import Page1View
 
 __all__ = [
     "AttachedFile",
-    "AttachmentSpec",
     "Document",
     "Opaque",
     "PageGeometry",
     "open_for_reading",
-    "open_for_stamping",
     "preload_libraries",
 ]
 
@@ -61,15 +53,13 @@ _DAMAGE = (ValueError, TypeError, KeyError, AttributeError, IndexError, Overflow
 """What pikepdf raises on objects of unexpected types or values in a damaged file."""
 
 
-@dataclass(frozen=True, slots=True)
-class Opaque:
+class Opaque(NamedTuple):
     """A value that is there but not of the type asked for (``kind`` names its type)."""
 
     kind: str
 
 
-@dataclass(frozen=True, slots=True)
-class AttachedFile:
+class AttachedFile(NamedTuple):
     """An embedded file's bytes, where they were found and their ``/AFRelationship``."""
 
     data: bytes
@@ -77,22 +67,7 @@ class AttachedFile:
     relationship: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class AttachmentSpec:
-    """A file to embed as an associated file of the document (``/AF`` and EmbeddedFiles)."""
-
-    file_name: str
-    data: bytes
-    mime_type: str
-    description: str
-    moment: datetime
-    """Its creation and modification date."""
-    relationship: str
-    """The ``/AFRelationship``, without its slash (``Supplement``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class PageGeometry:
+class PageGeometry(NamedTuple):
     """Where page 1 is visible and how it is turned."""
 
     crop_box: Rect
@@ -153,41 +128,6 @@ def open_for_reading(
     document = Document(pdf, file, limits, strict=True, size=size, sha256=sha256)
     try:
         yield document
-    finally:
-        document.close()
-
-
-@contextlib.contextmanager
-def open_for_stamping(
-    path: str | Path, password: str | None, limits: ReadLimits = DEFAULT_READ_LIMITS
-) -> Iterator[Document]:
-    """Open a PDF to stamp it (qpdf's usual open, with xref recovery); errors are
-    :class:`PdfError` (``pdf.encrypted``, ``pdf.password``, ``pdf.unreadable``,
-    ``pdf.damaged``, ``file.missing``, ``file.unreadable``)."""
-    import pikepdf
-
-    file = Path(path)
-    try:
-        pdf = pikepdf.open(file, password=password or "")
-    except pikepdf.PasswordError:
-        if password is None:
-            raise PdfError(
-                "the PDF is encrypted: give its password with --password", code="pdf.encrypted"
-            ) from None
-        raise PdfError("the password does not open the PDF", code="pdf.password") from None
-    except FileNotFoundError:
-        raise PdfError("no such file", code="file.missing") from None
-    except IsADirectoryError:
-        raise PdfError("is a directory, not a PDF", code="file.unreadable") from None
-    except pikepdf.PdfError as exc:
-        raise PdfError(f"not a readable PDF ({exc})", code="pdf.unreadable") from None
-    except OSError as exc:
-        raise PdfError(f"cannot read ({exc.strerror})", code="file.unreadable") from None
-    document = Document(pdf, file, limits, strict=False)
-    try:
-        yield document
-    except pikepdf.PdfError as exc:
-        raise PdfError(f"the PDF is damaged ({exc})", code="pdf.damaged") from None
     finally:
         document.close()
 
@@ -336,7 +276,10 @@ class Document:
         sees it then) or PDFium cannot read the copy (``text.unreadable``).
         """
         view = self._views.get(images)
-        if view is None:
+        if view is None:  # PDFium is an optional part of stamping: loaded when page 1 is read
+            from pithtex.pdf._access.page1 import sanitised_page1
+            from pithtex.pdf._access.pdfium import Page1View
+
             copy = _reading(sanitised_page1)(self._pdf, self._page(), self.limits, images=images)
             view = Page1View(copy, self.limits)
             self._views[images] = view
@@ -499,7 +442,7 @@ class Document:
             return False
         pending = list(form.get("/Fields", pikepdf.Array()))
         seen: set[tuple[int, int]] = set()
-        while pending and len(seen) <= self.limits.max_name_tree_nodes:
+        while pending:
             node = pending.pop()
             if not isinstance(node, pikepdf.Dictionary):
                 continue
@@ -511,151 +454,6 @@ class Document:
                 return True
             pending.extend(node.get("/Kids", pikepdf.Array()))
         return False
-
-    # -- writing
-
-    def set_metadata(self, packet: bytes) -> None:
-        """Make ``packet`` the document's XMP metadata stream (uncompressed, as PDF/A wants)."""
-        import pikepdf
-
-        stream = self._pdf.Root.get("/Metadata")
-        if isinstance(stream, pikepdf.Stream):
-            stream.write(packet)
-        else:
-            stream = self._pdf.make_stream(packet)
-            self._pdf.Root.Metadata = stream
-        stream.Type = pikepdf.Name.Metadata
-        stream.Subtype = pikepdf.Name.XML
-
-    def set_info(self, changes: Mapping[str, str | None]) -> None:
-        """Set (a string) or remove (``None``) Info dictionary entries, keys without slash."""
-        import pikepdf
-
-        info = self._pdf.trailer.get("/Info")
-        if not isinstance(info, pikepdf.Dictionary):
-            if not any(v is not None for v in changes.values()):
-                return
-            info = self._pdf.make_indirect(pikepdf.Dictionary())
-            self._pdf.trailer.Info = info
-        for key, value in changes.items():
-            name = pikepdf.Name("/" + key)
-            if value is None:
-                if name in info:
-                    del info[name]
-            else:
-                info[name] = pikepdf.String(value)
-
-    def attach(self, spec: AttachmentSpec) -> None:
-        """Embed a file (replacing one of the same name), associated with the document."""
-        import pikepdf
-
-        pdf = self._pdf
-        filespec = pikepdf.AttachedFileSpec(
-            pdf,
-            spec.data,
-            description=spec.description,
-            filename=spec.file_name,
-            mime_type=spec.mime_type,
-            creation_date=pdf_date(spec.moment),
-            mod_date=pdf_date(spec.moment),
-            relationship=pikepdf.Name("/" + spec.relationship),
-        )
-        pdf.attachments[spec.file_name] = filespec
-        obj = pdf.attachments[spec.file_name].obj
-        kept = [
-            item
-            for item in pdf.Root.get("/AF", pikepdf.Array())
-            if not (
-                isinstance(item, pikepdf.Dictionary)
-                and str(item.get("/UF", item.get("/F", ""))) == spec.file_name
-            )
-        ]
-        pdf.Root.AF = pikepdf.Array([*kept, obj])
-
-    def page1_has_resource(self, category: str, name: str) -> bool:
-        """Whether page 1's own resources hold ``name`` under ``category`` (``/XObject``)."""
-        import pikepdf
-
-        resources = self._own_resources()
-        entries = resources.get(category)
-        return isinstance(entries, pikepdf.Dictionary) and name in entries
-
-    def page1_set_resource(self, category: str, name: str, value: Value) -> None:
-        """Put ``value`` into page 1's resources (made its own if they were inherited)."""
-        import pikepdf
-
-        resources = self._own_resources()
-        entries = resources.get(category)
-        if not isinstance(entries, pikepdf.Dictionary):
-            entries = pikepdf.Dictionary()
-            resources[category] = entries
-        entries[name] = to_object(self._pdf, value)
-
-    def _own_resources(self) -> Any:
-        import pikepdf
-
-        page = self._page()
-        resources = page.get("/Resources")
-        if isinstance(resources, pikepdf.Dictionary):
-            return resources
-        inherited = self._inherited(page.get("/Parent"), "/Resources")
-        own = (
-            pikepdf.Dictionary(dict(inherited.items()))
-            if isinstance(inherited, pikepdf.Dictionary)
-            else pikepdf.Dictionary()
-        )
-        page.Resources = own
-        return page.Resources
-
-    def page1_add_contents(self, data: bytes, *, prepend: bool = False) -> None:
-        """Add a content stream before (``prepend``) or after page 1's content."""
-        import pikepdf
-
-        pikepdf.Page(self._page()).contents_add(self._pdf.make_stream(data), prepend=prepend)
-
-    def page1_replace_annotation(self, nm: str, annotation: Value) -> None:
-        """Add an annotation to page 1, replacing those whose ``/NM`` is ``nm``."""
-        import pikepdf
-
-        page = self._page()
-        new = self._pdf.make_indirect(to_object(self._pdf, annotation))
-        kept = [
-            a
-            for a in page.get("/Annots", pikepdf.Array())
-            if not (isinstance(a, pikepdf.Dictionary) and str(a.get("/NM", "")) == nm)
-        ]
-        page.Annots = pikepdf.Array([*kept, new])
-
-    def save(
-        self, output: str | Path, *, deterministic: bool = False, qpdf_defaults: bool = False
-    ) -> None:
-        """Write the whole document to ``output`` atomically, as stamping does.
-
-        Streams are copied as they are, never decoded, so a stream no one needs to
-        read is never inflated (qpdf does not allow that for encrypted files: there
-        it recompresses streams whose filters it can undo, except Flate); the
-        encryption and the object streams are kept.
-        ``qpdf_defaults`` writes with qpdf's own defaults instead (what other tools'
-        rewrites do), once the XMP packet they rewrite has passed its cap.
-        """
-        import pikepdf
-
-        if qpdf_defaults:
-            self.metadata()
-            with atomic_output(output) as handle:
-                self._pdf.save(handle)
-            return
-        settings: dict[str, Any] = {"encryption": True}  # keeps the existing encryption
-        if not self._pdf.is_encrypted:
-            settings = {"stream_decode_level": pikepdf.StreamDecodeLevel.none}
-        with atomic_output(output) as handle:
-            self._pdf.save(
-                handle,
-                fix_metadata_version=False,
-                deterministic_id=deterministic,
-                object_stream_mode=pikepdf.ObjectStreamMode.preserve,
-                **settings,
-            )
 
 
 def _box(value: Any) -> Rect | None:

@@ -33,7 +33,6 @@ import re
 import struct
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from pithtex.pdf._access.limits import ReadLimits, StreamError
@@ -92,21 +91,24 @@ _CODEC_FILTERS = frozenset({"/DCTDecode", "/JPXDecode", "/CCITTFaxDecode", "/JBI
 _SHRINKING = frozenset({"/ASCIIHexDecode", "/ASCII85Decode"})
 
 
-@dataclass
 class _Object:
     """One object to copy: its dictionary or value as text, and its stream, if any."""
 
-    text: bytes
-    obj: Any = None
-    """The stream, or the Type 3 font dictionary; ``None`` for other objects."""
-    kind: str = "object"
-    """``object``, ``type3`` (a Type 3 font), ``stream``, ``image``, ``form``, ``pattern``
-    (a tiling pattern) or ``content`` (a form, glyph or pattern whose content was read)."""
-    data: bytes | None = None
-    """What to write as the stream's data: decoded content, or ``b""`` when left out;
-    ``None`` copies the stream as it is encoded."""
-    raw: bytes | None = None
-    """The stream's encoded data, once read."""
+    __slots__ = ("data", "kind", "obj", "raw", "text")
+
+    def __init__(self, text: bytes, obj: Any = None, kind: str = "object") -> None:
+        self.text = text
+        self.obj = obj
+        """The stream, or the Type 3 font dictionary; ``None`` for other objects."""
+        self.kind = kind
+        """``object``, ``type3`` (a Type 3 font), ``stream``, ``image``, ``form``,
+        ``pattern`` (a tiling pattern) or ``content`` (a form, glyph or pattern whose
+        content was read)."""
+        self.data: bytes | None = None
+        """What to write as the stream's data: decoded content, or ``b""`` when left
+        out; ``None`` copies the stream as it is encoded."""
+        self.raw: bytes | None = None
+        """The stream's encoded data, once read."""
 
     def raw_data(self) -> bytes:
         if self.raw is None:
@@ -114,20 +116,20 @@ class _Object:
         return self.raw
 
 
-@dataclass
 class _Copy:
     """What page 1 reaches, in the order it was found, keyed by object number and generation."""
 
-    limits: ReadLimits
-    objects: dict[tuple[int, int], _Object | None] = field(default_factory=dict)
-    queue: list[tuple[int, int]] = field(default_factory=list)
-    expanded: dict[tuple[tuple[int, int], int], tuple[int, int]] = field(default_factory=dict)
-    kept_alive: list[Any] = field(default_factory=list)
-    cost: int = 0
-    """Content bytes PDFium parses, each use of a form counted."""
-    uses: int = 0
-    """Form XObjects PDFium instantiates."""
-    resource_bytes: int = 0
+    def __init__(self, limits: ReadLimits) -> None:
+        self.limits = limits
+        self.objects: dict[tuple[int, int], _Object | None] = {}
+        self.queue: list[tuple[int, int]] = []
+        self.expanded: dict[tuple[tuple[int, int], int], tuple[int, int]] = {}
+        self.kept_alive: list[Any] = []
+        self.cost = 0
+        """Content bytes PDFium parses, each use of a form counted."""
+        self.uses = 0
+        """Form XObjects PDFium instantiates."""
+        self.resource_bytes = 0
 
     # -- walking references
 

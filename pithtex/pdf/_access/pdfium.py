@@ -12,8 +12,7 @@ with code ``text.unreadable``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from pithtex.pdf._access.limits import ReadLimits, StreamError, first_line
 from pithtex.pdf._access.values import Rect
@@ -23,8 +22,7 @@ __all__ = ["Page1View", "Rendering", "TextRun"]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class TextRun:
+class TextRun(NamedTuple):
     """One run of text on page 1 (a rectangle PDFium groups characters into)."""
 
     rect: Rect
@@ -40,8 +38,7 @@ class TextRun:
     """That glyph's text render mode (0 fill, 1 stroke, 3 invisible, 7 clip, ...)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Rendering:
+class Rendering(NamedTuple):
     """A grey rendering: ``width`` x ``height`` pixels, one byte each, rows from the top."""
 
     width: int

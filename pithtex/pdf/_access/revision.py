@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pithtex.pdf._access.document import AttachmentSpec
+from pithtex.pdf._access.editing import AttachmentSpec
 from pithtex.pdf._access.limits import PdfError
 
 __all__ = ["append_revision"]

@@ -9,8 +9,7 @@ touch a PDF library; :func:`to_object` builds the objects in one open PDF.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 __all__ = ["Indirect", "Name", "Rect", "Stream", "Value", "to_object"]
 
@@ -24,16 +23,14 @@ class Name(str):
     __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Stream:
+class Stream(NamedTuple):
     """A stream: ``data`` (already encoded as ``entries`` say) and its dictionary."""
 
     data: bytes
-    entries: Mapping[str, Value] = field(default_factory=dict)
+    entries: Mapping[str, Value]
 
 
-@dataclass(frozen=True, slots=True)
-class Indirect:
+class Indirect(NamedTuple):
     """A value written as an indirect object of its own (streams always are)."""
 
     value: Value

@@ -26,7 +26,9 @@ from typing import Any
 from pithtex.core.errors import InputError
 from pithtex.core.names import BADGE_CORNERS, BADGE_XOBJECT
 from pithtex.core.qr import QUIET_ZONE, qr_drawing
-from pithtex.pdf._access import Document, Indirect, Name, Rect, Stream, StreamError
+from pithtex.pdf._access.editing import EditableDocument
+from pithtex.pdf._access.limits import StreamError
+from pithtex.pdf._access.values import Indirect, Name, Rect, Stream
 from pithtex.pdf.stamp.result import StampRefusedError
 from pithtex.pdf.stamp.spec import BadgeOptions, StampSpec
 
@@ -172,7 +174,9 @@ def badge_size(options: BadgeOptions, text: str, font_size: float = 8.0) -> tupl
     return width, height
 
 
-def place_badge(document: Document, options: BadgeOptions, spec: StampSpec) -> BadgePlacement:
+def place_badge(
+    document: EditableDocument, options: BadgeOptions, spec: StampSpec
+) -> BadgePlacement:
     """Choose where the badge goes on page 1: free of text where possible.
 
     Page 1's text is located by PDFium, on the copy of page 1 that passed the
@@ -217,7 +221,7 @@ def place_badge(document: Document, options: BadgeOptions, spec: StampSpec) -> B
     )
 
 
-def _text_boxes(document: Document) -> list[Rect] | None:
+def _text_boxes(document: EditableDocument) -> list[Rect] | None:
     """The boxes of page 1's text; ``None`` when PDFium cannot read the page."""
     try:
         return document.page1_view().boxes()
@@ -322,7 +326,7 @@ def _overlaps(a: Rect, b: Rect, pad: float) -> bool:
 # ---------------------------------------------------------------- drawing
 
 
-def draw_badge(document: Document, placement: BadgePlacement, spec: StampSpec) -> None:
+def draw_badge(document: EditableDocument, placement: BadgePlacement, spec: StampSpec) -> None:
     """Put the badge XObject and its link on page 1 (replacing an earlier badge)."""
     xobject = Stream(
         badge_content(placement, spec),
@@ -479,7 +483,7 @@ def _to_unicode(codes: Sequence[int]) -> bytes:
 def _type3_font() -> Indirect:
     codes = sorted(ord(c) for c in GLYPHS)
     first, last = codes[0], codes[-1]
-    procs = {"/" + GLYPH_NAMES[chr(c)]: Stream(_glyph_stream(chr(c))) for c in codes}
+    procs = {"/" + GLYPH_NAMES[chr(c)]: Stream(_glyph_stream(chr(c)), {}) for c in codes}
     differences: list[int | Name] = []
     for code in codes:
         differences.extend([code, Name("/" + GLYPH_NAMES[chr(code)])])
@@ -498,6 +502,6 @@ def _type3_font() -> Indirect:
             "/LastChar": last,
             "/Widths": widths,
             "/Resources": {},
-            "/ToUnicode": Stream(_to_unicode(codes)),
+            "/ToUnicode": Stream(_to_unicode(codes), {}),
         }
     )

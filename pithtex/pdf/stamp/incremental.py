@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pithtex.core.errors import InputError
 from pithtex.core.fileio import atomic_write_bytes
-from pithtex.pdf._access import append_revision
+from pithtex.pdf._access.revision import append_revision
 from pithtex.pdf.stamp.spec import StampSpec
 from pithtex.pdf.xmp.write import XmpUpdate
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from pithtex.core.digests import canon_text, is_placeholder_title, text_canon_sha256
 from pithtex.core.errors import ExitCode, InputError
 from pithtex.core.names import BADGE_XOBJECT, DC, EMBEDDED_BUNDLE_NAME
-from pithtex.pdf._access import Document, StreamError
-from pithtex.pdf.stamp.badge import BadgePlacement, place_badge
+from pithtex.pdf._access.editing import EditableDocument
+from pithtex.pdf._access.limits import StreamError
 from pithtex.pdf.stamp.result import StampRefusedError
 from pithtex.pdf.stamp.spec import StampOptions, StampSpec
 from pithtex.pdf.xmp.read import XmpError, parse_tree
@@ -26,6 +26,8 @@ from pithtex.pdf.xmp.write import PdfALevel, lang_alt_value, pdfa_level, pith_va
 
 if TYPE_CHECKING:
     from lxml import etree
+
+    from pithtex.pdf.stamp.badge import BadgePlacement
 
 __all__ = ["PdfFacts", "StampPlan", "inspect_pdf", "plan_stamp"]
 
@@ -63,7 +65,9 @@ class StampPlan:
 # ---------------------------------------------------------------- inspecting a PDF
 
 
-def inspect_pdf(document: Document, *, badge: bool = False, embed: bool = False) -> PdfFacts:
+def inspect_pdf(
+    document: EditableDocument, *, badge: bool = False, embed: bool = False
+) -> PdfFacts:
     """The facts of ``document``; ``badge`` and ``embed`` read what those options need."""
     xmp, xmp_error = _packet(document)
     pdfa = None
@@ -91,7 +95,7 @@ def inspect_pdf(document: Document, *, badge: bool = False, embed: bool = False)
     )
 
 
-def _packet(document: Document) -> tuple[etree._Element | None, InputError | None]:
+def _packet(document: EditableDocument) -> tuple[etree._Element | None, InputError | None]:
     """The XMP packet parsed strictly, or why it cannot be used (too large, malformed)."""
     try:
         raw = document.metadata()
@@ -112,7 +116,7 @@ def _packet(document: Document) -> tuple[etree._Element | None, InputError | Non
         return None, exc
 
 
-def _attached_bundle(document: Document) -> bytes | None:
+def _attached_bundle(document: EditableDocument) -> bytes | None:
     try:
         found = document.attached_files(EMBEDDED_BUNDLE_NAME, document.limits.max_bundle_bytes)
     except StreamError:
@@ -121,7 +125,7 @@ def _attached_bundle(document: Document) -> bytes | None:
     return first if all(file.data == first for file in found) else None
 
 
-def _badge_number(document: Document) -> str | None:
+def _badge_number(document: EditableDocument) -> str | None:
     """The number of a badge drawn on page 1 earlier, if any."""
     try:
         value = document.page1_xobject_string(BADGE_XOBJECT, "/PithNumber")
@@ -134,7 +138,7 @@ def _badge_number(document: Document) -> str | None:
 
 
 def plan_stamp(
-    document: Document, facts: PdfFacts, spec: StampSpec, options: StampOptions
+    document: EditableDocument, facts: PdfFacts, spec: StampSpec, options: StampOptions
 ) -> StampPlan:
     """Decide how to stamp, or raise :class:`StampRefusedError` naming why not."""
     notes: list[str] = []
@@ -181,6 +185,8 @@ def plan_stamp(
         )
     badge = None
     if options.badge is not None and facts.badge_number != spec.number:
+        from pithtex.pdf.stamp.badge import place_badge  # an optional part: only for --badge
+
         badge = place_badge(document, options.badge, spec)
         notes.extend(badge.notes)
     modified = options.effective_time()
@@ -198,7 +204,7 @@ def plan_stamp(
 
 
 def _require_record_title(
-    document: Document,
+    document: EditableDocument,
     facts: PdfFacts,
     spec: StampSpec,
     options: StampOptions,
@@ -243,7 +249,7 @@ def _require_record_title(
     )
 
 
-def _page_one_shows(document: Document, title: str) -> bool:
+def _page_one_shows(document: EditableDocument, title: str) -> bool:
     """Whether page 1's text contains ``title``; raises :class:`StreamError` if unreadable
     within the caps (PDFium failing on the copy counts as no text)."""
     if document.page_count() == 0:

@@ -25,9 +25,8 @@ from pathlib import Path
 
 from pithtex.core.errors import InputError, PithError
 from pithtex.core.fileio import atomic_write_bytes
-from pithtex.pdf._access import Document, StreamError, open_for_stamping
-from pithtex.pdf.stamp.badge import draw_badge
-from pithtex.pdf.stamp.incremental import append_update
+from pithtex.pdf._access.editing import EditableDocument, open_for_stamping
+from pithtex.pdf._access.limits import StreamError
 from pithtex.pdf.stamp.plan import PdfFacts, StampPlan, inspect_pdf, plan_stamp
 from pithtex.pdf.stamp.result import StampMethod, StampResult, StampStatus
 from pithtex.pdf.stamp.spec import StampOptions, StampSpec
@@ -88,7 +87,9 @@ def _stamp(
             return replace(result, status=StampStatus.UNCHANGED, method=StampMethod.NONE)
         update = _xmp_update(facts, plan)
         notes = tuple(plan.notes) + tuple(update.notes)
-        if plan.incremental:
+        if plan.incremental:  # an optional part: signed PDFs and --incremental
+            from pithtex.pdf.stamp.incremental import append_update
+
             append_update(source, output, update, spec, embed=plan.embed)
         else:
             _rewrite(document, output, update, spec, plan, options)
@@ -108,7 +109,7 @@ def _xmp_update(facts: PdfFacts, plan: StampPlan) -> XmpUpdate:
 
 
 def _rewrite(
-    document: Document,
+    document: EditableDocument,
     output: Path,
     update: XmpUpdate,
     spec: StampSpec,
@@ -119,6 +120,8 @@ def _rewrite(
     document.set_info(update.info)
     if plan.embed:
         document.attach(spec.attachment())
-    if plan.badge is not None:
+    if plan.badge is not None:  # an optional part: only for --badge
+        from pithtex.pdf.stamp.badge import draw_badge
+
         draw_badge(document, plan.badge, spec)
     document.save(output, deterministic=options.deterministic)

@@ -25,7 +25,8 @@ from pithtex.core.names import (
     RESOLVER_PATH,
 )
 from pithtex.core.version import __version__
-from pithtex.pdf._access import DEFAULT_READ_LIMITS, AttachmentSpec, ReadLimits
+from pithtex.pdf._access.editing import AttachmentSpec
+from pithtex.pdf._access.limits import DEFAULT_READ_LIMITS, ReadLimits
 from pithtex.pdf.xmp.write import xmp_date
 from pithtex.trust.verify import require_verified
 
