@@ -42,6 +42,7 @@ __all__ = [
     "Document",
     "Opaque",
     "PageGeometry",
+    "inherited",
     "open_for_reading",
     "preload_libraries",
 ]
@@ -294,20 +295,7 @@ class Document:
         return PageGeometry(crop, media, int(rotate or 0) % 360 // 90 * 90)
 
     def _inherited(self, page: Any, key: str) -> Any:
-        import pikepdf
-
-        node, seen = page, set()
-        for _ in range(self.limits.max_tree_depth):
-            if not isinstance(node, pikepdf.Dictionary):
-                return None
-            if key in node:
-                return node.get(key)
-            if node.is_indirect:
-                if node.objgen in seen:
-                    return None
-                seen.add(node.objgen)
-            node = node.get("/Parent")
-        return None
+        return inherited(page, key, self.limits)
 
     @_reading
     def page1_links(self) -> list[tuple[int, str]]:
@@ -454,6 +442,25 @@ class Document:
                 return True
             pending.extend(node.get("/Kids", pikepdf.Array()))
         return False
+
+
+def inherited(page: Any, key: str, limits: ReadLimits) -> Any:
+    """A page attribute, from the page or the nearest page-tree node above it that has it
+    (``/Resources``, ``/MediaBox``, ``/CropBox``, ``/Rotate``); cycles and depth capped."""
+    import pikepdf
+
+    node, seen = page, set()
+    for _ in range(limits.max_tree_depth):
+        if not isinstance(node, pikepdf.Dictionary):
+            return None
+        if key in node:
+            return node.get(key)
+        if node.is_indirect:
+            if node.objgen in seen:
+                return None
+            seen.add(node.objgen)
+        node = node.get("/Parent")
+    return None
 
 
 def _box(value: Any) -> Rect | None:

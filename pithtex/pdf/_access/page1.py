@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from pithtex.pdf._access.document import inherited
 from pithtex.pdf._access.limits import ReadLimits, StreamError
 from pithtex.pdf._access.streams import decoded_size_bound, filters, inflate_capped, read_stream
 
@@ -295,7 +296,7 @@ def sanitised_page1(pdf: Any, page: Any, limits: ReadLimits, *, images: bool) ->
     Raises :class:`StreamError` when page 1 does not pass the caps.
     """
     copy = _Copy(limits)
-    attributes = {key: _inherited(page, key, limits) for key in ("/Resources", *_PAGE_KEYS)}
+    attributes = {key: inherited(page, key, limits) for key in ("/Resources", *_PAGE_KEYS)}
     roots = {key: _root_text(value) for key, value in attributes.items() if value is not None}
     for text in roots.values():
         copy.refer(text)
@@ -356,23 +357,6 @@ def _stream_kind(stream: Any, keys: set[str]) -> str:
 
 
 # ---------------------------------------------------------------- reading objects
-
-
-def _inherited(page: Any, key: str, limits: ReadLimits) -> Any:
-    import pikepdf
-
-    node, seen = page, set()
-    for _ in range(limits.max_tree_depth):
-        if not isinstance(node, pikepdf.Dictionary):
-            return None
-        if key in node:
-            return node.get(key)
-        if node.is_indirect:
-            if node.objgen in seen:
-                return None
-            seen.add(node.objgen)
-        node = node.get("/Parent")
-    return None
 
 
 def _root_text(value: Any) -> bytes:

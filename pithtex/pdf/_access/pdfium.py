@@ -140,9 +140,13 @@ class Page1View:
         return found
 
     def render(self, region: Rect | None = None, *, scale: float = 1.0) -> Rendering:
-        """Page 1 (or ``region`` of it, in user space) in grey, ``scale`` pixels per point.
+        """Page 1 (or ``region`` of it) in grey, ``scale`` pixels per point.
 
-        Refused (``render.too_large``) beyond ``max_render_pixels``.
+        ``region`` is ``(left, bottom, right, top)`` in points of the page as it is
+        displayed (origin at its visible bottom-left corner, after ``/Rotate``);
+        :attr:`TextRun.rect` is in user space, the same for unrotated pages whose
+        crop box starts at the origin.  Refused (``render.too_large``) beyond
+        ``max_render_pixels``.
         """
         width, height = self.width, self.height
         left, bottom, right, top = region or (0.0, 0.0, width, height)
