@@ -158,9 +158,11 @@ class _Copy:
 
     # -- content
 
-    def content(self, stream: Any) -> tuple[bytes, int]:
-        """A content stream decoded within the content cap, and what its inline images cost."""
-        data = read_stream(stream, self.limits.max_page_content_bytes, self.limits)
+    def content(self, stream: Any, cap: int | None = None) -> tuple[bytes, int]:
+        """A content stream decoded within ``cap`` (default: the content cap), and what
+        its inline images cost."""
+        cap = self.limits.max_page_content_bytes if cap is None else cap
+        data = read_stream(stream, max(0, cap), self.limits)
         found = self.objects.get(stream.objgen) if stream.is_indirect else None
         if found is not None:
             found.kind, found.data = "content", data
@@ -242,8 +244,10 @@ class _Copy:
                 continue
             procs = found.obj.get("/CharProcs")
             for glyph, proc in procs.items() if _is_dictionary(procs) else ():
-                done = self.objects.get(proc.objgen) if proc.is_indirect else None
-                if isinstance(proc, pikepdf.Stream) and (done is None or done.kind != "content"):
+                if not isinstance(proc, pikepdf.Stream):
+                    continue
+                done = self.objects.get(proc.objgen)
+                if done is None or done.kind != "content":
                     self.draw(*self.content(proc), resources, f"Type 3 glyph {glyph}")
 
     # -- everything else
@@ -302,9 +306,14 @@ def sanitised_page1(pdf: Any, page: Any, limits: ReadLimits, *, images: bool) ->
         copy.refer(text)
     copy.walk(pdf)
     resources = attributes["/Resources"]
-    parts = [copy.content(stream) for stream in _content_streams(page.get("/Contents"))]
-    content = b"\n".join(data for data, _ in parts)
-    copy.draw(content, sum(images for _, images in parts), resources, "page 1")
+    left, parts, inline_images = limits.max_page_content_bytes, [], 0
+    for stream in _content_streams(page.get("/Contents"), limits):
+        data, inline = copy.content(stream, left)  # together within the cap, as decoded
+        left -= len(data)
+        parts.append(data)
+        inline_images += inline
+    content = b"\n".join(parts)
+    copy.draw(content, inline_images, resources, "page 1")
     copy.glyphs_and_patterns(resources)
     copy.resources(images=images)
     return _write(copy.objects, roots, content)
@@ -374,14 +383,16 @@ def _scalar_text(value: Any) -> bytes:
     return bytes(pikepdf.Array([value]).unparse())[1:-1].strip()
 
 
-def _content_streams(contents: Any) -> list[Any]:
+def _content_streams(contents: Any, limits: ReadLimits) -> list[Any]:
     import pikepdf
 
     if isinstance(contents, pikepdf.Stream):
         return [contents]
-    if isinstance(contents, pikepdf.Array):
-        return [item for item in contents if isinstance(item, pikepdf.Stream)]
-    return []
+    if not isinstance(contents, pikepdf.Array):
+        return []
+    if len(contents) > limits.max_page_objects:
+        raise StreamError("page.too_complex", f"page 1 has {len(contents)} content streams")
+    return [item for item in contents if isinstance(item, pikepdf.Stream)]
 
 
 def _unparse_without(obj: Any, keys: Iterable[str]) -> bytes:
