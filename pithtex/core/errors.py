@@ -11,6 +11,22 @@ from __future__ import annotations
 import copy
 from enum import IntEnum
 
+__all__ = [
+    "SECURITY_CODES",
+    "UNAVAILABLE_CODES",
+    "BundleLookupError",
+    "ExitCode",
+    "InputError",
+    "JSONFormatError",
+    "KeyringError",
+    "MissingToolError",
+    "NetworkError",
+    "NumberFormatError",
+    "PithError",
+    "SchemaError",
+    "UnverifiedBundleError",
+]
+
 
 class ExitCode(IntEnum):
     """Process exit codes of every ``pithtex`` verb (documented in docs/cli.md)."""

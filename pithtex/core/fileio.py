@@ -15,6 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+__all__ = [
+    "TEMP_PREFIX",
+    "TEMP_SUFFIX",
+    "atomic_output",
+    "atomic_write_bytes",
+    "atomic_write_text",
+]
+
 TEMP_PREFIX = ".pithtex-"
 TEMP_SUFFIX = ".part"
 

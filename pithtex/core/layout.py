@@ -14,6 +14,27 @@ A static mirror stores the two representations of ``/pith/N`` as
 
 from __future__ import annotations
 
+__all__ = [
+    "BUNDLE_FILE",
+    "HTML_FILE",
+    "HTML_TYPE",
+    "INDEX_HTML",
+    "INDEX_JSON",
+    "JSONLD_FILE",
+    "JSONLD_TYPE",
+    "JSON_TYPE",
+    "JSON_TYPES",
+    "RESOLVER_PREFIX",
+    "STATE_FILE",
+    "WELL_KNOWN_PREFIX",
+    "bundle_path",
+    "bundle_urls",
+    "document_path",
+    "join",
+    "state_path",
+    "well_known_bundle_path",
+]
+
 RESOLVER_PREFIX = "pith"
 WELL_KNOWN_PREFIX = ".well-known/pith"
 BUNDLE_FILE = "bundle.json"

@@ -22,6 +22,30 @@ from typing import Any, TypeVar
 from pithtex.core.canonical import DEFAULT_LIMITS, ParseLimits, loads, path_join
 from pithtex.core.errors import InputError, SchemaError
 
+__all__ = [
+    "ALGORITHM",
+    "BUNDLE_MESSAGE",
+    "BUNDLE_TYPE",
+    "EVENT_MESSAGE",
+    "RECEIPT_KIND",
+    "RECEIPT_MESSAGE",
+    "STATE_TYPE",
+    "Bundle",
+    "Event",
+    "Fields",
+    "PublicKey",
+    "Receipt",
+    "Record",
+    "Signature",
+    "Signer",
+    "is_timestamp",
+    "load_bundle",
+    "parse_bundle",
+    "parse_record",
+    "parse_time",
+    "read_limited",
+]
+
 BUNDLE_TYPE = "pith_open_graph_bundle"
 STATE_TYPE = "pith_open_graph_state"
 RECEIPT_KIND = "pith_receipt"

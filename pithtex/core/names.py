@@ -9,6 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+__all__ = [
+    "BADGE_XOBJECT",
+    "DEFAULT_RESOLVER",
+    "EMBEDDED_BUNDLE_MIME",
+    "EMBEDDED_BUNDLE_NAME",
+    "INFO_KEYS",
+    "NAMESPACE_URI",
+    "PREFIX",
+    "PROPERTIES",
+    "PROPERTY_NAMES",
+    "RESOLVER_PATH",
+    "SCHEMA_NAME",
+    "Property",
+]
+
 NAMESPACE_URI = "https://pith.science/ns/xmp/1.0/"
 PREFIX = "pith"
 SCHEMA_NAME = "Pith Number"

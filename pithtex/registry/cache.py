@@ -36,6 +36,16 @@ from pithtex.core.model import Bundle, read_limited
 from pithtex.core.numbers import BASE32_ALPHABET, BODY_LENGTH, PithRef
 from pithtex.core.paths import CACHE_ENV, default_cache_dir
 
+__all__ = [
+    "BUNDLE_NAME",
+    "META_MAX_BYTES",
+    "META_NAME",
+    "META_SCHEMA",
+    "BundleCache",
+    "CacheEntry",
+    "CacheMeta",
+]
+
 META_SCHEMA = "pithtex.cache-entry/1"
 BUNDLE_NAME = "bundle.json"
 META_NAME = "meta.json"

@@ -39,7 +39,7 @@ import time
 import urllib.request
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -49,6 +49,22 @@ from pithtex.registry.config import ResolverSettings
 
 if TYPE_CHECKING:
     import urllib3
+
+__all__ = [
+    "CHUNK_SIZE",
+    "REDIRECT_STATUSES",
+    "RETRYABLE_CODES",
+    "USER_AGENT",
+    "FetchError",
+    "FetchPolicy",
+    "HttpClient",
+    "Response",
+    "cache_max_age",
+    "media_type_accepted",
+    "next_redirect",
+    "proxy_for",
+    "retry_after",
+]
 
 USER_AGENT = f"pithtex/{__version__} (+https://pith.science)"
 CHUNK_SIZE = 64 * 1024
@@ -82,33 +98,27 @@ class FetchError(NetworkError):
         self.args = (self.message,)
 
 
+_DEFAULTS = ResolverSettings()
+
+
 @dataclass(frozen=True, slots=True)
 class FetchPolicy:
-    """Limits of one fetch; :meth:`from_settings` takes them from the configuration."""
+    """Limits of one fetch; the defaults are those of :class:`ResolverSettings`."""
 
-    connect_timeout: float = 5.0
-    read_timeout: float = 15.0
-    total_timeout: float = 60.0
-    max_bytes: int = 16 * 1024 * 1024
-    retries: int = 3
-    backoff: float = 0.5
-    max_backoff: float = 8.0
-    max_redirects: int = 5
-    ca_file: str | None = None
+    connect_timeout: float = _DEFAULTS.connect_timeout
+    read_timeout: float = _DEFAULTS.read_timeout
+    total_timeout: float = _DEFAULTS.total_timeout
+    max_bytes: int = _DEFAULTS.max_bytes
+    retries: int = _DEFAULTS.retries
+    backoff: float = _DEFAULTS.backoff
+    max_backoff: float = _DEFAULTS.max_backoff
+    max_redirects: int = _DEFAULTS.max_redirects
+    ca_file: str | None = _DEFAULTS.ca_file
 
     @classmethod
     def from_settings(cls, settings: ResolverSettings) -> FetchPolicy:
-        return cls(
-            connect_timeout=settings.connect_timeout,
-            read_timeout=settings.read_timeout,
-            total_timeout=settings.total_timeout,
-            max_bytes=settings.max_bytes,
-            retries=settings.retries,
-            backoff=settings.backoff,
-            max_backoff=settings.max_backoff,
-            max_redirects=settings.max_redirects,
-            ca_file=settings.ca_file,
-        )
+        """The fetch limits of ``settings`` (the fields the two share, by name)."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
     def delay(self, attempt: int, asked: float = 0.0) -> float:
         """Seconds to wait before try ``attempt + 1``: exponential, jittered, capped."""

@@ -61,6 +61,17 @@ from pithtex.registry.resolver import rollback_reason
 from pithtex.trust.keyring import Keyring
 from pithtex.trust.verify import VerifiedBundle, require_verified
 
+__all__ = [
+    "INDEX_SCHEMA",
+    "MirrorEntry",
+    "MirrorError",
+    "MirrorReport",
+    "build_mirror",
+    "index_page",
+    "read_index",
+    "record_page",
+]
+
 INDEX_SCHEMA = "pithtex.mirror-index/1"
 
 

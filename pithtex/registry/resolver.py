@@ -66,7 +66,21 @@ from pithtex.registry.cache import BundleCache, CacheEntry, CacheMeta
 from pithtex.registry.config import ResolverSettings, load_settings
 from pithtex.registry.http import FetchError, FetchPolicy, HttpClient, Response
 from pithtex.trust.keyring import Keyring
-from pithtex.trust.verify import BundleVerification, Verdict, verify_bundle
+from pithtex.trust.verify import BundleVerdict, BundleVerification, verify_bundle
+
+__all__ = [
+    "Attempt",
+    "ResolveError",
+    "ResolvedBundle",
+    "ResolvedDocument",
+    "Resolver",
+    "as_ref",
+    "cached_bundle",
+    "failure",
+    "make_resolver",
+    "resolve_bundle",
+    "rollback_reason",
+]
 
 _TRY_OTHER_LAYOUT = frozenset({"resolver.not_found", "resolver.content_type"})
 
@@ -443,12 +457,16 @@ def _has_security_failure(attempts: Sequence[Attempt]) -> bool:
 
 
 def _verdict_code(verification: BundleVerification) -> str:
-    return "resolver.untrusted" if verification.verdict is Verdict.UNTRUSTED else "resolver.invalid"
+    return (
+        "resolver.untrusted"
+        if verification.verdict is BundleVerdict.UNTRUSTED
+        else "resolver.invalid"
+    )
 
 
 def _unverified_reason(verification: BundleVerification) -> str:
     first = verification.failures[0]
-    if verification.verdict is Verdict.UNTRUSTED:
+    if verification.verdict is BundleVerdict.UNTRUSTED:
         return f"bundle is not signed by a trusted key ({first.reason})"
     return f"bundle failed verification: {first.check}: {first.reason}"
 

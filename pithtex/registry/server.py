@@ -46,6 +46,20 @@ from pithtex.core.layout import (
 )
 from pithtex.core.version import __version__
 
+__all__ = [
+    "DEFAULT_MAX_AGE",
+    "GZIP_MIN_BYTES",
+    "MAX_PRELOAD_BYTES",
+    "MirrorHandler",
+    "MirrorServer",
+    "Resource",
+    "load_tree",
+    "media_type_for",
+    "negotiate",
+    "parse_accept",
+    "serve",
+]
+
 GZIP_MIN_BYTES = 1024
 DEFAULT_MAX_AGE = 300
 MAX_PRELOAD_BYTES = 2 * 1024**3

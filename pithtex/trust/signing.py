@@ -38,6 +38,7 @@ from pithtex.core.model import (
     Fields,
     read_limited,
 )
+from pithtex.core.names import DEFAULT_RESOLVER
 from pithtex.core.numbers import PithNumber
 from pithtex.trust.keyring import fingerprint_hex, key_entry
 from pithtex.trust.merge import MERGE_VERSION, RECORD_CREATED, merge
@@ -45,10 +46,28 @@ from pithtex.trust.merge import MERGE_VERSION, RECORD_CREATED, merge
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+__all__ = [
+    "BUILDER_VERSION",
+    "DEFAULT_SIGNER_ID",
+    "RECEIPT_VERSION",
+    "REGISTRY_SIGNER_TYPE",
+    "SIGNATURE_STATUS",
+    "BundleBuilder",
+    "PaperMetadata",
+    "SigningKey",
+    "build_paper_bundle",
+    "graph_snapshot_event",
+    "mint_record",
+    "record_created_event",
+    "sign_bundle",
+    "sign_event",
+    "sign_receipt",
+    "utc_now",
+]
+
 BUILDER_VERSION = "pithtex-0.1"
 RECEIPT_VERSION = "0.3"
 SIGNATURE_STATUS = "signed_v1"
-DEFAULT_BASE_URL = "https://pith.science"
 DEFAULT_SIGNER_ID = "pith.science"
 REGISTRY_SIGNER_TYPE = "pith_registry"
 
@@ -309,7 +328,7 @@ class BundleBuilder:
     key: SigningKey
     events: list[dict[str, Any]] = field(default_factory=list)
     other_signers: list[SigningKey] = field(default_factory=list)
-    base_url: str = DEFAULT_BASE_URL
+    base_url: str = DEFAULT_RESOLVER
 
     @property
     def number(self) -> PithNumber:
@@ -382,7 +401,7 @@ def build_paper_bundle(
     created_at: str,
     built_at: str | None = None,
     authors: str = "",
-    base_url: str = DEFAULT_BASE_URL,
+    base_url: str = DEFAULT_RESOLVER,
 ) -> dict[str, Any]:
     """Mint, sign and bundle a paper in one go: record_created plus a graph snapshot."""
     record = mint_record(paper)

@@ -44,7 +44,7 @@ from pithtex.trust.merge import MERGE_VERSION, RECORD_CREATED, MergeResult, merg
 SUPPORTED_BUNDLE_VERSIONS = ("1.0",)
 
 
-class Verdict(StrEnum):
+class BundleVerdict(StrEnum):
     VERIFIED = "verified"
     """Valid, and signed only by keys in the keyring."""
     UNTRUSTED = "untrusted"
@@ -74,14 +74,14 @@ class BundleVerification:
         return self.valid and not any(c.failed for c in self.checks if c.check in TRUST_CHECKS)
 
     @property
-    def verdict(self) -> Verdict:
+    def verdict(self) -> BundleVerdict:
         if not self.valid:
-            return Verdict.INVALID
-        return Verdict.VERIFIED if self.trusted else Verdict.UNTRUSTED
+            return BundleVerdict.INVALID
+        return BundleVerdict.VERIFIED if self.trusted else BundleVerdict.UNTRUSTED
 
     @property
     def verified(self) -> bool:
-        return self.verdict is Verdict.VERIFIED
+        return self.verdict is BundleVerdict.VERIFIED
 
     @property
     def failures(self) -> list[CheckResult]:
@@ -479,8 +479,8 @@ def _check_trust(keys: _Keys) -> list[CheckResult]:
 
 
 __all__ = [
+    "BundleVerdict",
     "BundleVerification",
-    "Verdict",
     "VerifiedBundle",
     "require_verified",
     "verify_bundle",
