@@ -45,7 +45,7 @@ from urllib.parse import urljoin, urlsplit
 
 from pithtex.core.errors import NetworkError
 from pithtex.core.version import __version__
-from pithtex.registry.config import ResolverSettings
+from pithtex.registry.config import ConfigError, ResolverSettings
 
 if TYPE_CHECKING:
     import urllib3
@@ -567,8 +567,6 @@ def _ssl_context(ca_file: str | None) -> ssl.SSLContext:
         try:
             context.load_verify_locations(cafile=ca_file)
         except (OSError, ssl.SSLError) as exc:
-            from pithtex.registry.config import ConfigError
-
             raise ConfigError(f"ca_file {ca_file}: cannot load certificates ({exc})") from None
     return context
 

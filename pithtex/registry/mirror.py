@@ -53,7 +53,7 @@ from pithtex.core.layout import (
     state_path,
     well_known_bundle_path,
 )
-from pithtex.core.model import Bundle, parse_bundle, read_limited
+from pithtex.core.model import Bundle, parse_bundle, parse_time, read_limited
 from pithtex.core.numbers import BODY_LENGTH, SHORT_LENGTHS
 from pithtex.core.version import __version__
 from pithtex.registry.jsonld import jsonld_bytes, jsonld_document
@@ -266,8 +266,6 @@ def _choose(
 
 
 def _refuse_rollback(old: MirrorEntry, candidate: _Candidate) -> None:
-    from pithtex.core.model import parse_time
-
     new = candidate.bundle
     reason = None
     if parse_time(new.built_at) < parse_time(old.built_at):

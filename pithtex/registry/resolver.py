@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pithtex.core.canonical import loads
 from pithtex.core.digests import bundle_sha256, state_sha256
 from pithtex.core.errors import SECURITY_CODES, BundleLookupError, InputError
 from pithtex.core.layout import (
@@ -65,6 +66,7 @@ from pithtex.core.paths import default_cache_dir
 from pithtex.registry.cache import BundleCache, CacheEntry, CacheMeta
 from pithtex.registry.config import ResolverSettings, load_settings
 from pithtex.registry.http import FetchError, FetchPolicy, HttpClient, Response
+from pithtex.registry.jsonld import check_jsonld
 from pithtex.trust.keyring import Keyring
 from pithtex.trust.verify import BundleVerdict, BundleVerification, verify_bundle
 
@@ -385,8 +387,6 @@ class Resolver:
         Its ``canonical_record`` must derive to the number asked for; the rest of
         the document is descriptive and unsigned.
         """
-        from pithtex.registry.jsonld import check_jsonld
-
         wanted = as_ref(ref)
         attempts: list[Attempt] = []
         for base in self.settings.urls:
@@ -501,8 +501,6 @@ def _with_attempts(
 
 
 def _checked_state(response: Response, merged: dict[str, Any]) -> dict[str, Any]:
-    from pithtex.core.canonical import loads
-
     url = response.url
     try:
         document = loads(response.body)

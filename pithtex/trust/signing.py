@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ from pithtex.core.model import (
     RECEIPT_MESSAGE,
     Event,
     Fields,
+    PublicKey,
     read_limited,
 )
 from pithtex.core.names import DEFAULT_RESOLVER
@@ -167,8 +169,6 @@ class SigningKey:
 
     def save(self, path: str | Path) -> None:
         """Write the key file atomically, readable by its owner only."""
-        import json
-
         data = (json.dumps(self.to_json(), indent=2) + "\n").encode()
         atomic_write_bytes(path, data, mode=0o600)
 
@@ -311,8 +311,6 @@ def graph_snapshot_event(
 
 
 def _lookup_from(keys: Iterable[SigningKey]) -> dict[str, Any]:
-    from pithtex.core.model import PublicKey
-
     table = {}
     for key in keys:
         entry = key.public_entry()
