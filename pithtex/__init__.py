@@ -35,10 +35,22 @@ if TYPE_CHECKING:
     from pithtex.pdf.stamp import StampOptions, StampResult, StampSpec, prepare, stamp_pdf
     from pithtex.pipelines.arxiv import UploadOptions, UploadResult, make_upload
     from pithtex.registry.resolver import Resolver, make_resolver, resolve_bundle
-    from pithtex.tex.render import PaperData, render_data, render_sty, write_data, write_sty
+    from pithtex.tex.render import (
+        PaperData,
+        paper_data_from_bundle,
+        render_data,
+        render_sty,
+        write_data,
+        write_sty,
+    )
     from pithtex.tex.run import CompileResult, compile_tex
     from pithtex.trust.keyring import Keyring
-    from pithtex.trust.verify import BundleVerification, verify_bundle
+    from pithtex.trust.verify import (
+        BundleVerification,
+        VerifiedBundle,
+        require_verified,
+        verify_bundle,
+    )
 
 _PUBLIC: dict[str, str] = {
     "PithError": "pithtex.core.errors",
@@ -52,6 +64,8 @@ _PUBLIC: dict[str, str] = {
     "Keyring": "pithtex.trust.keyring",
     "BundleVerification": "pithtex.trust.verify",
     "verify_bundle": "pithtex.trust.verify",
+    "VerifiedBundle": "pithtex.trust.verify",
+    "require_verified": "pithtex.trust.verify",
     "CheckOptions": "pithtex.pdf.check",
     "CheckReport": "pithtex.pdf.check",
     "Verdict": "pithtex.pdf.check",
@@ -62,6 +76,7 @@ _PUBLIC: dict[str, str] = {
     "prepare": "pithtex.pdf.stamp",
     "stamp_pdf": "pithtex.pdf.stamp",
     "PaperData": "pithtex.tex.render",
+    "paper_data_from_bundle": "pithtex.tex.render",
     "render_sty": "pithtex.tex.render",
     "write_sty": "pithtex.tex.render",
     "render_data": "pithtex.tex.render",
@@ -96,17 +111,20 @@ __all__ = [
     "UploadOptions",
     "UploadResult",
     "Verdict",
+    "VerifiedBundle",
     "__version__",
     "check_pdf",
     "compile_tex",
     "load_bundle",
     "make_resolver",
     "make_upload",
+    "paper_data_from_bundle",
     "parse_bundle",
     "parse_number",
     "prepare",
     "render_data",
     "render_sty",
+    "require_verified",
     "resolve_bundle",
     "stamp_pdf",
     "verify_bundle",

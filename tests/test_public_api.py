@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+import re
+import shutil
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, require_tool
 
 import pithtex
 from pithtex import _compat
@@ -89,3 +93,24 @@ def test_documented_old_imports_keep_working() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_the_api_guide_example_runs_as_written(tmp_path: Path) -> None:
+    require_tool("latexmk")
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", text, re.S)
+    printed = re.search(r"It prints:\n\n```text\n(.*?)```", text, re.S)
+    assert code is not None and printed is not None
+    for name in ("paper.tex", "bundle.json"):
+        shutil.copy(ROOT / "samples" / "lamb" / name, tmp_path / name)
+    result = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-c", code.group(1)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == printed.group(1)
