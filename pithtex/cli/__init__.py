@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "pithtex.cli.mirror",
     "pithtex.cli.serve",
     "pithtex.cli.cache",
+    "pithtex.cli.help",
 )
 """Modules that register verbs, in the order ``--help`` lists them.
 

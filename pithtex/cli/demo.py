@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "latexmk (pdfLaTeX, no shell escape), stamp the PDF (XMP and the embedded bundle), "
         "check it as a reader would, and write page 1 as a PNG to look at the badge. "
         "Exit 0 verified, 1 the check failed, 2 DIR is not empty (use --force), "
-        "5 TeX, latexmk or pdftoppm is missing (run ./bootstrap.sh as root).",
+        "5 TeX, latexmk or pdftoppm is missing (see: pithtex help install).",
     )
     parser.add_argument(
         "directory",

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pithtex.core import names as xmpschema
 from pithtex.core import numbers
 from pithtex.core.errors import InputError
+from pithtex.core.resources import shipped_dir
 from pithtex.core.version import __version__
 
 if TYPE_CHECKING:
@@ -73,12 +74,8 @@ _TEX_SPECIALS = {
 
 
 def templates_dir() -> Path:
-    """The ``templates/`` directory: in a checkout beside the package, else inside it."""
-    package = Path(__file__).resolve().parents[1]  # the pithtex package
-    for candidate in (package.parent / "templates", package / "templates"):
-        if (candidate / STY_TEMPLATE).is_file():
-            return candidate
-    raise InputError(f"the LaTeX templates ({STY_TEMPLATE}) are not installed with pithtex")
+    """The ``templates/`` directory, installed or in a checkout."""
+    return shipped_dir("templates", marker=STY_TEMPLATE)
 
 
 @cache
