@@ -35,6 +35,8 @@ COMMAND_MODULES = (
     "pithtex.cli.serve",
     "pithtex.cli.cache",
     "pithtex.cli.help",
+    "pithtex.cli.completion",
+    "pithtex.cli.man",
 )
 """Modules that register verbs, in the order ``--help`` lists them.
 
@@ -57,7 +59,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok/verified, 1 check failed, 2 unusable input, 3 no Pith claim, "
         "4 network, 5 missing tool. Run 'pithtex VERB --help' for each verb.",
     )
-    parser.add_argument("--version", action="version", version=f"pithtex {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"pithtex {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     for name in COMMAND_MODULES:
         if selected is None or _verb_of(name) == selected:
@@ -82,6 +84,10 @@ def _named_verb(argv: Sequence[str] | None) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions: the whole parser
+        from pithtex.cli.completion import complete
+
+        complete(build_parser())
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
