@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import SEED_BUNDLE, SEED_TITLE, TEST_PAPER, test_key
 
 from pithtex.core.digests import record_number
