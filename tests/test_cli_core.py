@@ -11,6 +11,7 @@ from conftest import (
     SEED_HASH,
     SEED_NUMBER,
     SEED_TEXT,
+    SEED_TITLE,
     make_test_bundle,
     run_cli,
     write_json,
@@ -135,9 +136,37 @@ def test_bad_keyrings_are_refused(tmp_path: Path) -> None:
 def test_bundle_show() -> None:
     result = run_cli("bundle", "show", SEED_BUNDLE, "--json", check=True)
     doc = json.loads(result.stdout)
-    assert doc["pith_number"] == SEED_NUMBER
-    assert [e["event_type"] for e in doc["events"]] == ["record_created", "graph_snapshot"]
-    assert "1904.00962" in run_cli("bundle", "show", SEED_BUNDLE, check=True).stdout
+    assert doc["schema"] == "pithtex.bundle-show/1" and doc["verdict"] == "verified"
+    assert doc["bundle"]["pith_number"] == SEED_NUMBER
+    events = [e["event_type"] for e in doc["bundle"]["events"]]
+    assert events == ["record_created", "graph_snapshot"]
+    assert doc["record"]["title"] == SEED_TITLE and doc["record"]["doi"]
+    text = run_cli("bundle", "show", SEED_BUNDLE, check=True).stdout
+    assert "1904.00962" in text and SEED_TITLE in text and "Cho-Jui Hsieh" in text
+    assert "not anchored" in text and "cs.LG · cs.AI" in text
+
+
+def test_bundle_show_reads_stdin() -> None:
+    result = run_cli("bundle", "show", "-", "--json", input=SEED_BUNDLE.read_text())
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["from"] == "standard input"
+
+
+def test_bundle_show_of_an_untrusted_bundle_shows_no_record(tmp_path: Path) -> None:
+    result = run_cli("bundle", "show", SEED_BUNDLE, "--no-default-keyring", "--json")
+    assert result.returncode == 1
+    doc = json.loads(result.stdout)
+    assert doc["verdict"] == "untrusted" and doc["record"] is None and doc["reason"]
+    text = run_cli("bundle", "show", SEED_BUNDLE, "--no-default-keyring").stdout
+    assert "UNTRUSTED" in text and "not verified" in text and SEED_TITLE not in text
+
+
+def test_bundle_show_of_a_file_that_is_not_a_bundle_names_it(tmp_path: Path) -> None:
+    text = tmp_path / "paper.tex"
+    text.write_text("\\documentclass{article}")
+    result = run_cli("bundle", "show", text)
+    assert result.returncode == 2 and str(text) in result.stderr and "JSON" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_number_derivation_and_normalisation(tmp_path: Path) -> None:
