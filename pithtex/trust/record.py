@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pithtex.core.digests import text_canon_sha256
+from pithtex.core.model import snapshot_paper
 from pithtex.trust.verify import VerifiedBundle
 
 __all__ = ["STATUS_LISTS", "RecordCard", "StatusItem", "record_card"]
@@ -198,8 +199,7 @@ def record_card(verified: VerifiedBundle) -> RecordCard:
 def _latest_paper(current: dict[str, Any]) -> dict[str, Any]:
     snapshots = [_mapping(s) for s in _list(current.get("graph_snapshots"))]
     for entry in sorted(snapshots, key=lambda s: str(s.get("created_at", "")), reverse=True):
-        snapshot = _mapping(_mapping(entry.get("payload")).get("graph_snapshot"))
-        paper = _mapping(snapshot.get("paper"))
+        paper = snapshot_paper(entry.get("payload"))
         if paper:
             return paper
     return {}

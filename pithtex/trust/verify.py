@@ -35,7 +35,7 @@ from pithtex.core.digests import (
     text_canon_sha256,
 )
 from pithtex.core.errors import InputError, UnverifiedBundleError
-from pithtex.core.model import Bundle, PublicKey, Receipt
+from pithtex.core.model import Bundle, PublicKey, Receipt, snapshot_paper
 from pithtex.core.numbers import PithNumber
 from pithtex.core.results import CheckResult, fail, ok, skip
 from pithtex.trust.keyring import Keyring, SignatureClaim, key_problems, signature_checks
@@ -371,8 +371,8 @@ def _signature_checks(
 
 def _check_title(bundle: Bundle, merged: MergeResult) -> CheckResult:
     snapshots = merged.state["current"]["graph_snapshots"]
-    paper = snapshots[-1]["payload"].get("graph_snapshot", {}).get("paper") if snapshots else None
-    title = paper.get("title") if isinstance(paper, dict) else None
+    paper = snapshot_paper(snapshots[-1]["payload"]) if snapshots else {}
+    title = paper.get("title")
     if not isinstance(title, str):
         return skip("record.title", "no_title", "no graph snapshot gives the title")
     if text_canon_sha256(title) != bundle.record.title_canon_sha256:
