@@ -7,6 +7,8 @@ nothing in the cache (or leave the cache exactly as it was).
 from __future__ import annotations
 
 import gzip
+import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -453,3 +455,34 @@ def test_security_failure_outranks_not_found_in_the_report(tmp_path: Path) -> No
     with FaultServer() as empty, FaultServer({PATH: json_route(bundle_bytes(tampered))}) as bad:
         error = fails(tmp_path, resolver(tmp_path, empty.base, bad.base), "resolver.invalid")
     assert "3 tries" in error.message and "404" in error.message
+
+
+@pytest.mark.parametrize("plant", ["fifo", "symlink", "directory"])
+def test_a_planted_cache_entry_that_is_not_a_regular_file_is_ignored(
+    tmp_path: Path, plant: str
+) -> None:
+    """A FIFO would block ``fetch --offline`` forever; it, a link or a folder is ignored."""
+    ring = tmp_path / "ring.json"
+    ring.write_text(json.dumps({"keys": [signing_key(1).public_entry()]}))
+    env = {
+        "PITHTEX_CACHE_DIR": str(tmp_path / "cache"),
+        "PITHTEX_CONFIG": str(tmp_path / "c"),
+        "PITHTEX_KEYRING": str(ring),
+    }
+    (tmp_path / "c").write_text("")
+    with FaultServer({PATH: json_route(GOOD)}) as server:
+        first = run_cli("fetch", BUNDLE["pith_number"], "--resolver", server.base, env=env)
+    assert first.returncode == 0, first.stderr
+    (entry,) = (tmp_path / "cache" / "bundles").iterdir()
+    (entry / "bundle.json").unlink()
+    if plant == "fifo":
+        os.mkfifo(entry / "bundle.json")
+    elif plant == "symlink":
+        (entry / "bundle.json").symlink_to("/dev/zero")
+    else:
+        (entry / "bundle.json").mkdir()
+    start = time.monotonic()
+    offline = run_cli("fetch", BUNDLE["pith_number"], "--offline", env=env, timeout=30)
+    assert offline.returncode == 4, offline.stderr
+    assert "resolver.offline_miss" in offline.stderr or "not in the cache" in offline.stderr
+    assert time.monotonic() - start < 10

@@ -38,6 +38,7 @@ from pithtex.core.canonical import loads
 from pithtex.core.digests import bundle_sha256
 from pithtex.core.errors import InputError, PithError, UnverifiedBundleError
 from pithtex.core.fileio import atomic_write_bytes
+from pithtex.core.html import json_for_script
 from pithtex.core.layout import (
     BUNDLE_FILE,
     HTML_FILE,
@@ -388,7 +389,7 @@ def record_page(bundle: Bundle, document: dict[str, Any], base_url: str | None) 
     """A small self-contained HTML page for one record, with its JSON-LD embedded."""
     body = bundle.body
     title = bundle.title or bundle.pith_number
-    embedded = json.dumps(document, ensure_ascii=False).replace("</", "<\\/")
+    embedded = json_for_script(document)
     authors = bundle.paper.get("authors_text")
     rows = [
         ("Pith Number", html.escape(bundle.pith_number)),
