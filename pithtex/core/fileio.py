@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+from pithtex.core.errors import InputError
 
 __all__ = [
     "TEMP_PREFIX",
@@ -21,6 +24,7 @@ __all__ = [
     "atomic_output",
     "atomic_write_bytes",
     "atomic_write_text",
+    "copy_tree_confined",
 ]
 
 TEMP_PREFIX = ".pithtex-"
@@ -60,6 +64,77 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, mode: int | None = None
 
 def atomic_write_text(path: str | Path, text: str, *, mode: int | None = None) -> None:
     atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
+
+
+def copy_tree_confined(
+    source: str | Path, target: str | Path, *, skip: Callable[[Path], bool] = lambda p: False
+) -> None:
+    """Copy the folder ``source`` to the new folder ``target``, never leaving ``source``.
+
+    Symbolic links are copied as what they point to when that lies inside
+    ``source``; a link that leads out of it (``secret.txt -> /etc/passwd``, a
+    linked folder elsewhere) raises :class:`~pithtex.core.errors.InputError`
+    ``source.link_outside`` naming it, and a link that loops raises
+    ``source.link_loop``, before anything is copied.  Entries for which
+    ``skip(path)`` is true (paths inside ``source``) are left out, and so are
+    FIFOs, sockets and devices.
+    """
+    root = Path(source).resolve()
+    plan: list[tuple[Path, Path]] = []
+    _plan_copy(root, root, Path(target), skip, plan, {root})
+    Path(target).mkdir(parents=True)
+    for origin, destination in plan:
+        if origin.is_dir():
+            destination.mkdir(exist_ok=True)
+        else:
+            shutil.copy2(origin, destination)
+
+
+def _plan_copy(
+    root: Path,
+    folder: Path,
+    target: Path,
+    skip: Callable[[Path], bool],
+    plan: list[tuple[Path, Path]],
+    open_folders: set[Path],
+) -> None:
+    for entry in sorted(folder.iterdir()):
+        if skip(entry):
+            continue
+        real = _confined(root, entry)
+        destination = target / entry.name
+        if real.is_dir():
+            if real in open_folders:
+                raise InputError(
+                    f"{entry.relative_to(root)}: a link back to a folder that contains it (a loop)",
+                    code="source.link_loop",
+                )
+            plan.append((real, destination))
+            _plan_copy(root, real, destination, skip, plan, open_folders | {real})
+        elif real.is_file():
+            plan.append((real, destination))
+
+
+def _confined(root: Path, entry: Path) -> Path:
+    """Where ``entry`` really is; refuses a link that leaves ``root`` or loops."""
+    try:
+        real = entry.resolve(strict=True)
+    except (RuntimeError, OSError) as exc:
+        if entry.is_symlink() and isinstance(exc, FileNotFoundError):
+            raise InputError(
+                f"{entry.relative_to(root)}: a symbolic link to nothing ({entry.readlink()})",
+                code="source.link_broken",
+            ) from None
+        raise InputError(
+            f"{entry.relative_to(root)}: a symbolic link that loops", code="source.link_loop"
+        ) from None
+    if not real.is_relative_to(root):
+        raise InputError(
+            f"{entry.relative_to(root)}: a symbolic link out of the source folder (to {real}); "
+            "copy the file into the folder instead",
+            code="source.link_outside",
+        )
+    return real
 
 
 def _final_mode(target: Path, mode: int | None) -> int:

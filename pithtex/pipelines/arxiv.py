@@ -25,7 +25,6 @@ specified in ``docs/arxiv.md``.
 from __future__ import annotations
 
 import io
-import shutil
 import tempfile
 import threading
 from collections.abc import Callable
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pithtex.core.errors import InputError
-from pithtex.core.fileio import atomic_output, atomic_write_bytes
+from pithtex.core.fileio import atomic_output, atomic_write_bytes, copy_tree_confined
 from pithtex.core.names import DEFAULT_RESOLVER
 from pithtex.jobs.steps import Step, StepTimer
 from pithtex.tex import source as texsource
@@ -304,11 +303,10 @@ def _copy_tree(source_dir: Path, work: Path, main: Path, output: Path) -> None:
     outputs = {stem.with_name(stem.name + suffix) for suffix in BUILD_SUFFIXES}
     outputs.add(output.resolve())
 
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        base = Path(directory).resolve()
-        return {n for n in names if n in SKIPPED_DIRS or base / n in outputs}
+    def skip(path: Path) -> bool:
+        return path.name in SKIPPED_DIRS or path in outputs
 
-    shutil.copytree(source_dir.resolve(), work, ignore=ignore, symlinks=False)
+    copy_tree_confined(source_dir, work, skip=skip)
 
 
 def archive_members(compiled: CompileResult, root: Path) -> list[Path]:
