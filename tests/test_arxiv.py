@@ -453,3 +453,16 @@ def test_links_inside_the_source_are_uploaded_as_what_they_point_to(tmp_path: Pa
     with tarfile.open(archive) as tar:
         extracted = tar.extractfile("linked.tex")
         assert extracted is not None and b"linked file" in extracted.read()
+
+
+@pytest.mark.parametrize("reference", ["\\input{../outside}", "\\input{/tmp/nowhere-pithtex}"])
+def test_a_read_outside_the_source_folder_is_a_source_error(tmp_path: Path, reference: str) -> None:
+    source = _sample_source(tmp_path)
+    (tmp_path / "outside.tex").write_text("Text from outside the folder.\n")
+    text = (source / "paper.tex").read_text()
+    (source / "paper.tex").write_text(text.replace("\\maketitle", f"\\maketitle\n{reference}"))
+    archive = tmp_path / "upload.tar.gz"
+    result = run_cli("arxiv", source, "--bundle", SEED_BUNDLE, "-o", archive)
+    assert result.returncode == 2, result.stderr
+    assert "outside its folder" in result.stderr and reference[7:-1] in result.stderr
+    assert not archive.exists()

@@ -25,6 +25,7 @@ specified in ``docs/arxiv.md``.
 from __future__ import annotations
 
 import io
+import re
 import tempfile
 import threading
 from collections.abc import Callable
@@ -38,7 +39,7 @@ from pithtex.core.names import DEFAULT_RESOLVER
 from pithtex.jobs.steps import Step, StepTimer
 from pithtex.tex import source as texsource
 from pithtex.tex.render import paper_data_from_bundle
-from pithtex.tex.run import DEFAULT_TIMEOUT
+from pithtex.tex.run import DEFAULT_TIMEOUT, CompileError
 from pithtex.trust.verify import require_verified
 
 if TYPE_CHECKING:
@@ -201,7 +202,11 @@ def _compile_and_check(
     warm = threading.Thread(target=_import_checker, daemon=True)
     warm.start()  # the checker's imports load while TeX runs
     with timer.step("compile") as detail:
-        compiled = compile_tex(main, engine, timeout=options.timeout)
+        try:
+            compiled = compile_tex(main, engine, timeout=options.timeout)
+        except CompileError as exc:
+            _refuse_outside_reads(exc)
+            raise
         detail.append(engine)
     warm.join()
     with timer.step("check") as detail:
@@ -217,6 +222,27 @@ def _compile_and_check(
         notes=notes,
     )
     return result, compiled
+
+
+_MISSING_FILE = re.compile(
+    r"(?:File `|I can't find file `)([^']+)' not found|I can't find file `([^']+)'"
+)
+
+
+def _refuse_outside_reads(failure: CompileError) -> None:
+    """A compile that failed on a file outside the source folder is a source problem (exit 2).
+
+    The upload is compiled from a copy of the folder, as arXiv compiles it on its
+    own: ``\\input{../x}`` or an absolute path finds nothing there.
+    """
+    names = {a or b for a, b in _MISSING_FILE.findall(failure.log_excerpt)}
+    outside = sorted(n for n in names if n.startswith(("../", "/", "~")) or "/../" in n)
+    if outside:
+        raise InputError(
+            f"the source reads files outside its folder ({', '.join(outside[:5])}): arXiv "
+            "compiles the upload on its own, so move them into the source folder",
+            code="source.outside_input",
+        ) from None
 
 
 def _import_checker() -> None:
