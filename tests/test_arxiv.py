@@ -389,8 +389,10 @@ def test_number_fetches_the_bundle_from_a_resolver(
 def test_missing_source_and_ambiguous_main(tmp_path: Path) -> None:
     missing = run_cli("arxiv", tmp_path / "nope", "--bundle", SEED_BUNDLE)
     assert missing.returncode == 2 and "no such directory" in missing.stderr
-    nowhere = run_cli("arxiv", tmp_path, "--bundle", SEED_BUNDLE, "-o", tmp_path / "a" / "b.tgz")
-    assert nowhere.returncode == 2 and "folder does not exist" in nowhere.stderr
+    blocked = tmp_path / "a-file"
+    blocked.write_text("in the way\n")
+    nowhere = run_cli("arxiv", tmp_path, "--bundle", SEED_BUNDLE, "-o", blocked / "b.tgz")
+    assert nowhere.returncode == 2 and "exists and is not a folder" in nowhere.stderr
     source = _sample_source(tmp_path)
     shutil.copyfile(source / "paper.tex", source / "other.tex")
     shutil.move(source / "paper.tex", source / "draft.tex")

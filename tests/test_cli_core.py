@@ -192,9 +192,23 @@ def test_number_derivation_and_normalisation(tmp_path: Path) -> None:
 
 def test_keys_generate_show_and_create_a_bundle(tmp_path: Path) -> None:
     key = tmp_path / "registry.key"
-    run_cli("keys", "generate", "--key-id", "registry-2026-11", "-o", key, check=True)
+    unnamed = run_cli("keys", "generate", "--key-id", "registry-2026-11", "-o", key)
+    assert unnamed.returncode == 2 and "--signer-id" in unnamed.stderr and not key.exists()
+    made = run_cli(
+        "keys",
+        "generate",
+        "--key-id",
+        "registry-2026-11",
+        "--signer-id",
+        "registry.example",
+        "-o",
+        key,
+        "--json",
+        check=True,
+    )
+    assert json.loads(made.stdout)["signer_id"] == "registry.example"
     assert key.stat().st_mode & 0o777 == 0o600
-    again = run_cli("keys", "generate", "--key-id", "x", "-o", key)
+    again = run_cli("keys", "generate", "--key-id", "x", "--signer-id", "me", "-o", key)
     assert again.returncode == 2 and "--force" in again.stderr
     public = json.loads(run_cli("keys", "show", key, "--json", check=True).stdout)
     assert public["keys"][0]["key_id"] == "registry-2026-11"
@@ -259,7 +273,7 @@ def _signed_part(bundle: dict[str, object]) -> dict[str, object]:
 
 def test_refused_file_operations_are_errors_not_crashes(tmp_path: Path) -> None:
     for args in (
-        ["keys", "generate", "--key-id", "k", "-o", "/proc/no/such/key.json"],
+        ["keys", "generate", "--key-id", "k", "--signer-id", "me", "-o", "/proc/no/such/k.json"],
         ["mirror", "build", "/proc/no-mirror", str(SEED_BUNDLE)],
     ):
         result = run_cli(*args)

@@ -80,6 +80,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pithtex.cli.outputs import output_parent
     from pithtex.pipelines.arxiv import UploadOptions, make_upload
 
     source = Path(args.source)
@@ -89,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--timeout must be positive", code="usage.invalid")
     output = Path(args.output) if args.output else Path(f"{source.resolve().name}-arxiv.tar.gz")
     for target in (output, Path(args.pdf) if args.pdf else None):
-        if target is not None and not target.resolve().parent.is_dir():
-            raise InputError(f"{target}: its folder does not exist", code="file.missing")
+        if target is not None:
+            output_parent(target)
     keyring = keyring_from_args(args)
     bundle = _bundle(args, keyring)
     options = UploadOptions(

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pithtex.core.errors import ExitCode, InputError
+from pithtex.core.errors import ExitCode
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,11 +33,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pithtex.cli.outputs import output_directory
     from pithtex.tex.render import STY_FILE, render_sty, write_sty
 
     directory = Path(args.output_dir)
-    if not directory.is_dir():
-        raise InputError(f"{directory}: no such directory", code="file.missing")
     if args.check:
         target = directory / STY_FILE
         current = target.read_text(encoding="utf-8") if target.is_file() else None
@@ -47,5 +46,5 @@ def run(args: argparse.Namespace) -> int:
         state = "missing" if current is None else "differs from the templates"
         print(f"{target}: {state}; run 'pithtex sty -o {directory}'", file=sys.stderr)
         return int(ExitCode.FAILED)
-    print(write_sty(directory))
+    print(write_sty(output_directory(directory)))
     return int(ExitCode.OK)

@@ -59,11 +59,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pithtex.cli.outputs import output_directory
     from pithtex.tex import render as latex
 
     directory = Path(args.output_dir)
-    if not directory.is_dir():
-        raise InputError(f"{directory}: no such directory", code="file.missing")
     base = latex.check_resolver_base(args.resolver[0] if args.resolver else DEFAULT_BASE)
     notes: list[str] = []
     source = Path(args.source)
@@ -80,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         notes.append("number only: the data file has no canonical hash and no title")
     else:
         data = _fetched(args, base)
-    path = latex.write_data(data, directory)
+    path = latex.write_data(data, output_directory(directory))
     if args.json:
         print_json(_summary(data, path, notes))
     else:

@@ -25,6 +25,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "copy_tree_confined",
+    "ensure_directory",
 ]
 
 TEMP_PREFIX = ".pithtex-"
@@ -64,6 +65,26 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, mode: int | None = None
 
 def atomic_write_text(path: str | Path, text: str, *, mode: int | None = None) -> None:
     atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
+
+
+def ensure_directory(path: str | Path) -> Path:
+    """The folder ``path``, made with its parents when missing.
+
+    Every verb makes its missing output folders this way.  Raises
+    :class:`~pithtex.core.errors.InputError` (``file.unwritable``) naming the
+    folder when it cannot be made, or when something that is not a folder is in
+    the way.
+    """
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(f"{folder}: exists and is not a folder", code="file.unwritable") from None
+    except OSError as exc:
+        raise InputError(
+            f"{folder}: cannot create the folder ({exc.strerror or exc})", code="file.unwritable"
+        ) from None
+    return folder
 
 
 def copy_tree_confined(
