@@ -173,7 +173,9 @@ def test_sty_writes_and_checks(tmp_path: Path) -> None:
     (tmp_path / "pith.sty").write_text(written.replace("pith", "pit", 1))
     drifted = run_cli("sty", "-o", tmp_path, "--check")
     assert drifted.returncode == 1 and "differs from the templates" in drifted.stderr
-    assert run_cli("sty", "-o", tmp_path / "none", "--check").returncode == 2
+    absent = run_cli("sty", "-o", tmp_path / "none", "--check")
+    assert absent.returncode == 1 and "missing" in absent.stderr
+    assert not (tmp_path / "none").exists(), "--check writes nothing, not even a folder"
 
 
 def test_verbs_have_help() -> None:
