@@ -413,4 +413,4 @@ def test_cli_fetch_to_an_unwritable_place(tmp_path: Path, test_keyring: Path) ->
             keyring=test_keyring,
         )  # fmt: skip
     assert made.returncode == 0 and (tmp_path / "new/dir/b.json").is_file(), made.stderr
-    assert done.returncode == 2 and "cannot create the folder" in done.stderr
+    assert done.returncode == 2 and "exists and is not a folder" in done.stderr
