@@ -280,3 +280,11 @@ def test_refused_file_operations_are_errors_not_crashes(tmp_path: Path) -> None:
         assert result.returncode == 2, result.stderr
         assert result.stderr.startswith("pithtex: error: /proc/no")
         assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_counted_nouns() -> None:
+    from pithtex.core.wording import counted
+
+    assert counted(1, "page") == "1 page" and counted(0, "page") == "0 pages"
+    assert counted(2, "short alias", "short aliases") == "2 short aliases"
+    assert counted(1, "short alias", "short aliases") == "1 short alias"

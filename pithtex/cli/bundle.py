@@ -15,6 +15,7 @@ from pithtex.cli.common import (
     print_json,
 )
 from pithtex.core.errors import ExitCode, InputError, UnverifiedBundleError
+from pithtex.core.wording import counted
 
 if TYPE_CHECKING:
     from pithtex.core.model import Bundle
@@ -184,7 +185,7 @@ def _print_facts(facts: dict[str, Any]) -> None:
     print(f"{'record':<12}{facts['canonical_sha256']}")
     print(f"{'source':<12}{source.get('kind')}:{source.get('id')}{version}")
     print(f"{'built':<12}{facts['built_at']}  signed by {facts['signed_by']}")
-    print(f"{'events':<12}{events} {'event' if events == 1 else 'events'}")
+    print(f"{'events':<12}{counted(events, 'event')}")
     for event in facts["events"]:
         print(
             f"  {event['created_at']}  {event['event_type']:<20} {event['event_id'][:23]}…  "

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pithtex.cli.common import add_json_option, add_keyring_options, keyring_from_args, print_json
+from pithtex.core.wording import counted
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -114,9 +115,10 @@ def run_build(args: argparse.Namespace) -> int:
         print_json(report.to_json())
         return 0
     print(
-        f"{report.directory}: {report.total} numbers "
+        f"{report.directory}: {counted(report.total, 'number')} "
         f"({len(report.added)} added, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged), {report.aliases} short aliases"
+        f"{len(report.unchanged)} unchanged), "
+        f"{counted(report.aliases, 'short alias', 'short aliases')}"
     )
     for prefix in report.ambiguous:
         print(f"  short alias {prefix} is shared by several numbers: not written")

@@ -57,6 +57,7 @@ from pithtex.core.layout import (
 from pithtex.core.model import Bundle, parse_bundle, parse_time, read_limited
 from pithtex.core.numbers import BODY_LENGTH, SHORT_LENGTHS
 from pithtex.core.version import __version__
+from pithtex.core.wording import counted
 from pithtex.registry.jsonld import jsonld_bytes, jsonld_document
 from pithtex.registry.resolver import rollback_reason
 from pithtex.trust.keyring import Keyring
@@ -440,11 +441,11 @@ def index_page(entries: Sequence[MirrorEntry], base_url: str | None) -> bytes:
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>Pith mirror ({len(entries)} records)</title>
+<title>Pith mirror ({counted(len(entries), "record")})</title>
 </head>
 <body>
 <h1>Pith mirror</h1>
-<p>{len(entries)} records. Machine-readable list:
+<p>{counted(len(entries), "record")}. Machine-readable list:
 <a href="{_href(base_url, INDEX_JSON)}">index.json</a>.</p>
 <ul>
 {items}
