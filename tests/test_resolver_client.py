@@ -390,7 +390,7 @@ def test_cli_cache_list_and_clear(tmp_path: Path, test_keyring: Path) -> None:
     missing = run_cli("cache", "clear", SEED_NUMBER, "--cache-dir", cache_dir)
     assert missing.returncode == 2 and "not in the cache" in missing.stderr
     cleared = run_cli("cache", "clear", BODY[:8], "--cache-dir", cache_dir, check=True)
-    assert "removed 1 cached bundles" in cleared.stdout
+    assert "removed 1 cached bundle from" in cleared.stdout
     assert run_cli("cache", "list", "--cache-dir", cache_dir, check=True).stdout == ""
 
 

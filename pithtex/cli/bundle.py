@@ -78,7 +78,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="https://pith.science",
         help="resolver base URL written into the bundle's links",
     )
-    create.add_argument("-o", "--output", required=True, help="where to write the bundle")
+    create.add_argument(
+        "-o", "--output", required=True, help="where to write the bundle (- for stdout)"
+    )
+    add_json_option(create)
     create.set_defaults(run=run_create)
 
 
@@ -198,8 +201,8 @@ def _print_facts(facts: dict[str, Any]) -> None:
 def run_create(args: argparse.Namespace) -> int:
     import json
 
+    from pithtex.cli.outputs import write_output
     from pithtex.core.canonical import loads
-    from pithtex.core.fileio import atomic_write_text
     from pithtex.core.model import Fields, is_timestamp, read_limited
     from pithtex.trust.signing import PaperMetadata, SigningKey, build_paper_bundle, utc_now
 
@@ -225,6 +228,17 @@ def run_create(args: argparse.Namespace) -> int:
         authors=f.opt_text("authors") or "",
         base_url=args.base_url,
     )
-    atomic_write_text(args.output, json.dumps(bundle, ensure_ascii=False, indent=1) + "\n")
-    print(f"{bundle['pith_number']}  written to {args.output}")
+    write_output(args.output, (json.dumps(bundle, ensure_ascii=False, indent=1) + "\n").encode())
+    if args.output == "-":
+        return 0
+    if args.json:
+        print_json(
+            {
+                "schema": "pithtex.bundle-create/1",
+                "file": args.output,
+                "number": bundle["pith_number"],
+            }
+        )
+    else:
+        print(f"{bundle['pith_number']}  written to {args.output}")
     return 0
