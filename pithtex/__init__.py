@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from pithtex.pdf.check import CheckOptions, CheckReport, Verdict, check_pdf
     from pithtex.pdf.stamp import StampOptions, StampResult, StampSpec, prepare, stamp_pdf
     from pithtex.pipelines.arxiv import UploadOptions, UploadResult, make_upload
+    from pithtex.pipelines.batch import check_many, stamp_many
     from pithtex.registry.resolver import Resolver, make_resolver, resolve_bundle
     from pithtex.tex.render import (
         PaperData,
@@ -89,6 +90,8 @@ _PUBLIC: dict[str, str] = {
     "UploadOptions": "pithtex.pipelines.arxiv",
     "UploadResult": "pithtex.pipelines.arxiv",
     "make_upload": "pithtex.pipelines.arxiv",
+    "check_many": "pithtex.pipelines.batch",
+    "stamp_many": "pithtex.pipelines.batch",
 }
 """Each public name and the module that defines it."""
 
@@ -113,6 +116,7 @@ __all__ = [
     "Verdict",
     "VerifiedBundle",
     "__version__",
+    "check_many",
     "check_pdf",
     "compile_tex",
     "load_bundle",
@@ -126,6 +130,7 @@ __all__ = [
     "render_sty",
     "require_verified",
     "resolve_bundle",
+    "stamp_many",
     "stamp_pdf",
     "verify_bundle",
     "write_data",
