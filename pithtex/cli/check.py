@@ -89,8 +89,10 @@ def run(args: argparse.Namespace) -> int:
                 return _print_single(next(check_read(readings, options)), args)
             total = len(selection.files)
             with open_progress(args.progress, total=total, unit="file") as progress:
-                reports = check_read(readings, options, progress=progress)
-                return _print_batch(reports, args, progress)
+                batch = _print_batch(
+                    check_read(readings, options, progress=progress), args, progress
+                )
+            return _print_summary(batch, args)
         finally:
             registry.close()
 
@@ -171,19 +173,26 @@ def _print_single(report: CheckReport, args: argparse.Namespace) -> int:
     return int(report.exit_code)
 
 
+class _Batch:
+    """What a batch's lines added up to, for its summary."""
+
+    def __init__(self) -> None:
+        self.tally: Counter[str] = Counter()
+        self.reasons: Counter[tuple[str, str]] = Counter()
+        self.codes: set[int] = set()
+
+
 def _print_batch(
     reports: Iterator[CheckReport], args: argparse.Namespace, progress: ProgressBar
-) -> int:
+) -> _Batch:
     style = Style(sys.stdout)
-    tally: Counter[str] = Counter()
-    reasons: Counter[tuple[str, str]] = Counter()
-    codes: set[int] = set()
+    batch = _Batch()
     flushed = time.monotonic()
     for report in reports:
-        tally[report.verdict.value] += 1
-        codes.add(int(report.exit_code))
+        batch.tally[report.verdict.value] += 1
+        batch.codes.add(int(report.exit_code))
         if report.verdict.value != "verified":
-            reasons[(report.verdict.value, report.code)] += 1
+            batch.reasons[(report.verdict.value, report.code)] += 1
         if args.json:
             progress.write(json.dumps(report.to_json(), ensure_ascii=False, separators=(",", ":")))
         elif not (args.quiet and report.verdict.value == "verified"):
@@ -191,13 +200,16 @@ def _print_batch(
             word = _verdict_word(report, style)
             progress.write(f"{word:<10} {report.file}  {style.dim(str(detail))}")
         flushed = flush_now(flushed)
-    exit_code = int(batch_exit_code(codes))
-    progress.close()
-    summary = _summary(tally, reasons, exit_code)
+    return batch
+
+
+def _print_summary(batch: _Batch, args: argparse.Namespace) -> int:
+    exit_code = int(batch_exit_code(batch.codes))
+    summary = _summary(batch.tally, batch.reasons, exit_code)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, separators=(",", ":")))
     else:
-        print(format_summary(summary, style))
+        print(format_summary(summary, Style(sys.stdout)))
     return exit_code
 
 

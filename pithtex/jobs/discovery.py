@@ -11,15 +11,16 @@ An argument is a file, a folder or a glob pattern:
   nor a folder (FIFOs, sockets, devices).  Folders listed in ``prune`` (the
   output folder of a batch inside its input tree) are not entered.
 * **A glob** (``*``, ``?`` or ``[`` in a name that does not exist; ``**``
-  matches folders at any depth) is expanded, its matches sorted, and each match
-  taken like an argument: files as named, folders walked.  Its wildcards match
+  matches folders at any depth) is expanded by Python's :mod:`glob` (which
+  follows symbolic links), its matches sorted, and each match taken like an
+  argument: regular files as named, folders walked.  Its wildcards match
   hidden names only where the pattern itself starts with a dot, and never
   pithtex's temporary files.
 * **A name that does not exist**, or a glob that matches nothing, is passed on
   as a file, so that the verb reports it (``no such file``) with the others.
 
-Arguments are taken in the order given.  With several arguments, a file reached
-twice (the same device and inode) is taken once, at its first place.  Every
+Arguments are taken in the order given.  A file reached twice (the same device
+and inode: named twice, or through a link) is taken once, at its first place.  Every
 file found carries the folder its output path is relative to (:class:`Found`):
 a folder argument, a glob's leading folders without wildcards, or a file's own
 folder; :func:`mirror_outputs` maps files to an output tree with it.
@@ -107,7 +108,8 @@ def find_files(
 ) -> Iterator[Found]:
     """The files the arguments name, lazily, by the rules of this module."""
     names = [str(argument) for argument in arguments]
-    walker = _Walker(suffix.lower(), _identities(prune), seen=set() if len(names) > 1 else None)
+    one_folder = len(names) == 1 and Path(names[0]).is_dir()  # no file in it twice
+    walker = _Walker(suffix.lower(), _identities(prune), seen=None if one_folder else set())
     for name in names:
         yield from walker.argument(name)
 
@@ -187,7 +189,7 @@ class _Walker:
             path = Path(match)
             if path.is_dir():
                 yield from self.folder(path, base)
-            elif not is_own_temporary(path.name):
+            elif path.is_file() and not is_own_temporary(path.name):
                 yield from self.named(path, base)
 
     def named(self, path: Path, base: Path) -> Iterator[Found]:

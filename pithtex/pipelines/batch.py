@@ -25,6 +25,7 @@ code of the whole batch.
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -171,6 +172,7 @@ def stamp_many(
     :func:`pithtex.jobs.discovery.mirror_outputs`).  ``progress`` gets one update
     per result.
     """
+    importlib.import_module("pikepdf")  # once, here: every forked worker inherits it
     folders = _OutputFolders(make=not options.dry_run)
     stamper = partial(_stamp_one, spec=spec, options=options)
     run = run_bounded(stamper, folders.prepare(targets), jobs=jobs, bounds=bounds)
