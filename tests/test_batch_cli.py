@@ -40,7 +40,7 @@ TREE = ["a/1.pdf", "a/deep/er/2.PDF", "b/3.pdf", "c.pdf"]
 
 def pith_number(path: Path) -> str | None:
     with pikepdf.open(path) as pdf:
-        return pdf.open_metadata().get(PITH_NUMBER_KEY)  # type: ignore[no-any-return]
+        return pdf.open_metadata().get(PITH_NUMBER_KEY)
 
 
 def json_lines(text: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -357,3 +357,25 @@ def test_check_stamp_and_mirror_report_to_one_progress_seam(
     quiet = run_cli("check", "--no-progress", "--offline", tree, env=env)
     assert "summary: 4 files" in quiet.stdout
     assert len((tmp_path / "bars").read_text().splitlines()) == 3  # no bar this time
+
+
+def test_the_library_forms_take_any_iterable_in_either_order(tmp_path: Path) -> None:
+    from pithtex.core.errors import batch_exit_code
+    from pithtex.pdf.check import CheckOptions
+    from pithtex.pdf.stamp import StampOptions, prepare
+    from pithtex.pipelines.batch import check_many, stamp_many
+    from pithtex.trust.keyring import Keyring
+
+    keyring = Keyring.default()
+    source = reportlab_pdf(tmp_path / "paper.pdf", page_text=TITLE)
+    names = [f"{n:02d}.pdf" for n in range(12)]
+    targets = ((source, tmp_path / "out" / name) for name in names)  # a generator
+    spec = prepare(SEED_BUNDLE, keyring)
+    options = StampOptions(embed_bundle=True)  # checked offline below, with the bundle it carries
+    stamped = list(stamp_many(targets, spec, options, jobs=2, ordered=False))
+    assert sorted(Path(r.output or "").name for r in stamped) == names
+    assert {r.status.value for r in stamped} == {"stamped"}
+    outputs = (tmp_path / "out" / name for name in names)
+    reports = list(check_many(outputs, CheckOptions(keyring=keyring, registry=None), jobs=2))
+    assert [Path(r.file).name for r in reports] == names  # input order
+    assert batch_exit_code(r.exit_code for r in reports) == 0

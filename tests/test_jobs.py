@@ -7,6 +7,7 @@ import itertools
 import multiprocessing
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,7 @@ def test_workers_are_reused_and_forked_only_for_items() -> None:
 def test_items_are_taken_lazily_within_the_window() -> None:
     taken = itertools.count()
 
-    def endless() -> object:
+    def endless() -> Iterator[str]:
         for n in itertools.count():
             next(taken)
             yield "slow" if n == 0 else str(n)

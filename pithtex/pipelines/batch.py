@@ -3,9 +3,10 @@
 Both run their per-file work in the bounded workers of
 :mod:`pithtex.jobs.executor` (memory and time per file, a worker that dies is
 replaced) and yield one result per file, in input order, as soon as it and those
-before it are done.  They take any iterable of files, so a batch of millions
-keeps memory flat; :mod:`pithtex.jobs.discovery` turns command-line arguments
-into files and output paths, the same way for every verb.
+before it are done (or, with ``ordered=False``, as each is done).  They take
+any iterable of files, so a batch of millions keeps memory flat;
+:mod:`pithtex.jobs.discovery` turns command-line arguments into files and
+output paths, the same way for every verb.
 
 * :func:`check_many`: the workers read the PDFs (the hostile part); the checks
   (bundle choice, lookups, verification, comparisons) run in the calling
@@ -92,15 +93,17 @@ def check_many(
     jobs: int | None = None,
     bounds: Bounds = DEFAULT_BOUNDS,
     progress: ProgressBar = NULL_PROGRESS,
+    ordered: bool = True,
 ) -> Iterator[CheckReport]:
     """Check every PDF of ``paths``; one report per file, in input order.
 
     ``jobs`` worker processes (default: one per usable core) read the files,
     each within ``bounds``; they start, with their first files, before this
-    returns.  ``progress`` gets one update per report.  The same as
-    :func:`check_read` of :func:`read_many`.
+    returns.  ``progress`` gets one update per report.  ``ordered=False``
+    yields each report as soon as its file is read (its ``file`` says which).
+    The same as :func:`check_read` of :func:`read_many`.
     """
-    readings = read_many(paths, limits=options.limits, jobs=jobs, bounds=bounds)
+    readings = read_many(paths, limits=options.limits, jobs=jobs, bounds=bounds, ordered=ordered)
     return check_read(readings, options, progress=progress)
 
 
@@ -110,6 +113,7 @@ def read_many(
     limits: ReadLimits = DEFAULT_READ_LIMITS,
     jobs: int | None = None,
     bounds: Bounds = DEFAULT_BOUNDS,
+    ordered: bool = True,
 ) -> BoundedRun[str, PdfEvidence | TaskFailure]:
     """The first half of :func:`check_many`: read the PDFs in bounded workers.
 
@@ -117,7 +121,8 @@ def read_many(
     caller can set up the checks (keyring, registry) while they read.
     """
     reader = partial(read_evidence, limits=limits)
-    return run_bounded(reader, (str(path) for path in paths), jobs=jobs, bounds=bounds)
+    paths_as_text = (str(path) for path in paths)
+    return run_bounded(reader, paths_as_text, jobs=jobs, bounds=bounds, ordered=ordered)
 
 
 def check_read(
@@ -163,6 +168,7 @@ def stamp_many(
     jobs: int | None = None,
     bounds: Bounds = DEFAULT_BOUNDS,
     progress: ProgressBar = NULL_PROGRESS,
+    ordered: bool = True,
 ) -> Iterator[StampResult]:
     """Stamp every ``(source, output)`` of ``targets``; one result per file, in input order.
 
@@ -170,12 +176,12 @@ def stamp_many(
     within ``bounds``; they start, with their first files, before this returns.
     Two targets must not share an output (see
     :func:`pithtex.jobs.discovery.mirror_outputs`).  ``progress`` gets one update
-    per result.
+    per result; ``ordered=False`` yields each result as soon as it is ready.
     """
     importlib.import_module("pikepdf")  # once, here: every forked worker inherits it
     folders = _OutputFolders(make=not options.dry_run)
     stamper = partial(_stamp_one, spec=spec, options=options)
-    run = run_bounded(stamper, folders.prepare(targets), jobs=jobs, bounds=bounds)
+    run = run_bounded(stamper, folders.prepare(targets), jobs=jobs, bounds=bounds, ordered=ordered)
     return _stamp_results(run, spec, folders, progress)
 
 
