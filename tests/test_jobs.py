@@ -222,3 +222,22 @@ def test_the_step_timer_and_iterables_report_to_the_progress_seam() -> None:
     recorder.events.clear()
     assert list(tracked("abc", recorder)) == ["a", "b", "c"]
     assert recorder.events == [("update", 1)] * 3
+
+
+def zombie(pid: int) -> bool:
+    return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+
+
+def test_a_worker_that_died_while_idle_is_replaced() -> None:
+    def items() -> Iterator[int]:
+        yield 0
+        (idle,) = multiprocessing.active_children()  # the worker, done with item 0
+        os.kill(idle.pid or 0, 9)
+        while not zombie(idle.pid or 0):
+            time.sleep(0.01)
+        yield 1  # its pipe is closed now: handed to a new worker, not failed
+        yield 2
+
+    outcomes = [pid for _, pid in run_bounded(pid_of, items(), jobs=1, window=1)]
+    assert all(isinstance(pid, int) for pid in outcomes), outcomes
+    assert outcomes[0] != outcomes[1] == outcomes[2]

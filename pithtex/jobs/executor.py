@@ -328,10 +328,22 @@ class BoundedRun(Generic[T, R]):
                 self._exhausted = True
                 return
             if worker is None:  # forked only now that there is an item for it
-                worker = _Worker(self._fn, self._bounds)
-                self._workers.append(worker)
-            worker.assign(self._taken, item, self._bounds.timeout)
+                worker = self._fork()
+            try:
+                worker.assign(self._taken, item, self._bounds.timeout)
+            except OSError:  # it died while idle (killed from outside): a new one takes it
+                self._drop(worker)
+                self._fork().assign(self._taken, item, self._bounds.timeout)
             self._taken += 1
+
+    def _fork(self) -> _Worker:
+        worker = _Worker(self._fn, self._bounds)
+        self._workers.append(worker)
+        return worker
+
+    def _drop(self, worker: _Worker) -> None:
+        worker.kill()
+        self._workers.remove(worker)
 
     # ------------------------------------------------------------ results
 
@@ -372,5 +384,4 @@ class BoundedRun(Generic[T, R]):
             else:
                 continue
             self._finish(index, item, failure)
-            worker.kill()
-            self._workers.remove(worker)
+            self._drop(worker)
