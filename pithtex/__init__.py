@@ -28,7 +28,7 @@ from pithtex import _compat
 from pithtex.core.version import __version__
 
 if TYPE_CHECKING:
-    from pithtex.core.errors import ExitCode, PithError
+    from pithtex.core.errors import ExitCode, PithError, batch_exit_code
     from pithtex.core.model import Bundle, load_bundle, parse_bundle
     from pithtex.core.numbers import PithNumber, PithRef, parse_number
     from pithtex.pdf.check import CheckOptions, CheckReport, Verdict, check_pdf
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 _PUBLIC: dict[str, str] = {
     "PithError": "pithtex.core.errors",
     "ExitCode": "pithtex.core.errors",
+    "batch_exit_code": "pithtex.core.errors",
     "PithNumber": "pithtex.core.numbers",
     "PithRef": "pithtex.core.numbers",
     "parse_number": "pithtex.core.numbers",
@@ -116,6 +117,7 @@ __all__ = [
     "Verdict",
     "VerifiedBundle",
     "__version__",
+    "batch_exit_code",
     "check_many",
     "check_pdf",
     "compile_tex",

@@ -25,7 +25,6 @@ code of the whole batch.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from functools import partial
 from pathlib import Path
 
 from pithtex.core.errors import ExitCode, InputError, InternalError, PithError
+from pithtex.core.fileio import ensure_directory
 from pithtex.core.results import fail
 from pithtex.jobs.executor import (
     DEFAULT_BOUNDS,
@@ -230,11 +230,14 @@ class _OutputFolders:
         self.made: list[Path] = []
 
     def prepare(self, targets: Iterable[StampTarget]) -> Iterator[tuple[Path, Path]]:
+        """The targets as paths, each output's folder made before its file is handed out.
+
+        A folder that cannot be made stops the batch (``file.unwritable``, naming it).
+        """
         for source, output in targets:
             target = (Path(source), Path(output))
             if self.make:
-                with contextlib.suppress(OSError):  # the file's stamp then fails, saying why
-                    self._make(target[1].parent)
+                self._make(target[1].parent)
             yield target
 
     def _make(self, folder: Path) -> None:
@@ -242,9 +245,9 @@ class _OutputFolders:
         while not folder.is_dir() and folder != folder.parent:
             missing.append(folder)
             folder = folder.parent
-        for path in reversed(missing):
-            path.mkdir(exist_ok=True)
-            self.made.append(path)
+        if missing:
+            ensure_directory(missing[0])
+            self.made.extend(reversed(missing))
 
     def remove_empty(self) -> None:
         for folder in reversed(self.made):  # the deepest first
