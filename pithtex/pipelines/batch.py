@@ -45,7 +45,7 @@ from pithtex.jobs.executor import (
 from pithtex.jobs.progress import NULL_PROGRESS, ProgressBar
 from pithtex.pdf.check import CheckOptions, CheckReport, Verdict, check_evidence, unusable_report
 from pithtex.pdf.evidence import DEFAULT_READ_LIMITS, PdfError, PdfEvidence, ReadLimits, read_pdf
-from pithtex.pdf.stamp import StampOptions, StampResult, StampSpec, Status, stamp_pdf
+from pithtex.pdf.stamp import StampOptions, StampResult, StampSpec, StampStatus, stamp_pdf
 
 __all__ = [
     "InternalErrorReport",
@@ -218,7 +218,7 @@ def _failed_stamp(source: Path, output: Path, spec: StampSpec, failure: TaskFail
     else:
         error = InputError(f"{source}: {failure.message}", code=failure.code)
     return StampResult(
-        str(source), str(output), Status.REFUSED, pith_number=spec.number, error=error
+        str(source), str(output), StampStatus.REFUSED, pith_number=spec.number, error=error
     )
 
 
