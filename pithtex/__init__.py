@@ -28,12 +28,13 @@ from pithtex import _compat
 from pithtex.core.version import __version__
 
 if TYPE_CHECKING:
-    from pithtex.core.errors import ExitCode, PithError
+    from pithtex.core.errors import ExitCode, PithError, batch_exit_code
     from pithtex.core.model import Bundle, load_bundle, parse_bundle
     from pithtex.core.numbers import PithNumber, PithRef, parse_number
     from pithtex.pdf.check import CheckOptions, CheckReport, Verdict, check_pdf
     from pithtex.pdf.stamp import StampOptions, StampResult, StampSpec, prepare, stamp_pdf
     from pithtex.pipelines.arxiv import UploadOptions, UploadResult, make_upload
+    from pithtex.pipelines.batch import check_many, stamp_many
     from pithtex.registry.resolver import Resolver, make_resolver, resolve_bundle
     from pithtex.tex.render import (
         PaperData,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 _PUBLIC: dict[str, str] = {
     "PithError": "pithtex.core.errors",
     "ExitCode": "pithtex.core.errors",
+    "batch_exit_code": "pithtex.core.errors",
     "PithNumber": "pithtex.core.numbers",
     "PithRef": "pithtex.core.numbers",
     "parse_number": "pithtex.core.numbers",
@@ -89,6 +91,8 @@ _PUBLIC: dict[str, str] = {
     "UploadOptions": "pithtex.pipelines.arxiv",
     "UploadResult": "pithtex.pipelines.arxiv",
     "make_upload": "pithtex.pipelines.arxiv",
+    "check_many": "pithtex.pipelines.batch",
+    "stamp_many": "pithtex.pipelines.batch",
 }
 """Each public name and the module that defines it."""
 
@@ -113,6 +117,8 @@ __all__ = [
     "Verdict",
     "VerifiedBundle",
     "__version__",
+    "batch_exit_code",
+    "check_many",
     "check_pdf",
     "compile_tex",
     "load_bundle",
@@ -126,6 +132,7 @@ __all__ = [
     "render_sty",
     "require_verified",
     "resolve_bundle",
+    "stamp_many",
     "stamp_pdf",
     "verify_bundle",
     "write_data",

@@ -6,7 +6,8 @@ the library modules a verb needs are imported when it runs, which keeps
 ``pithtex --help`` fast.  Errors the library raises on purpose
 (:class:`~pithtex.core.errors.PithError`) become one line on stderr and their
 documented exit code; nothing else ever prints a traceback unless
-``PITHTEX_DEBUG`` is set.
+``PITHTEX_DEBUG`` is set; such a bug exits 70
+(:attr:`~pithtex.core.errors.ExitCode.INTERNAL`), never a code the input can cause.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         prog="pithtex",
         description="Put verifiable Pith Number badges into papers and check them in PDFs.",
         epilog="Exit codes: 0 ok/verified, 1 check failed, 2 unusable input, 3 no Pith claim, "
-        "4 network, 5 missing tool. Run 'pithtex VERB --help' for each verb.",
+        "4 network, 5 missing tool, 70 internal error (a bug), 130 interrupted. Run "
+        "'pithtex VERB --help' for each verb.",
     )
     parser.add_argument("-V", "--version", action="version", version=f"pithtex {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
@@ -115,4 +117,4 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(set PITHTEX_DEBUG=1 for a traceback)",
             file=sys.stderr,
         )
-        return int(ExitCode.UNUSABLE)
+        return int(ExitCode.INTERNAL)

@@ -21,6 +21,7 @@ from pithtex.core.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
     from pithtex.core.model import Bundle
+    from pithtex.jobs.progress import ProgressBar
     from pithtex.jobs.steps import Step
     from pithtex.pipelines.arxiv import UploadResult
     from pithtex.trust.keyring import Keyring
@@ -81,6 +82,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pithtex.cli.outputs import output_parent
+    from pithtex.jobs.progress import open_progress
     from pithtex.pipelines.arxiv import UploadOptions, make_upload
 
     source = Path(args.source)
@@ -104,9 +106,9 @@ def run(args: argparse.Namespace) -> int:
     )
     style = Style(sys.stderr)
     show_steps = not (args.json or args.quiet)
-    result = make_upload(
-        source, bundle, keyring, options, on_step=_step_printer(style) if show_steps else None
-    )
+    with open_progress(None if show_steps else False, total=None, unit="step") as progress:
+        on_step = _step_printer(style, progress) if show_steps else None
+        result = make_upload(source, bundle, keyring, options, on_step=on_step, progress=progress)
     if args.json:
         print_json(result.to_json())
     else:
@@ -130,10 +132,11 @@ def _bundle(args: argparse.Namespace, keyring: Keyring) -> Bundle:
     return resolved.bundle
 
 
-def _step_printer(style: Style) -> Callable[[Step], None]:
+def _step_printer(style: Style, progress: ProgressBar) -> Callable[[Step], None]:
     def show(step: Step) -> None:
         detail = f"  {step.detail}" if step.detail else ""
-        print(f"{style.dim(f'{step.seconds:6.2f} s')}  {step.name:<8}{detail}", file=sys.stderr)
+        line = f"{style.dim(f'{step.seconds:6.2f} s')}  {step.name:<8}{detail}"
+        progress.write(line, stream=sys.stderr)
 
     return show
 

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from pithtex.core.canonical import DEFAULT_LIMITS
-from pithtex.core.errors import InputError, PithError
+from pithtex.core.errors import InputError, InternalError, PithError
 from pithtex.core.model import read_limited
 
 __all__ = ["STDIN", "looks_like_pdf", "read_bundle_input", "read_stdin"]
@@ -77,9 +77,8 @@ def _embedded(path: Path, label: str) -> tuple[bytes, str]:
 
     ((_, outcome),) = list(run_bounded(_embedded_in, [path], bounds=Bounds()))
     if isinstance(outcome, TaskFailure):
-        raise InputError(
-            f"{label}: the PDF could not be read ({outcome.message})", code=outcome.code
-        )
+        error = InternalError if outcome.internal else InputError  # a bug exits 70, not 2
+        raise error(f"{label}: the PDF could not be read ({outcome.message})", code=outcome.code)
     data, code, message = outcome
     if code is not None:
         raise InputError(f"{label}: {message}", code=code)

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from pithtex.core.errors import InputError
 from pithtex.core.fileio import atomic_output, atomic_write_bytes, copy_tree_confined
 from pithtex.core.names import DEFAULT_RESOLVER
+from pithtex.jobs.progress import NULL_PROGRESS, ProgressBar
 from pithtex.jobs.steps import Step, StepTimer
 from pithtex.tex import source as texsource
 from pithtex.tex.render import paper_data_from_bundle
@@ -131,12 +132,13 @@ def make_upload(
     options: UploadOptions,
     *,
     on_step: Callable[[Step], None] | None = None,
+    progress: ProgressBar = NULL_PROGRESS,
 ) -> UploadResult:
     """Compile ``source_dir`` with the badge, check it, and write the upload archive."""
     source_dir = Path(source_dir)
     if not source_dir.is_dir():
         raise InputError(f"{source_dir}: not a directory", code="source.missing")
-    timer = StepTimer(on_step)
+    timer = StepTimer(on_step, progress)
     with timer.step("bundle") as detail:
         verified = require_verified(bundle, keyring, refusal="no upload was made")
         data = paper_data_from_bundle(

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from pithtex.core.errors import InputError, MissingToolError
 from pithtex.core.resources import shipped_dir
+from pithtex.jobs.progress import NULL_PROGRESS, ProgressBar
 from pithtex.jobs.steps import Step, StepTimer
 from pithtex.tex.install import install_hint
 
@@ -109,12 +110,13 @@ def run_demo(
     *,
     force: bool = False,
     on_step: Callable[[Step], None] | None = None,
+    progress: ProgressBar = NULL_PROGRESS,
 ) -> DemoResult:
     """Render, compile, stamp, check and picture the sample paper in ``directory``."""
     require_tools()
     sample = samples_dir() / SAMPLE
     prepare_directory(directory, force=force)
-    steps = StepTimer(on_step)
+    steps = StepTimer(on_step, progress)
     paper = directory / "paper.tex"
     bundle = directory / "bundle.json"
     with steps.step("copy") as detail:
