@@ -65,8 +65,10 @@ def test_the_wheel_in_a_fresh_venv_runs_the_demo_in_an_empty_folder(
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PITHTEX_DEBUG")}
     install = subprocess.run(
         [str(python), "-m", "pip", "install", "-q", str(_one(dist, "*.whl"))],
+        env=env,
         capture_output=True,
         text=True,
         check=False,
@@ -75,7 +77,6 @@ def test_the_wheel_in_a_fresh_venv_runs_the_demo_in_an_empty_folder(
     assert install.returncode == 0, install.stderr[-3000:]
     empty = tmp_path / "empty"
     empty.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PITHTEX_DEBUG")}
     pithtex = env_dir / "bin" / "pithtex"
     demo = subprocess.run(
         [str(pithtex), "demo"],
