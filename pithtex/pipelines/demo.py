@@ -34,6 +34,20 @@ if TYPE_CHECKING:
     from pithtex.pdf.check import CheckReport
     from pithtex.trust.keyring import Keyring
 
+__all__ = [
+    "MARKER",
+    "PNG_RESOLUTION",
+    "REQUIRED_TOOLS",
+    "SAMPLE",
+    "SAMPLE_FILES",
+    "DemoResult",
+    "page_one_png",
+    "prepare_directory",
+    "require_tools",
+    "run_demo",
+    "samples_dir",
+]
+
 SAMPLE = "lamb"
 SAMPLE_FILES = ("paper.tex", "bundle.json")
 PNG_RESOLUTION = 110
