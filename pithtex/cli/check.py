@@ -55,7 +55,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="PDF files, folders (searched recursively for *.pdf) or quoted glob patterns",
     )
     parser.add_argument(
-        "--bundle", metavar="FILE", help="verify against this bundle (preferred over any other)"
+        "--bundle",
+        metavar="FILE",
+        help="verify against this bundle (preferred over any other; - for stdin)",
     )
     parser.add_argument(
         "--ignore-embedded",
@@ -133,10 +135,10 @@ class LazyRegistry:
 
 
 def _options(args: argparse.Namespace, keyring: Keyring, registry: LazyRegistry) -> CheckOptions:
-    from pithtex.core.model import load_bundle
+    from pithtex.cli.inputs import load_bundle_input
     from pithtex.pdf.check import CheckOptions
 
-    bundle = load_bundle(args.bundle) if args.bundle else None
+    bundle = load_bundle_input(args.bundle) if args.bundle else None
     return CheckOptions(
         keyring=keyring,
         bundle=bundle,
