@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Serve a directory written by 'pithtex mirror build': bundles, states, "
         "and /pith/N as JSON-LD or HTML by content negotiation, with ETags and gzip. Files "
         "are read into memory at start and again on SIGHUP. Prints the URL it listens on. "
-        "For large or public mirrors use a web server (see docs/resolver.md).",
+        "For large or public mirrors use a web server (see: pithtex help resolver).",
     )
     parser.add_argument("directory", metavar="DIR", help="mirror directory")
     parser.add_argument(

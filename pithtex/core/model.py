@@ -22,6 +22,31 @@ from typing import Any, TypeVar
 from pithtex.core.canonical import DEFAULT_LIMITS, ParseLimits, loads, path_join
 from pithtex.core.errors import InputError, SchemaError
 
+__all__ = [
+    "ALGORITHM",
+    "BUNDLE_MESSAGE",
+    "BUNDLE_TYPE",
+    "EVENT_MESSAGE",
+    "RECEIPT_KIND",
+    "RECEIPT_MESSAGE",
+    "STATE_TYPE",
+    "Bundle",
+    "Event",
+    "Fields",
+    "PublicKey",
+    "Receipt",
+    "Record",
+    "Signature",
+    "Signer",
+    "is_timestamp",
+    "load_bundle",
+    "parse_bundle",
+    "parse_record",
+    "parse_time",
+    "read_limited",
+    "snapshot_paper",
+]
+
 BUNDLE_TYPE = "pith_open_graph_bundle"
 STATE_TYPE = "pith_open_graph_state"
 RECEIPT_KIND = "pith_receipt"
@@ -471,8 +496,8 @@ class Bundle:
         """
         snapshots = [e for e in self.events if e.event_type == "graph_snapshot"]
         for event in sorted(snapshots, key=lambda e: (e.created_at, e.event_id), reverse=True):
-            paper = event.payload.get("graph_snapshot", {}).get("paper")
-            if isinstance(paper, dict):
+            paper = snapshot_paper(event.payload)
+            if paper:
                 return paper
         return {}
 
@@ -480,6 +505,17 @@ class Bundle:
     def title(self) -> str | None:
         title = self.paper.get("title")
         return title if isinstance(title, str) else None
+
+
+def snapshot_paper(payload: object) -> dict[str, Any]:
+    """The ``paper`` object of a ``graph_snapshot`` payload; ``{}`` when any level is not one.
+
+    Payloads are free-form JSON: a junk event may put a string, a list or a
+    number where an object belongs, and must not break a reader.
+    """
+    snapshot = payload.get("graph_snapshot") if isinstance(payload, dict) else None
+    paper = snapshot.get("paper") if isinstance(snapshot, dict) else None
+    return paper if isinstance(paper, dict) else {}
 
 
 def _check_state_shape(f: Fields) -> None:

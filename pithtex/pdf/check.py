@@ -36,8 +36,7 @@ from pithtex.pdf.evidence import (
     read_pdf,
 )
 from pithtex.trust.keyring import Keyring
-from pithtex.trust.verify import BundleVerification, verify_bundle
-from pithtex.trust.verify import Verdict as BundleVerdict
+from pithtex.trust.verify import BundleVerdict, BundleVerification, verify_bundle
 
 __all__ = [
     "CHANNEL_ORDER",

@@ -31,6 +31,7 @@ from pithtex.core import names as xmpschema
 from pithtex.core import numbers
 from pithtex.core.errors import InputError
 from pithtex.core.layout import RESOLVER_CHARACTERS, check_resolver_base, resolver_url
+from pithtex.core.resources import shipped_dir
 from pithtex.core.version import __version__
 
 if TYPE_CHECKING:
@@ -70,12 +71,8 @@ _TEX_SPECIALS = {
 
 
 def templates_dir() -> Path:
-    """The ``templates/`` directory: in a checkout beside the package, else inside it."""
-    package = Path(__file__).resolve().parents[1]  # the pithtex package
-    for candidate in (package.parent / "templates", package / "templates"):
-        if (candidate / STY_TEMPLATE).is_file():
-            return candidate
-    raise InputError(f"the LaTeX templates ({STY_TEMPLATE}) are not installed with pithtex")
+    """The ``templates/`` directory, installed or in a checkout."""
+    return shipped_dir("templates", marker=STY_TEMPLATE)
 
 
 @cache
@@ -247,18 +244,32 @@ def paper_data_from_file(
     An unverified bundle raises :class:`~pithtex.core.errors.UnverifiedBundleError`
     naming the first failed check, unless ``force`` (the data file then says so).
     """
-    from pithtex.core.errors import UnverifiedBundleError
     from pithtex.core.model import load_bundle
+
+    return paper_data_of(
+        load_bundle(path), keyring, resolver_base=resolver_base, force=force, context=str(path)
+    )
+
+
+def paper_data_of(
+    bundle: Bundle,
+    keyring: Keyring,
+    *,
+    resolver_base: str = xmpschema.DEFAULT_RESOLVER,
+    force: bool = False,
+    context: str | None = None,
+) -> tuple[PaperData, BundleVerification]:
+    """:func:`paper_data_from_file` for a bundle already parsed (from stdin, say)."""
+    from pithtex.core.errors import UnverifiedBundleError
     from pithtex.trust.verify import require_verified, verify_bundle
 
     base = check_resolver_base(resolver_base)
-    bundle = load_bundle(path)
     try:
         verified = require_verified(
             bundle,
             keyring,
             refusal="refusing to write a data file for it (use --force to write it anyway)",
-            context=str(path),
+            context=context,
         )
     except UnverifiedBundleError:
         if not force:
