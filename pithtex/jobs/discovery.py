@@ -104,12 +104,20 @@ def select_files(
 
 
 def find_files(
-    arguments: Iterable[str | Path], *, prune: Iterable[Path] = (), suffix: str = PDF_SUFFIX
+    arguments: Iterable[str | Path],
+    *,
+    prune: Iterable[Path] = (),
+    suffix: str | tuple[str, ...] = PDF_SUFFIX,
 ) -> Iterator[Found]:
-    """The files the arguments name, lazily, by the rules of this module."""
+    """The files the arguments name, lazily, by the rules of this module.
+
+    ``suffix`` may be several: a walk then takes files ending in any of them.
+    """
     names = [str(argument) for argument in arguments]
     one_folder = len(names) == 1 and Path(names[0]).is_dir()  # no file in it twice
-    walker = _Walker(suffix.lower(), _identities(prune), seen=None if one_folder else set())
+    suffixes = (suffix,) if isinstance(suffix, str) else suffix
+    wanted = tuple(s.lower() for s in suffixes)
+    walker = _Walker(wanted, _identities(prune), seen=None if one_folder else set())
     for name in names:
         yield from walker.argument(name)
 
@@ -165,7 +173,10 @@ class _Walker:
     """Walks arguments into files, remembering what it took when asked to."""
 
     def __init__(
-        self, suffix: str, pruned: set[tuple[int, int]], seen: set[tuple[int, int]] | None
+        self,
+        suffix: tuple[str, ...],
+        pruned: set[tuple[int, int]],
+        seen: set[tuple[int, int]] | None,
     ) -> None:
         self.suffix = suffix
         self.pruned = pruned
