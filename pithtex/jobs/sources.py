@@ -315,6 +315,8 @@ def archive_items(
                     continue
                 output = _member_output(relative, info.name, seen)
                 yield _member_item(tar, info, key, archive, output, streamed, max_member_bytes)
+            if not streamed and Path(archive).stat().st_size < tar.offset + tarfile.BLOCKSIZE:
+                raise tarfile.ReadError("it is cut short inside a header")
     except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
         yield Item(archive, archive, None, problem=("archive.damaged", _archive_problem(exc)))
 
@@ -373,17 +375,36 @@ def spool_folder() -> Iterator[str]:
     """A private folder for the files of tar members, in memory where the system has one.
 
     The process that forks the readers makes it for a run and removes it, with
-    whatever a killed reader left there, at the end.
+    whatever a killed reader left there, at the end.  Folders of processes that
+    were killed before they could (their process id is in the name) are removed
+    by the next one.
     """
     base = next(
         (c for c in SPOOL_CANDIDATES if Path(c).is_dir() and os.access(c, os.W_OK)),
         tempfile.gettempdir(),
     )
-    folder = tempfile.mkdtemp(prefix=".pithtex-spool-", dir=base)
+    _remove_orphans(Path(base))
+    folder = tempfile.mkdtemp(prefix=f"{_SPOOL_PREFIX}{os.getpid()}-", dir=base)
     try:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+_SPOOL_PREFIX = ".pithtex-spool-"
+
+
+def _remove_orphans(base: Path) -> None:
+    for folder in base.glob(f"{_SPOOL_PREFIX}*"):
+        pid = folder.name.removeprefix(_SPOOL_PREFIX).split("-", 1)[0]
+        try:
+            if not pid.isdigit() or folder.lstat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
 
 
 @contextlib.contextmanager
