@@ -21,7 +21,11 @@ if TYPE_CHECKING:
     from pithtex.jobs.executor import Bounds
     from pithtex.jobs.sources import Chunk
 
-__all__ = ["Corpus", "add_corpus_options", "corpus_from_args"]
+__all__ = ["DASK_JOBS_PER_TASK", "Corpus", "add_corpus_options", "corpus_from_args"]
+
+DASK_JOBS_PER_TASK = 2
+"""Bounded readers per Dask task unless ``--jobs`` says otherwise: one reads while the
+worker checks what the other read."""
 
 
 def add_corpus_options(parser: argparse.ArgumentParser) -> None:
@@ -131,7 +135,7 @@ class Corpus:
         return DaskExecutor(
             scheduler=self.scheduler,
             local_workers=self.dask_local or 1,
-            jobs_per_task=jobs or 1,
+            jobs_per_task=jobs or DASK_JOBS_PER_TASK,
             bounds=bounds,
         )
 
