@@ -5,7 +5,8 @@ An argument is a file, a folder or a glob pattern:
 * **A file** is taken as named, whatever its name.
 * **A folder** is walked recursively, depth first, each folder's entries in
   name order.  A walk takes the regular files whose name ends in ``.pdf`` (in
-  any case) and skips names that start with a dot (hidden files and folders,
+  any case; or in any of the suffixes asked for: corpus runs also take tar
+  archives, see :mod:`pithtex.jobs.sources`) and skips names that start with a dot (hidden files and folders,
   among them pithtex's own temporary files ``.pithtex-*.part``), symbolic links
   (name a link's target to include it) and whatever is neither a regular file
   nor a folder (FIFOs, sockets, devices).  Folders listed in ``prune`` (the
