@@ -132,7 +132,7 @@ def dask_rates(batch: Path, options: CheckOptions) -> tuple[float, float]:
     files = sorted(batch.iterdir())
     for n in range(DASK_FILES):
         os.link(files[n % len(files)], many / f"copy-{n:04d}.pdf")
-    with LocalCluster(
+    with LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         dask = DaskExecutor(scheduler=cluster.scheduler_address, jobs_per_task=2)
