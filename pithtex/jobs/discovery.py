@@ -9,8 +9,9 @@ An argument is a file, a folder or a glob pattern:
   archives, see :mod:`pithtex.jobs.sources`) and skips names that start with a
   dot (hidden files and folders, among them pithtex's own temporary files
   ``.pithtex-*.part``), symbolic links (name a link's target to include it)
-  and whatever is neither a regular file nor a folder (FIFOs, sockets, devices).  Folders listed in ``prune`` (the
-  output folder of a batch inside its input tree) are not entered.
+  and whatever is neither a regular file nor a folder (FIFOs, sockets,
+  devices).  Folders listed in ``prune`` (the output folder of a batch inside
+  its input tree) are not entered.
 * **A glob** (``*``, ``?`` or ``[`` in a name that does not exist; ``**``
   matches folders at any depth) is expanded by Python's :mod:`glob` (which
   follows symbolic links), its matches sorted, and each match taken like an
