@@ -132,7 +132,7 @@ def _render(document: Any, page: Any, max_pixels: int, marks: Sequence[Mark]) ->
     width, height = page.get_size()
     if not (math.isfinite(width) and math.isfinite(height)) or width < 1 or height < 1:
         raise RenderError(f"the page is {width} x {height} points", code="render.empty")
-    scale = min(4.0, math.sqrt(max(1, max_pixels) / (width * height)))
+    scale = _scale(width, height, max_pixels)
     bitmap = page.render(scale=scale, rev_byteorder=True, may_draw_forms=True)
     try:
         png = encode_png(bytes(bitmap.buffer), bitmap.width, bitmap.height, bitmap.stride)
@@ -144,6 +144,16 @@ def _render(document: Any, page: Any, max_pixels: int, marks: Sequence[Mark]) ->
         return PageImage(png, bitmap.width, bitmap.height, width, height, regions)
     finally:
         bitmap.close()
+
+
+def _scale(width: float, height: float, max_pixels: int) -> float:
+    """The largest scale (at most 4, 288 dpi) whose whole-pixel picture fits ``max_pixels``."""
+    scale = min(4.0, math.sqrt(max(1, max_pixels) / (width * height)))
+    for _ in range(50):  # PDFium rounds the picture's sides up
+        if math.ceil(width * scale) * math.ceil(height * scale) <= max_pixels:
+            break
+        scale *= 0.99
+    return scale
 
 
 def _region(mark: Mark, convert: Any, width: int, height: int) -> Region | None:
