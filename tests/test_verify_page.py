@@ -225,8 +225,12 @@ def test_uploads_from_other_sites_and_other_hosts_are_refused(
     page: PageProcess, samples: Samples
 ) -> None:
     data = [("p.pdf", samples.not_pdf.read_bytes())]
-    assert post(page.url, data, headers={"Origin": "https://evil.example"}).status == 403
+    refused = post(page.url, data, headers={"Origin": "https://evil.example"})
+    assert refused.status == 403
+    assert refused.headers["connection"] == "close"  # its body was not read: not reused
+    assert post(page.url, data, headers={"Origin": "null"}).status == 403
     assert post(page.url, data, headers={"Sec-Fetch-Site": "cross-site"}).status == 403
+    assert post(page.url, data, headers={"Sec-Fetch-Site": "same-site"}).status == 403
     assert post(page.url, data, headers={"Origin": page.origin}).status == 200
     assert post(page.url, data, headers={"Sec-Fetch-Site": "same-origin"}).status == 200
     # DNS rebinding: a name that resolves to 127.0.0.1 but is not the page's own

@@ -26,6 +26,7 @@ inline script, no framing; answers about uploads are never cached.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -65,7 +66,7 @@ CSP = (
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
     "X-Frame-Options": "DENY",
@@ -163,7 +164,7 @@ class CheckPage:
         path = split.path
         foreign = self._foreign(request)
         if foreign is not None:
-            return self._plain(HTTPStatus.FORBIDDEN, foreign)
+            return self._unread(request, self._plain(HTTPStatus.FORBIDDEN, foreign))
         if path == self.prefix.rstrip("/") and path:
             return Response(HTTPStatus.MOVED_PERMANENTLY, b"", {"Location": self.prefix})
         relative = path[len(self.prefix) :]
@@ -173,8 +174,19 @@ class CheckPage:
             return self._post(request, _query(split.query, request.headers))
         if relative in ("", "check") or relative.startswith("static/"):
             allow = "GET, HEAD, POST" if relative == "check" else "GET, HEAD"
-            return self._plain(HTTPStatus.METHOD_NOT_ALLOWED, "method not allowed", Allow=allow)
-        return self._plain(HTTPStatus.NOT_FOUND, "not found")
+            refused = self._plain(HTTPStatus.METHOD_NOT_ALLOWED, "method not allowed", Allow=allow)
+            return self._unread(request, refused)
+        return self._unread(request, self._plain(HTTPStatus.NOT_FOUND, "not found"))
+
+    @staticmethod
+    def _unread(request: Request, response: Response) -> Response:
+        """``response``, closing the connection when the request's body was left unread."""
+        if request.method in ("GET", "HEAD") and request.headers.get("Content-Length") in (
+            None,
+            "0",
+        ):
+            return response
+        return dataclasses.replace(response, close=True)
 
     def _get(self, relative: str) -> Response:
         if relative == "":
@@ -197,8 +209,10 @@ class CheckPage:
         site = (request.headers.get("Sec-Fetch-Site") or "").strip().lower()
         if site in ("cross-site", "same-site"):
             return "uploads from other sites are refused"
-        origin = request.headers.get("Origin")
-        if origin is not None and urlsplit(origin.strip()).netloc.lower() != host:
+        origin = (request.headers.get("Origin") or "").strip()
+        if site in ("same-origin", "none") or not origin:
+            return None  # a browser says so (pages cannot set it), or a client that is no page
+        if urlsplit(origin).netloc.lower() != host:  # also "null": an opaque origin
             return "uploads from other sites are refused"
         return None
 
