@@ -11,6 +11,7 @@ PDF is being checked.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import time
@@ -327,3 +328,41 @@ def test_the_page_needs_a_loopback_address(tmp_path: Path) -> None:
     result = run_cli("ui", "--host", "0.0.0.0", "--port", "0")
     assert result.returncode == 2
     assert "listens on this computer only" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--port", "70000"],
+        ["--workers", "0"],
+        ["--memory", "10"],
+        ["--timeout", "0"],
+        ["--max-upload", "0"],
+    ],
+)
+def test_bad_options_exit_2_before_listening(options: list[str]) -> None:
+    from conftest import run_cli
+
+    result = run_cli("ui", *options)
+    assert result.returncode == 2 and result.stderr.startswith("pithtex: error: ")
+
+
+def test_without_python_multipart_the_page_says_how_to_install_it() -> None:
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    script = (
+        "import sys; sys.modules['python_multipart'] = None; from pithtex.cli import main; "
+        "sys.exit(main(['ui', '--port', '0']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert result.returncode == 5
+    assert "pip install 'pithtex[web]'" in result.stderr

@@ -132,15 +132,15 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
 
 def require_web() -> None:
     """Fail with exit 5 and the install command when the page's parts are missing."""
-    import importlib.util
-
     from pithtex.core.errors import MissingToolError
 
-    if importlib.util.find_spec("python_multipart") is None:
+    try:
+        import python_multipart  # noqa: F401 - only whether it is there
+    except ImportError:
         raise MissingToolError(
             "the verify page needs python-multipart: pip install 'pithtex[web]'",
             code="tool.python_multipart",
-        )
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:

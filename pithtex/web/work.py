@@ -10,19 +10,22 @@ HTTP server process never opens the PDF itself.
 :func:`check_bounded` runs it in one worker process of its own, with the
 time and memory bounds of ``pithtex check``; a worker that overruns or dies
 gives an ``unusable`` report (``check.pdf.timeout``, ``check.pdf.crashed``),
-never a failed request.
+never a failed request; a bug met in the worker gives ``check.pdf.error`` with
+exit code 70, as in ``pithtex check``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from pithtex.core.results import fail
 from pithtex.jobs.executor import Bounds, TaskFailure, run_bounded
-from pithtex.pdf.check import CheckOptions, CheckReport, check_pdf, unusable_report
+from pithtex.pdf.check import CheckOptions, CheckReport, Verdict, check_pdf, unusable_report
 from pithtex.pdf.render import Mark, PageImage, RenderError, render_page_png
+from pithtex.pipelines.batch import InternalErrorReport
 from pithtex.trust.record import RecordCard, record_card
 from pithtex.trust.verify import require_verified
 from pithtex.web.upload import Upload
@@ -86,19 +89,30 @@ def check_bounded(
     outcome = _run_one(partial(check_upload, options, max_pixels), upload, bounds)
     if isinstance(outcome, Checked):
         return outcome
-    report = unusable_report(upload.name, outcome.code, outcome.message)
-    return Checked(upload.name, report.to_json(), None, None, "the check did not finish")
+    return Checked(
+        upload.name,
+        _failure_report(upload.name, outcome).to_json(),
+        None,
+        None,
+        ("the check did not finish"),
+    )
 
 
 def _run_one(
     fn: Callable[[Upload], Checked], upload: Upload, bounds: Bounds
 ) -> Checked | TaskFailure:
     """The one use of the job layer: one item, one worker, the given bounds."""
-    results: Iterator[tuple[Upload, Checked | TaskFailure]] = iter(
-        run_bounded(fn, [upload], jobs=1, bounds=bounds)
-    )
-    ((_, outcome),) = list(results)
+    with run_bounded(fn, [upload], jobs=1, bounds=bounds) as run:
+        ((_, outcome),) = list(run)
     return outcome
+
+
+def _failure_report(name: str, failure: TaskFailure) -> CheckReport:
+    """The report of a worker that gave no result: unusable, or a bug (exit code 70)."""
+    if not failure.internal:
+        return unusable_report(name, failure.code, failure.message)
+    reason = f"internal error (a bug in pithtex): {failure.message}"
+    return InternalErrorReport(name, Verdict.UNUSABLE, (fail("check.pdf", "error", reason, name),))
 
 
 def title_marks(report: dict[str, Any]) -> list[Mark]:
