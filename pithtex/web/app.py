@@ -47,6 +47,7 @@ from pithtex.web.ratelimit import RateLimiter
 from pithtex.web.upload import Readable, Upload, UploadError, receive_uploads, request_length
 from pithtex.web.view import result_view
 from pithtex.web.work import Checked, check_bounded
+from pithtex.web.work import preload as preload_libraries
 
 __all__ = [
     "CSP",
@@ -150,8 +151,10 @@ class CheckPage:
             else None
         )
         self.slots = threading.BoundedSemaphore(max(1, limits.workers))
-        _ = options.link_prefixes  # read the resolver settings once, before any worker forks
+        # set up once, before any worker forks: the resolver settings, the libraries
+        _ = options.link_prefixes
         pages.preload()
+        preload_libraries()
 
     # ------------------------------------------------------------ routing
 

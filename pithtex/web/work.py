@@ -16,6 +16,7 @@ exit code 70, as in ``pithtex check``.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -30,7 +31,7 @@ from pithtex.trust.record import RecordCard, record_card
 from pithtex.trust.verify import require_verified
 from pithtex.web.upload import Upload
 
-__all__ = ["Checked", "card_of", "check_bounded", "check_upload", "title_marks"]
+__all__ = ["Checked", "card_of", "check_bounded", "check_upload", "preload", "title_marks"]
 
 TITLE_BLOCK_KEYS = ("title_block",)
 """Report keys that may carry the title block the checker found on page 1."""
@@ -54,6 +55,19 @@ class Checked:
     @property
     def verdict(self) -> str:
         return str(self.report.get("verdict", ""))
+
+
+PDF_LIBRARIES = ("pikepdf", "pypdfium2", "pypdfium2.raw", "lxml.etree")
+"""What the worker imports to read and render a PDF."""
+
+
+def preload() -> None:
+    """Import the PDF libraries now, so that every forked worker has them already.
+
+    Only imports: no PDF is opened in the calling process.
+    """
+    for name in PDF_LIBRARIES:
+        importlib.import_module(name)
 
 
 def check_upload(options: CheckOptions, max_pixels: int, upload: Upload) -> Checked:
