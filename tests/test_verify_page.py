@@ -18,6 +18,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import SEED_NUMBER, SEED_TITLE, SHARED
@@ -366,3 +367,35 @@ def test_without_python_multipart_the_page_says_how_to_install_it() -> None:
     )
     assert result.returncode == 5
     assert "pip install 'pithtex[web]'" in result.stderr
+
+
+EVIL = '</script><script>alert(1)</script><!-- <img src=x onerror=alert(2)> & "q"'
+
+
+def test_hostile_titles_and_file_names_are_text_never_markup(
+    tmp_path: Path, test_keyring: Path, bundle_factory: Any
+) -> None:
+    import dataclasses
+
+    from conftest import TEST_PAPER
+    from pdfsamples import claimed_pdf
+
+    bundle = bundle_factory(paper=dataclasses.replace(TEST_PAPER, title=EVIL))
+    pdf = claimed_pdf(tmp_path / "evil.pdf", bundle)
+    server = PageProcess(
+        ["ui", "--port", "0", "--offline"],
+        tmp_path / "t",
+        env={"PITHTEX_KEYRING": str(test_keyring)},
+    )
+    try:
+        name = "<img src=x onerror=alert(3)>.pdf"
+        answer = post(server.url, [(name, pdf.read_bytes())])
+        (report,) = results(post(server.url, [(name, pdf.read_bytes())], accept="application/json"))
+    finally:
+        server.stop()
+    html = answer.text
+    assert report["record"]["title"] == EVIL  # the signed record's title, shown on the card
+    assert html.count("<script") == 1  # the page's own script element, nothing else
+    assert "<img" not in html and "<!-- <img" not in html
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;!--" in html
+    assert "&lt;img src=x onerror=alert(3)&gt;.pdf" in html
