@@ -14,7 +14,7 @@ from typing import Any
 
 import pikepdf
 import pytest
-from conftest import SEED_BUNDLE, SEED_NUMBER, TEST_PAPER
+from conftest import SEED_BUNDLE, SEED_NUMBER, TEST_PAPER, test_key
 from pdfsamples import make_pdf
 from webpage import multipart
 
@@ -304,3 +304,48 @@ def test_the_worker_returns_the_card_and_page_1_of_a_verified_pdf(tmp_path: Path
     assert checked.card is not None and checked.card.number == SEED_NUMBER
     assert checked.report["file"] == "s.pdf" and checked.report["record"]["number"] == SEED_NUMBER
     assert checked.page is not None and checked.page_problem is None
+
+
+def _retracted_bundle() -> dict[str, Any]:
+    from pithtex.core.digests import record_number
+    from pithtex.trust.signing import (
+        BundleBuilder,
+        graph_snapshot_event,
+        mint_record,
+        record_created_event,
+        sign_event,
+    )
+
+    key, when = test_key(1), "2026-11-03T12:00:00Z"
+    record = mint_record(TEST_PAPER)
+    number = record_number(record)
+    builder = BundleBuilder(record, key)
+    builder.events.append(record_created_event(record, key, when))
+    snapshot = {"title": TEST_PAPER.title, "authors_text": "Ada Lovelace, Alan Turing"}
+    builder.events.append(graph_snapshot_event(record, snapshot, key, when))
+    for event_type, payload in (
+        ("timestamp_anchor", {"chain": "bitcoin", "txid": "ab" * 32}),
+        ("correction", {"correction_type": "retraction", "reason": "data error"}),
+    ):
+        builder.events.append(sign_event(event_type, number, "record", payload, key, when))
+    bundle: dict[str, Any] = builder.build("2026-11-09T00:00:00Z")
+    return bundle
+
+
+def test_a_retraction_is_shown_beside_the_verdict_before_anything_else(tmp_path: Path) -> None:
+    from pdfsamples import claimed_pdf
+
+    from pithtex.core.model import Fields, PublicKey
+    from pithtex.web.pages import PageContext, report_page
+    from pithtex.web.upload import Upload
+    from pithtex.web.view import result_view
+
+    keyring = Keyring((PublicKey.parse(Fields(test_key(1).public_entry(), "$")),))
+    path = claimed_pdf(tmp_path / "r.pdf", _retracted_bundle())
+    checked = check_upload(CheckOptions(keyring=keyring), 200_000, Upload("r.pdf", path, 0))
+    assert checked.card is not None and checked.card.retracted
+    html = report_page(PageContext.of("/", "this computer", LIMITS), [result_view(checked)])
+    alert = html.index('aria-label="Corrections of the record"')
+    assert html.index('class="verdict') < alert < html.index('class="card"')
+    assert "RETRACTED" in html[alert : alert + 400] and "data error" in html[alert : alert + 400]
+    assert "1 timestamp anchor" in html and "timestamp anchor 2026-11-03T12:00:00Z" in html
