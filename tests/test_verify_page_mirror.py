@@ -151,3 +151,9 @@ def test_a_temporary_folder_inside_the_site_is_refused(site: Path) -> None:
         inside.rmdir()
     assert result.returncode == 2
     assert "is inside the site" in result.stderr
+
+
+def test_page_options_without_the_page_are_refused(site: Path) -> None:
+    result = run_cli("serve", site, "--port", "0", "--rate", "3")
+    assert result.returncode == 2
+    assert "--rate applies to the verify page: add --check-page" in result.stderr

@@ -72,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--port {args.port}: must be between 0 and 65535")
     if args.check_page:
         server = _with_check_page(args)
+    elif page_only := _page_options_given(args):
+        raise InputError(f"{page_only} applies to the verify page: add --check-page")
     else:
         server = serve(
             args.directory,
@@ -106,6 +108,26 @@ def run(args: argparse.Namespace) -> int:
         server.server_close()
     print("stopped", file=sys.stderr)
     return 0
+
+
+_PAGE_OPTIONS = {
+    "max_upload": "--max-upload",
+    "workers": "--workers",
+    "timeout": "--timeout",
+    "memory": "--memory",
+    "rate": "--rate",
+    "resolver": "--resolver",
+    "offline": "--offline",
+    "refresh": "--refresh",
+    "cache_dir": "--cache-dir",
+    "keyring": "--keyring",
+    "no_default_keyring": "--no-default-keyring",
+}
+
+
+def _page_options_given(args: argparse.Namespace) -> str | None:
+    """The first option given that only the verify page uses, if any."""
+    return next((flag for name, flag in _PAGE_OPTIONS.items() if getattr(args, name)), None)
 
 
 def _with_check_page(args: argparse.Namespace) -> MirrorServer:
