@@ -138,7 +138,8 @@ def require_web() -> None:
         import python_multipart  # noqa: F401 - only whether it is there
     except ImportError:
         raise MissingToolError(
-            "the verify page needs python-multipart: pip install 'pithtex[web]'",
+            "the verify page needs python-multipart, which this installation lacks: "
+            "reinstall pithtex (pip install --force-reinstall pithtex)",
             code="tool.python_multipart",
         ) from None
 
