@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from pithtex.core.errors import ExitCode, PithError
 from pithtex.core.version import __version__
@@ -30,6 +32,7 @@ COMMAND_MODULES = (
     "pithtex.cli.tex",
     "pithtex.cli.stamp",
     "pithtex.cli.check",
+    "pithtex.cli.ui",
     "pithtex.cli.arxiv",
     "pithtex.cli.fetch",
     "pithtex.cli.mirror",
@@ -44,6 +47,9 @@ COMMAND_MODULES = (
 Each module registers one verb named like the module (``pithtex.cli.stamp``
 registers ``stamp``)."""
 
+ERROR_SCHEMA = "pithtex.error/1"
+"""The JSON document every verb prints on stdout for an error under ``--json``."""
+
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The ``pithtex`` parser.
@@ -54,7 +60,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     as ``--help``, gets every verb in full.
     """
     selected = _named_verb(argv)
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pithtex",
         description="Put verifiable Pith Number badges into papers and check them in PDFs.",
         epilog="Exit codes: 0 ok/verified, 1 check failed, 2 unusable input, 3 no Pith claim, "
@@ -83,6 +89,24 @@ def _named_verb(argv: Sequence[str] | None) -> str | None:
     return argv[0] if argv[0] in verbs else None
 
 
+class UsageError(PithError):
+    """A command line the parser refuses (exit code 2)."""
+
+    default_code = "usage.invalid"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a refused command line raised rather than printed and exited on.
+
+    :func:`main` then reports it like every other error: as one line on stderr
+    after the usage, or, under ``--json``, as a JSON document too.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        verb = self.prog.removeprefix("pithtex").strip()
+        raise UsageError(f"{verb}: {message}" if verb else message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
@@ -90,13 +114,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pithtex.cli.completion import complete
 
         complete(build_parser())
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    wants_json = "--json" in argv
+    try:
+        parser = build_parser(argv)
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        if not wants_json:
+            _usage_of(argv).print_usage(sys.stderr)
+        return _fail(exc, wants_json, exc.message)
+    code = _run(args, wants_json and getattr(args, "json", False))
+    return code
+
+
+def _run(args: argparse.Namespace, json_errors: bool) -> int:
+    """Run the verb; every failure becomes one line on stderr and its exit code."""
     try:
         return int(args.run(args))
     except PithError as exc:
-        print(f"pithtex: error: {exc.message}", file=sys.stderr)
-        return int(exc.exit_code)
+        return _fail(exc, json_errors, exc.message)
     except KeyboardInterrupt:
         print("pithtex: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
@@ -107,14 +142,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.OK)
     except OSError as exc:  # the system refused a file operation: not a bug of ours
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"pithtex: error: {where}{exc.strerror or exc}", file=sys.stderr)
-        return int(ExitCode.UNUSABLE)
+        error = PithError(f"{where}{exc.strerror or exc}", code="file.refused")
+        return _fail(error, json_errors, error.message)
     except Exception as exc:  # a bug: say so plainly, keep the traceback for debugging
         if os.environ.get("PITHTEX_DEBUG"):
             raise
-        print(
-            f"pithtex: internal error: {type(exc).__name__}: {exc} "
-            "(set PITHTEX_DEBUG=1 for a traceback)",
-            file=sys.stderr,
-        )
-        return int(ExitCode.INTERNAL)
+        bug = PithError(f"{type(exc).__name__}: {exc}", code="internal.error")
+        bug.exit_code = ExitCode.INTERNAL
+        return _fail(bug, json_errors, f"{bug.message} (set PITHTEX_DEBUG=1 for a traceback)")
+
+
+def _fail(error: PithError, as_json: bool, message: str) -> int:
+    """Report ``error``: a line on stderr and, under ``--json``, a document on stdout."""
+    internal = error.exit_code is ExitCode.INTERNAL
+    print(f"pithtex: {'internal error' if internal else 'error'}: {message}", file=sys.stderr)
+    if as_json:
+        document = {
+            "schema": ERROR_SCHEMA,
+            "error": {"code": error.code, "message": error.message},
+            "exit_code": int(error.exit_code),
+        }
+        sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    return int(error.exit_code)
+
+
+def _usage_of(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The parser whose usage line fits ``argv``: the verb's, when it names one."""
+    parser = build_parser(argv)
+    verb = _named_verb(argv)
+    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    if verb is None or sub is None:
+        return parser
+    chosen = sub.choices.get(verb)
+    return chosen if isinstance(chosen, argparse.ArgumentParser) else parser

@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     which = parser.add_argument_group("the paper's bundle (one of)").add_mutually_exclusive_group(
         required=True
     )
-    which.add_argument("--bundle", metavar="FILE", help="the paper's bundle JSON file")
+    which.add_argument("--bundle", metavar="FILE", help="the paper's bundle (- for stdin)")
     which.add_argument(
         "--number",
         metavar="N",
@@ -118,9 +118,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _bundle(args: argparse.Namespace, keyring: Keyring) -> Bundle:
     if args.bundle:
-        from pithtex.core.model import load_bundle
+        from pithtex.cli.inputs import load_bundle_input
 
-        return load_bundle(args.bundle)
+        return load_bundle_input(args.bundle)
     from pithtex.cli.resolving import resolver_from_args, warn_attempts
 
     resolver = resolver_from_args(args, keyring)

@@ -35,7 +35,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Verify a bundle offline. Exit 0 verified (valid and signed by trusted "
         "keys), 1 verification failed or untrusted, 2 unusable input.",
     )
-    verify.add_argument("file", metavar="FILE", help="bundle JSON file")
+    verify.add_argument(
+        "file", metavar="FILE", help="bundle JSON, a PDF carrying one, or - for stdin"
+    )
     add_keyring_options(verify)
     add_json_option(verify)
     verify.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
@@ -86,11 +88,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from pithtex.core.model import load_bundle
+    from pithtex.cli.inputs import load_bundle_input
     from pithtex.trust.verify import verify_bundle
 
     keyring = keyring_from_args(args)
-    result = verify_bundle(load_bundle(args.file), keyring)
+    result = verify_bundle(load_bundle_input(args.file), keyring)
     if args.json:
         print_json({"schema": "pithtex.bundle-verify/1", "file": args.file, **result.to_json()})
     else:

@@ -56,7 +56,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "patterns or tar archives (plain or gzip: their PDF members are checked)",
     )
     parser.add_argument(
-        "--bundle", metavar="FILE", help="verify against this bundle (preferred over any other)"
+        "--bundle",
+        metavar="FILE",
+        help="verify against this bundle (preferred over any other; - for stdin)",
     )
     parser.add_argument(
         "--ignore-embedded",
@@ -88,7 +90,7 @@ def _run_single(args: argparse.Namespace, jobs: int | None, bounds: Bounds) -> i
     # the PDF reader runs in a bounded worker; it starts before the checks are set up
     with read_many(args.paths, jobs=jobs, bounds=bounds) as readings:
         keyring = keyring_from_args(args)
-        registry = _registry(args, keyring)
+        registry = registry_from_args(args, keyring)
         try:
             options = _options(args, keyring, registry)
             return _print_single(next(check_read(readings, options)), args)
@@ -101,7 +103,7 @@ def _run_corpus(args: argparse.Namespace, corpus: Corpus, jobs: int | None, boun
     from pithtex.pipelines.batch import check_corpus
 
     keyring = keyring_from_args(args)
-    registry = _registry(args, keyring)
+    registry = registry_from_args(args, keyring)
     options = _options(args, keyring, registry)
     store = corpus.open_store("check")
     try:
@@ -125,19 +127,20 @@ def _run_corpus(args: argparse.Namespace, corpus: Corpus, jobs: int | None, boun
     return _print_summary(batch, args)
 
 
-def _registry(args: argparse.Namespace, keyring: Keyring) -> SharedRegistry:
-    """The cache and resolvers, set up (HTTP modules imported) only when a PDF needs them."""
+def registry_from_args(args: argparse.Namespace, keyring: Keyring) -> SharedRegistry:
+    """The cache and resolvers of ``--resolver`` and ``--cache-dir``, set up (HTTP modules
+    imported) only when a PDF needs them; each number looked up once per process."""
     from pithtex.pipelines.batch import SharedRegistry
 
     return SharedRegistry(keyring, tuple(args.resolver), args.cache_dir)
 
 
 def _options(args: argparse.Namespace, keyring: Keyring, registry: SharedRegistry) -> CheckOptions:
-    from pithtex.core.model import load_bundle
+    from pithtex.cli.inputs import load_bundle_input
     from pithtex.pdf.check import CheckOptions
     from pithtex.pipelines.batch import link_bases
 
-    bundle = load_bundle(args.bundle) if args.bundle else None
+    bundle = load_bundle_input(args.bundle) if args.bundle else None
     return CheckOptions(
         keyring=keyring,
         bundle=bundle,

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from pithtex.core.canonical import DEFAULT_LIMITS
 from pithtex.core.errors import InputError, InternalError, PithError
-from pithtex.core.model import read_limited
+from pithtex.core.model import Bundle, parse_bundle, read_limited
 
-__all__ = ["STDIN", "looks_like_pdf", "read_bundle_input", "read_stdin"]
+__all__ = ["STDIN", "load_bundle_input", "looks_like_pdf", "read_bundle_input", "read_stdin"]
 
 STDIN = "-"
 PDF_MAGIC = b"%PDF-"
@@ -68,6 +68,15 @@ def read_bundle_input(name: str) -> tuple[bytes, str]:
     if looks_like_pdf(head):
         return _embedded(path, name)
     return read_limited(path), name
+
+
+def load_bundle_input(name: str) -> Bundle:
+    """The bundle ``name`` gives (a file, ``-``, or a PDF carrying one), parsed strictly."""
+    data, where = read_bundle_input(name)
+    try:
+        return parse_bundle(data)
+    except InputError as exc:
+        raise exc.prefixed(where) from None
 
 
 def _embedded(path: Path, label: str) -> tuple[bytes, str]:

@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "source",
         metavar="BUNDLE_OR_NUMBER",
-        help="a bundle JSON file, or a Pith Number in any accepted form",
+        help="a bundle JSON file (- for stdin), or a Pith Number in any accepted form",
     )
     parser.add_argument(
         "-o",
@@ -59,6 +59,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pithtex.cli.inputs import STDIN, load_bundle_input
     from pithtex.cli.outputs import output_directory
     from pithtex.tex import render as latex
 
@@ -66,9 +67,13 @@ def run(args: argparse.Namespace) -> int:
     base = latex.check_resolver_base(args.resolver[0] if args.resolver else DEFAULT_BASE)
     notes: list[str] = []
     source = Path(args.source)
-    if source.is_file():
-        data, result = latex.paper_data_from_file(
-            source, keyring_from_args(args), resolver_base=base, force=args.force
+    if args.source == STDIN or source.is_file():
+        data, result = latex.paper_data_of(
+            load_bundle_input(args.source),
+            keyring_from_args(args),
+            resolver_base=base,
+            force=args.force,
+            context=args.source,
         )
         if not result.verified:
             notes.append(f"the bundle is {result.verdict.value}; written because of --force")

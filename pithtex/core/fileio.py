@@ -36,12 +36,14 @@ TEMP_SUFFIX = ".part"
 def atomic_output(path: str | Path, *, mode: int | None = None) -> Iterator[BinaryIO]:
     """Open a temporary file beside ``path``; on success it replaces ``path`` atomically.
 
+    The folder of ``path`` is made when missing (:func:`ensure_directory`).
+
     On any exception the temporary file is removed and ``path`` is untouched.
     ``mode`` sets permissions (default: those of an existing ``path``, else 0o644
     filtered by the umask).
     """
     target = Path(path)
-    directory = target.parent if str(target.parent) else Path()
+    directory = ensure_directory(target.parent if str(target.parent) else Path())
     fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=directory)
     temp = Path(temp_name)
     try:

@@ -264,18 +264,32 @@ def paper_data_from_file(
     An unverified bundle raises :class:`~pithtex.core.errors.UnverifiedBundleError`
     naming the first failed check, unless ``force`` (the data file then says so).
     """
-    from pithtex.core.errors import UnverifiedBundleError
     from pithtex.core.model import load_bundle
+
+    return paper_data_of(
+        load_bundle(path), keyring, resolver_base=resolver_base, force=force, context=str(path)
+    )
+
+
+def paper_data_of(
+    bundle: Bundle,
+    keyring: Keyring,
+    *,
+    resolver_base: str = xmpschema.DEFAULT_RESOLVER,
+    force: bool = False,
+    context: str | None = None,
+) -> tuple[PaperData, BundleVerification]:
+    """:func:`paper_data_from_file` for a bundle already parsed (from stdin, say)."""
+    from pithtex.core.errors import UnverifiedBundleError
     from pithtex.trust.verify import require_verified, verify_bundle
 
     base = check_resolver_base(resolver_base)
-    bundle = load_bundle(path)
     try:
         verified = require_verified(
             bundle,
             keyring,
             refusal="refusing to write a data file for it (use --force to write it anyway)",
-            context=str(path),
+            context=context,
         )
     except UnverifiedBundleError:
         if not force:
