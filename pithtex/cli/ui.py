@@ -117,14 +117,15 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
     """How the page checks: the keyring, cache and resolvers, as ``pithtex check`` does."""
     from functools import partial
 
-    from pithtex.cli.check import LazyRegistry, link_bases
+    from pithtex.cli.check import registry_from_args
     from pithtex.pdf.check import CheckOptions
+    from pithtex.pipelines.batch import link_bases
 
     keyring = keyring_from_args(args)
     return CheckOptions(
         keyring=keyring,
         resolvers=partial(link_bases, tuple(args.resolver)),
-        registry=LazyRegistry(keyring, args),
+        registry=registry_from_args(args, keyring),
         offline=args.offline,
         refresh=args.refresh,
     )
