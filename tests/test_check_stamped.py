@@ -64,6 +64,7 @@ def test_stamped_without_embedded_bundle_needs_one(
     assert code == 0, doc["reason"]
 
 
+@pytest.mark.tex
 def test_tex_badge_and_stamp_together(tmp_path: Path) -> None:
     from test_check_tex import compile_latex
 
@@ -95,6 +96,7 @@ def test_forced_stamp_on_another_paper_fails_the_title(
     assert checks["check.signature"] == "check.signature.ok"
 
 
+@pytest.mark.tex
 @pytest.mark.parametrize("producer", ["latex", "pdfa", "hyperxmp"])
 def test_real_producers_stamped_and_checked(tmp_path: Path, producer: str) -> None:
     """pdfLaTeX, a pdfx PDF/A-2b file (extension schemas) and hyperxmp (a DOI in

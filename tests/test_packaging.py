@@ -58,6 +58,7 @@ def test_wheel_ships_the_samples_docs_templates_and_license(dist: Path) -> None:
     assert "License-Expression: MIT" in text
 
 
+@pytest.mark.tex
 def test_the_wheel_in_a_fresh_venv_runs_the_demo_in_an_empty_folder(
     dist: Path, tmp_path: Path
 ) -> None:

@@ -241,3 +241,19 @@ def test_content_streams_count_together_against_the_cap(tmp_path: Path) -> None:
     with pytest.raises(StreamError) as info:
         page1_copy_text(path)
     assert info.value.code == "stream.too_large"
+
+
+def test_the_verify_page_rendering_goes_through_the_same_caps(tmp_path: Path) -> None:
+    """pithtex.pdf.render renders the checked copy of page 1: a self-drawing form is refused."""
+    from pithtex.pdf.render import RenderError, render_page_png
+
+    pdf = paper(tmp_path / "p.pdf")
+    xobject = self_drawing(pdf)
+    pdf.pages[0].add_resource(xobject, pikepdf.Name.XObject, pikepdf.Name("/X0"))
+    pdf.pages[0].contents_add(pdf.make_stream(b"/X0 Do"))
+    with pytest.raises(RenderError) as info:
+        render_page_png(written(pdf, tmp_path / "cycle.pdf"))
+    assert info.value.code == "render.unreadable" and "draws itself" in info.value.message
+    image = render_page_png(image_pdf(tmp_path, 10, 10), max_pixels=100_000)
+    assert image.width * image.height <= 100_000
+    assert [r.label for r in image.regions if r.kind == "badge"] == ["badge text pith:J655K2KR"]

@@ -95,6 +95,7 @@ def test_documented_old_imports_keep_working() -> None:
     assert out.stdout.strip() == "ok", out.stderr
 
 
+@pytest.mark.tex
 def test_the_api_guide_example_runs_as_written(tmp_path: Path) -> None:
     require_tool("latexmk")
     text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")

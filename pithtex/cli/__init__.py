@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "pithtex.cli.tex",
     "pithtex.cli.stamp",
     "pithtex.cli.check",
+    "pithtex.cli.ui",
     "pithtex.cli.arxiv",
     "pithtex.cli.fetch",
     "pithtex.cli.mirror",

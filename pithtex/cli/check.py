@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
 import time
@@ -23,14 +22,15 @@ from pithtex.cli.common import (
     keyring_from_args,
     print_json,
 )
+from pithtex.cli.corpus import Corpus, add_corpus_options, corpus_from_args
 from pithtex.cli.resolving import add_resolver_options
-from pithtex.core.errors import batch_exit_code
+from pithtex.core.errors import InputError, batch_exit_code
 
 if TYPE_CHECKING:
-    from pithtex.core.numbers import PithRef
+    from pithtex.jobs.executor import Bounds
     from pithtex.jobs.progress import ProgressBar
     from pithtex.pdf.check import CheckOptions, CheckReport
-    from pithtex.registry.resolver import ResolvedBundle, Resolver
+    from pithtex.pipelines.batch import SharedRegistry
     from pithtex.trust.keyring import Keyring
 
 SUMMARY_SCHEMA = "pithtex.check-summary/1"
@@ -50,9 +50,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "paths",
-        nargs="+",
-        metavar="PDF|DIR|GLOB",
-        help="PDF files, folders (searched recursively for *.pdf) or quoted glob patterns",
+        nargs="*",
+        metavar="PDF|DIR|GLOB|TAR",
+        help="PDF files, folders (searched recursively for *.pdf and tar archives), quoted glob "
+        "patterns or tar archives (plain or gzip: their PDF members are checked)",
     )
     parser.add_argument(
         "--bundle",
@@ -68,6 +69,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_keyring_options(parser)
     add_json_option(parser)
     add_batch_options(parser)
+    add_corpus_options(parser)
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="only the verdict (one file) or failures"
     )
@@ -75,68 +77,68 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pithtex.jobs.discovery import select_files
-    from pithtex.jobs.progress import open_progress
+    jobs, bounds = batch_from_args(args)
+    corpus = corpus_from_args(args, args.paths)
+    if corpus.single:
+        return _run_single(args, jobs, bounds)
+    return _run_corpus(args, corpus, jobs, bounds)
+
+
+def _run_single(args: argparse.Namespace, jobs: int | None, bounds: Bounds) -> int:
     from pithtex.pipelines.batch import check_read, read_many
 
-    jobs, bounds = batch_from_args(args)
-    selection = select_files(args.paths)
-    # the PDF readers run in bounded workers; they start before the checks are set up
-    with read_many(selection.paths, jobs=jobs, bounds=bounds) as readings:
+    # the PDF reader runs in a bounded worker; it starts before the checks are set up
+    with read_many(args.paths, jobs=jobs, bounds=bounds) as readings:
         keyring = keyring_from_args(args)
-        registry = LazyRegistry(keyring, args)
-        options = _options(args, keyring, registry)
+        registry = registry_from_args(args, keyring)
         try:
-            if selection.single:
-                return _print_single(next(check_read(readings, options)), args)
-            total = len(selection.files)
-            with open_progress(args.progress, total=total, unit="file") as progress:
-                batch = _print_batch(
-                    check_read(readings, options, progress=progress), args, progress
-                )
-            return _print_summary(batch, args)
+            options = _options(args, keyring, registry)
+            return _print_single(next(check_read(readings, options)), args)
         finally:
             registry.close()
 
 
-@functools.cache
-def link_bases(resolver_args: tuple[str, ...]) -> tuple[str, ...]:
-    """Resolvers whose ``/pith/<number>`` links are claims: pith.science and every
-    configured one (``--resolver``, ``$PITHTEX_RESOLVERS``, the config file)."""
-    from pithtex.core.names import DEFAULT_RESOLVER
-    from pithtex.registry.config import load_settings
+def _run_corpus(args: argparse.Namespace, corpus: Corpus, jobs: int | None, bounds: Bounds) -> int:
+    from pithtex.jobs.progress import open_progress, progress_wanted
+    from pithtex.pipelines.batch import check_corpus
 
-    urls = load_settings(resolver_args or None).urls
-    return tuple(dict.fromkeys((DEFAULT_RESOLVER, *urls)))
-
-
-class LazyRegistry:
-    """The cache and resolvers, set up (HTTP modules imported) only when a PDF needs them."""
-
-    def __init__(self, keyring: Keyring, args: argparse.Namespace) -> None:
-        self.keyring = keyring
-        self.args = args
-        self.resolver: Resolver | None = None
-
-    def resolve(
-        self, ref: PithRef, *, offline: bool, refresh: bool, allow_stale: bool
-    ) -> ResolvedBundle:
-        if self.resolver is None:
-            from pithtex.registry.resolver import make_resolver
-
-            self.resolver = make_resolver(
-                self.keyring, resolvers=self.args.resolver or None, cache=self.args.cache_dir
+    keyring = keyring_from_args(args)
+    registry = registry_from_args(args, keyring)
+    options = _options(args, keyring, registry)
+    store = corpus.open_store("check")
+    try:
+        total = corpus.total(store) if progress_wanted(args.progress, total=None) else None
+        with open_progress(args.progress, total=total, unit="file") as progress:
+            reports = check_corpus(
+                corpus.chunks(store),
+                options,
+                executor=corpus.executor(jobs, bounds),
+                store=store,
+                progress=progress,
             )
-        return self.resolver.resolve(ref, offline=offline, refresh=refresh, allow_stale=allow_stale)
+            batch = _print_batch(reports, args, progress)
+    finally:
+        registry.close()
+    if store is not None:  # the summary of the whole run, resumed parts included
+        batch.tally, batch.reasons = store.tally.outcomes, store.tally.reasons
+        batch.codes = store.tally.codes
+    if not batch.tally and (store is None or not store.resumed_items):
+        raise InputError("no .pdf files found in the given folders", code="usage.no_files")
+    return _print_summary(batch, args)
 
-    def close(self) -> None:
-        if self.resolver is not None:
-            self.resolver.http.close()
+
+def registry_from_args(args: argparse.Namespace, keyring: Keyring) -> SharedRegistry:
+    """The cache and resolvers of ``--resolver`` and ``--cache-dir``, set up (HTTP modules
+    imported) only when a PDF needs them; each number looked up once per process."""
+    from pithtex.pipelines.batch import SharedRegistry
+
+    return SharedRegistry(keyring, tuple(args.resolver), args.cache_dir)
 
 
-def _options(args: argparse.Namespace, keyring: Keyring, registry: LazyRegistry) -> CheckOptions:
+def _options(args: argparse.Namespace, keyring: Keyring, registry: SharedRegistry) -> CheckOptions:
     from pithtex.cli.inputs import load_bundle_input
     from pithtex.pdf.check import CheckOptions
+    from pithtex.pipelines.batch import link_bases
 
     bundle = load_bundle_input(args.bundle) if args.bundle else None
     return CheckOptions(

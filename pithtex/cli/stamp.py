@@ -19,12 +19,15 @@ from pithtex.cli.common import (
     keyring_from_args,
     print_json,
 )
+from pithtex.cli.corpus import Corpus, add_corpus_options, corpus_from_args
 from pithtex.core.errors import InputError, batch_exit_code
 from pithtex.core.names import BADGE_CORNERS, DEFAULT_BADGE_CORNER
+from pithtex.jobs.progress import NULL_PROGRESS
 
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from pithtex.jobs.executor import Bounds
     from pithtex.jobs.progress import ProgressBar
     from pithtex.pdf.stamp import StampOptions, StampResult
 
@@ -44,9 +47,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "inputs",
-        nargs="+",
-        metavar="PDF|DIR|GLOB",
-        help="PDF files, folders (searched recursively for *.pdf) or quoted glob patterns",
+        nargs="*",
+        metavar="PDF|DIR|GLOB|TAR",
+        help="PDF files, folders (searched recursively for *.pdf and tar archives), quoted glob "
+        "patterns or tar archives (their PDF members are stamped into a folder named after "
+        "the archive under --out-dir)",
     )
     parser.add_argument("--bundle", required=True, metavar="FILE", help="the paper's bundle JSON")
     where = parser.add_argument_group("output (choose one)")
@@ -106,62 +111,103 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="append an incremental update even to unsigned PDFs (keeps the original bytes)",
     )
     add_batch_options(parser)
+    add_corpus_options(parser)
     add_keyring_options(parser)
     add_json_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from pithtex.jobs.progress import open_progress
+    jobs, bounds = batch_from_args(args)
+    corpus = corpus_from_args(args, args.inputs)
+    _check_output_choice(args, corpus)
+    if args.output or (args.in_place and corpus.single):
+        return _run_single(args, jobs, bounds)
+    return _run_corpus(args, corpus, jobs, bounds)
+
+
+def _run_single(args: argparse.Namespace, jobs: int | None, bounds: Bounds) -> int:
+    from pithtex.jobs.discovery import select_files
     from pithtex.pdf.stamp import prepare
     from pithtex.pipelines.batch import stamp_many
 
-    jobs, bounds = batch_from_args(args)
-    targets = _targets(args)
-    batch = len(targets) > 1 or args.out_dir is not None
+    sources = select_files(args.inputs).paths
+    if len(sources) != 1:
+        raise InputError(
+            f"-o takes one input, got {len(sources)}: use --out-dir", code="stamp.options"
+        )
+    target = (sources[0], Path(args.output) if args.output else sources[0])
     options = _options(args)
     spec = prepare(args.bundle, keyring_from_args(args), resolver_base=args.resolver_base)
+    (result,) = stamp_many([target], spec, options, jobs=jobs, bounds=bounds)
+    _report(result, args, False, Style(sys.stdout), NULL_PROGRESS)
+    return result.exit_code
+
+
+def _run_corpus(args: argparse.Namespace, corpus: Corpus, jobs: int | None, bounds: Bounds) -> int:
+    from pithtex.jobs.progress import open_progress, progress_wanted
+    from pithtex.pdf.stamp import prepare
+    from pithtex.pipelines.batch import stamp_corpus
+
+    prune = (Path(args.out_dir),) if args.out_dir is not None else ()
+    if args.out_dir is not None:
+        _refuse_collisions(corpus, prune)
+    options = _options(args)
+    spec = prepare(args.bundle, keyring_from_args(args), resolver_base=args.resolver_base)
+    store = corpus.open_store("stamp")
     style = Style(sys.stdout)
     counts: Counter[str] = Counter()
     codes: set[int] = set()
-    total = len(targets)
+    total = corpus.total(store, prune) if progress_wanted(args.progress, total=None) else None
     with open_progress(args.progress, total=total, unit="pdf", desc="stamping") as progress:
-        for result in stamp_many(
-            targets, spec, options, jobs=jobs, bounds=bounds, progress=progress
+        for result in stamp_corpus(
+            corpus.chunks(store, prune),
+            spec,
+            options,
+            out_dir=args.out_dir,
+            executor=corpus.executor(jobs, bounds),
+            store=store,
+            progress=progress,
         ):
             counts[result.status.value] += 1
             codes.add(result.exit_code)
-            _report(result, args, batch, style, progress)
-    if batch:
-        _summary(counts, args)
+            _report(result, args, True, style, progress)
+    if store is not None:  # the summary of the whole run, resumed parts included
+        counts, codes = store.tally.outcomes, store.tally.codes
+    if not counts:
+        raise InputError("no .pdf files found in the given folders", code="usage.no_files")
+    _summary(counts, args)
     return int(batch_exit_code(codes))
 
 
 # ---------------------------------------------------------------- arguments
 
 
-def _targets(args: argparse.Namespace) -> list[tuple[Path, Path]]:
-    """(input, output) pairs, checked before anything runs."""
-    from pithtex.jobs.discovery import mirror_outputs, select_files
-
+def _check_output_choice(args: argparse.Namespace, corpus: Corpus) -> None:
     chosen = [bool(args.output), args.in_place, args.out_dir is not None]
     if sum(chosen) != 1:
         raise InputError(
             "say where to write: -o OUT.pdf (one file), --in-place, or --out-dir DIR",
             code="stamp.options",
         )
-    out_dir = Path(args.out_dir) if args.out_dir is not None else None
-    selection = select_files(args.inputs, prune=[out_dir] if out_dir else ())
-    sources = selection.paths
-    if args.output:
-        if len(sources) != 1:
-            raise InputError(
-                f"-o takes one input, got {len(sources)}: use --out-dir", code="stamp.options"
-            )
-        return [(sources[0], Path(args.output))]
-    if out_dir is None:
-        return [(s, s) for s in sources]
-    return list(mirror_outputs(selection.files, out_dir))
+    if args.output and not corpus.single:
+        raise InputError("-o takes one PDF file: use --out-dir", code="stamp.options")
+
+
+def _refuse_collisions(corpus: Corpus, prune: tuple[Path, ...]) -> None:
+    """Refuse, before anything is written, two inputs that would share an output."""
+    from pithtex.jobs.corpus import KeySet
+
+    taken = KeySet()
+    for chunk in corpus.chunks(None, prune):
+        outputs = [chunk.relative] if chunk.archive else [item.relative for item in chunk.files]
+        for output in outputs:
+            if output is not None and not taken.add(output):
+                raise InputError(
+                    f"two inputs would both be written to {output} under the output folder: "
+                    "their outputs collide (stamp them in separate runs or name their folders)",
+                    code="batch.collision",
+                )
 
 
 def _options(args: argparse.Namespace) -> StampOptions:
@@ -214,7 +260,9 @@ def _report(
     result: StampResult, args: argparse.Namespace, batch: bool, style: Style, progress: ProgressBar
 ) -> None:
     if args.json:
-        record = {"schema": "pithtex.stamp/1", **result.to_json()}
+        from pithtex.pipelines.batch import STAMP_SCHEMA
+
+        record = {"schema": STAMP_SCHEMA, **result.to_json()}
         if batch:
             progress.write(json.dumps(record, ensure_ascii=False))
         else:

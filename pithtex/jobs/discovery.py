@@ -5,11 +5,13 @@ An argument is a file, a folder or a glob pattern:
 * **A file** is taken as named, whatever its name.
 * **A folder** is walked recursively, depth first, each folder's entries in
   name order.  A walk takes the regular files whose name ends in ``.pdf`` (in
-  any case) and skips names that start with a dot (hidden files and folders,
-  among them pithtex's own temporary files ``.pithtex-*.part``), symbolic links
-  (name a link's target to include it) and whatever is neither a regular file
-  nor a folder (FIFOs, sockets, devices).  Folders listed in ``prune`` (the
-  output folder of a batch inside its input tree) are not entered.
+  any case; or in any of the suffixes asked for: corpus runs also take tar
+  archives, see :mod:`pithtex.jobs.sources`) and skips names that start with a
+  dot (hidden files and folders, among them pithtex's own temporary files
+  ``.pithtex-*.part``), symbolic links (name a link's target to include it)
+  and whatever is neither a regular file nor a folder (FIFOs, sockets,
+  devices).  Folders listed in ``prune`` (the output folder of a batch inside
+  its input tree) are not entered.
 * **A glob** (``*``, ``?`` or ``[`` in a name that does not exist; ``**``
   matches folders at any depth) is expanded by Python's :mod:`glob` (which
   follows symbolic links), its matches sorted, and each match taken like an
@@ -104,12 +106,20 @@ def select_files(
 
 
 def find_files(
-    arguments: Iterable[str | Path], *, prune: Iterable[Path] = (), suffix: str = PDF_SUFFIX
+    arguments: Iterable[str | Path],
+    *,
+    prune: Iterable[Path] = (),
+    suffix: str | tuple[str, ...] = PDF_SUFFIX,
 ) -> Iterator[Found]:
-    """The files the arguments name, lazily, by the rules of this module."""
+    """The files the arguments name, lazily, by the rules of this module.
+
+    ``suffix`` may be several: a walk then takes files ending in any of them.
+    """
     names = [str(argument) for argument in arguments]
     one_folder = len(names) == 1 and Path(names[0]).is_dir()  # no file in it twice
-    walker = _Walker(suffix.lower(), _identities(prune), seen=None if one_folder else set())
+    suffixes = (suffix,) if isinstance(suffix, str) else suffix
+    wanted = tuple(s.lower() for s in suffixes)
+    walker = _Walker(wanted, _identities(prune), seen=None if one_folder else set())
     for name in names:
         yield from walker.argument(name)
 
@@ -165,7 +175,10 @@ class _Walker:
     """Walks arguments into files, remembering what it took when asked to."""
 
     def __init__(
-        self, suffix: str, pruned: set[tuple[int, int]], seen: set[tuple[int, int]] | None
+        self,
+        suffix: tuple[str, ...],
+        pruned: set[tuple[int, int]],
+        seen: set[tuple[int, int]] | None,
     ) -> None:
         self.suffix = suffix
         self.pruned = pruned

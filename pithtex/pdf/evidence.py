@@ -246,9 +246,9 @@ class _Reader:
             self.number("badge", value, f"page 1 {BADGE_XOBJECT} /PithNumber")
 
     def read_links(self) -> None:
-        for index, uri in self.document.page1_links():
-            if RESOLVER_PATH in uri:  # which resolvers count is the checker's choice
-                self.number("link", uri, f"page 1 link annotation {index}")
+        for link in self.document.page1_links():
+            if RESOLVER_PATH in link.uri:  # which resolvers count is the checker's choice
+                self.number("link", link.uri, f"page 1 link annotation {link.position}")
 
     # -- embedded bundle
 
@@ -380,6 +380,7 @@ def read_pdf(path: str | Path, *, limits: ReadLimits = DEFAULT_READ_LIMITS) -> P
         )
 
 
-def preload() -> None:
-    """Import the PDF libraries now (e.g. in a thread while something else runs)."""
-    preload_libraries()
+def preload(*, pdfium: bool = True) -> None:
+    """Import the PDF libraries now: in a thread while something else runs, or in a parent
+    process before it forks its readers (``pdfium=False``: pikepdf and lxml only)."""
+    preload_libraries(pdfium=pdfium)

@@ -25,15 +25,22 @@ code of the whole batch.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+import contextlib
+import functools
+import hashlib
+import pickle
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
-from pithtex.core.errors import ExitCode, InputError, InternalError, PithError
+from pithtex.core.errors import BundleLookupError, ExitCode, InputError, InternalError, PithError
 from pithtex.core.fileio import ensure_directory
+from pithtex.core.names import DEFAULT_RESOLVER
+from pithtex.core.numbers import PithRef
 from pithtex.core.results import fail
+from pithtex.jobs.corpus import Executor, ResultsStore, forget_per_process, per_process, run_corpus
 from pithtex.jobs.executor import (
     DEFAULT_BOUNDS,
     BoundedRun,
@@ -43,19 +50,45 @@ from pithtex.jobs.executor import (
     unexpected_failure,
 )
 from pithtex.jobs.progress import NULL_PROGRESS, ProgressBar
-from pithtex.pdf.check import CheckOptions, CheckReport, Verdict, check_evidence, unusable_report
-from pithtex.pdf.evidence import DEFAULT_READ_LIMITS, PdfError, PdfEvidence, ReadLimits, read_pdf
+from pithtex.jobs.sources import Chunk, Item
+from pithtex.pdf.check import (
+    CheckOptions,
+    CheckReport,
+    FoundBundle,
+    Verdict,
+    check_evidence,
+    unusable_report,
+)
+from pithtex.pdf.evidence import (
+    DEFAULT_READ_LIMITS,
+    PdfError,
+    PdfEvidence,
+    ReadLimits,
+    preload,
+    read_pdf,
+)
 from pithtex.pdf.stamp import StampOptions, StampResult, StampSpec, StampStatus, stamp_pdf
+from pithtex.trust.keyring import Keyring
 
 __all__ = [
+    "STAMP_SCHEMA",
+    "CheckTask",
     "InternalErrorReport",
+    "SharedRegistry",
     "StampTarget",
+    "StampTask",
+    "check_corpus",
     "check_many",
     "check_read",
+    "link_bases",
     "read_evidence",
     "read_many",
+    "stamp_corpus",
     "stamp_many",
 ]
+
+STAMP_SCHEMA = "pithtex.stamp/1"
+"""The schema of one stamp result as JSON (``pithtex stamp --json``, a results folder)."""
 
 StampTarget = tuple[str | Path, str | Path]
 """A file to stamp and where its stamped copy goes (the same path: in place)."""
@@ -178,7 +211,7 @@ def stamp_many(
     :func:`pithtex.jobs.discovery.mirror_outputs`).  ``progress`` gets one update
     per result; ``ordered=False`` yields each result as soon as it is ready.
     """
-    importlib.import_module("pikepdf")  # once, here: every forked worker inherits it
+    preload(pdfium=False)  # once, here: every forked worker inherits the PDF libraries
     folders = _OutputFolders(make=not options.dry_run)
     stamper = partial(_stamp_one, spec=spec, options=options)
     run = run_bounded(stamper, folders.prepare(targets), jobs=jobs, bounds=bounds, ordered=ordered)
@@ -255,3 +288,239 @@ class _OutputFolders:
                 folder.rmdir()
             except OSError:
                 continue  # not empty: something was written there
+
+
+# ---------------------------------------------------------------- corpora
+
+
+def link_bases(resolvers: tuple[str, ...]) -> tuple[str, ...]:
+    """Resolvers whose ``/pith/<number>`` links are claims: pith.science and every
+    configured one (``resolvers``, ``$PITHTEX_RESOLVERS``, the config file); read once
+    per process."""
+    return _link_bases(resolvers)
+
+
+@functools.cache
+def _link_bases(resolvers: tuple[str, ...]) -> tuple[str, ...]:
+    from pithtex.registry.config import load_settings
+
+    urls = load_settings(resolvers or None).urls
+    return tuple(dict.fromkeys((DEFAULT_RESOLVER, *urls)))
+
+
+class _Lookups:
+    """One process's resolver and the outcome of every lookup it made, misses included."""
+
+    def __init__(self, registry: SharedRegistry) -> None:
+        from pithtex.registry.resolver import make_resolver
+
+        self.resolver = make_resolver(
+            registry.keyring, resolvers=registry.resolvers or None, cache=registry.cache_dir
+        )
+        self.outcomes: dict[tuple[str, bool, bool, bool], FoundBundle | BundleLookupError] = {}
+
+    def resolve(self, ref: PithRef, *, offline: bool, refresh: bool, allow_stale: bool) -> Any:
+        key = (str(ref), offline, refresh, allow_stale)
+        if key not in self.outcomes:
+            try:
+                self.outcomes[key] = self.resolver.resolve(
+                    ref, offline=offline, refresh=refresh, allow_stale=allow_stale
+                )
+            except BundleLookupError as exc:
+                self.outcomes[key] = exc
+        outcome = self.outcomes[key]
+        if isinstance(outcome, BundleLookupError):
+            raise outcome
+        return outcome
+
+
+@dataclass(frozen=True)
+class SharedRegistry:
+    """The cache and resolvers of a batch, as plain settings (picklable: a Dask worker
+    gets a copy).
+
+    The resolver is made in each process when a PDF first needs it (so that the
+    HTTP modules are imported only then), and each number is looked up at most
+    once per process, a miss included, whatever the number of files naming it.
+    """
+
+    keyring: Keyring
+    resolvers: tuple[str, ...] = ()
+    cache_dir: str | None = None
+
+    def _lookups(self) -> _Lookups:
+        identity = hashlib.sha256(pickle.dumps(self)).hexdigest()
+        lookups: _Lookups = per_process(f"lookups:{identity}", partial(_Lookups, self))
+        return lookups
+
+    def resolve(self, ref: PithRef, *, offline: bool, refresh: bool, allow_stale: bool) -> Any:
+        return self._lookups().resolve(
+            ref, offline=offline, refresh=refresh, allow_stale=allow_stale
+        )
+
+    def close(self) -> None:
+        """Close this process's HTTP connections, if a lookup opened them."""
+        identity = hashlib.sha256(pickle.dumps(self)).hexdigest()
+        lookups = forget_per_process(f"lookups:{identity}")
+        if lookups is not None:
+            lookups.resolver.http.close()
+
+
+@dataclass(frozen=True)
+class CheckTask:
+    """Checking each item of a corpus (a :class:`~pithtex.jobs.corpus.Task`).
+
+    The workers read; the checks run in the process that forked them (the
+    driver with the local pool, each Dask worker with Dask), which shares one
+    registry (a :class:`SharedRegistry` keeps it picklable).
+    """
+
+    options: CheckOptions
+    name: str = "check"
+
+    def prepare(self) -> None:
+        preload(pdfium=False)  # once, here: every forked reader inherits the PDF libraries
+
+    def read(self, item: Item, path: str) -> PdfEvidence | TaskFailure:
+        evidence = read_evidence(path, self.options.limits)
+        if isinstance(evidence, PdfEvidence) and evidence.path != item.key:
+            return replace(evidence, path=item.key)  # a tar member's in-memory file
+        return evidence
+
+    def finish(self, item: Item, outcome: PdfEvidence | TaskFailure) -> CheckReport:
+        return _report(item.key, outcome, self.options)
+
+    def record(self, key: str, result: CheckReport) -> dict[str, Any]:
+        return result.to_json()
+
+    def tally(self, record: Mapping[str, Any]) -> tuple[str, str, int]:
+        return str(record["verdict"]), str(record["code"]), int(record["exit_code"])
+
+
+def check_corpus(
+    chunks: Iterable[Chunk],
+    options: CheckOptions,
+    *,
+    executor: Executor | None = None,
+    store: ResultsStore | None = None,
+    progress: ProgressBar = NULL_PROGRESS,
+) -> Iterator[CheckReport]:
+    """Check every item of a corpus (see :func:`pithtex.jobs.sources.corpus_chunks`).
+
+    One report per item, keyed by its ``file`` (a path, or ``ARCHIVE::MEMBER``),
+    as the executor completes them (:class:`~pithtex.jobs.corpus.LocalPool` by
+    default, or :class:`~pithtex.jobs.cluster.DaskExecutor`); each exactly once.
+    With a Dask executor, ``options`` is shipped to the workers: its registry
+    must be picklable (:class:`SharedRegistry`).
+    """
+    task = CheckTask(options)
+    for done in run_corpus(task, chunks, executor=executor, store=store, progress=progress):
+        yield done.result
+
+
+@dataclass(frozen=True)
+class StampTask:
+    """Stamping each item of a corpus (a :class:`~pithtex.jobs.corpus.Task`).
+
+    ``out_dir`` is the root of the output tree (``None``: in place, files on
+    disk only).  Each output goes to ``out_dir`` / the item's path below its
+    base; a tar's members go to a folder named after the tar.  Folders are made
+    by the worker as it writes (never in a dry run).
+    """
+
+    spec: StampSpec
+    options: StampOptions
+    out_dir: str | None = None
+    name: str = "stamp"
+
+    def prepare(self) -> None:
+        preload(pdfium=False)
+
+    def output_of(self, item: Item) -> str | None:
+        if self.out_dir is None:
+            return item.path if item.member is None else None
+        return None if item.relative is None else str(Path(self.out_dir) / item.relative)
+
+    def read(self, item: Item, path: str) -> StampResult:
+        output = self.output_of(item)
+        if output is None:
+            return self._refused(item, output, self._no_output(item))
+        if not self.options.dry_run:
+            try:
+                ensure_directory(Path(output).parent)
+            except InputError as exc:
+                return self._refused(item, output, exc)
+        result = stamp_pdf(path, output, self.spec, self.options)
+        return replace(result, source=item.key)
+
+    def _no_output(self, item: Item) -> InputError:
+        if self.out_dir is None:
+            return InputError(
+                "a member of a tar archive cannot be stamped in place: use --out-dir",
+                code="stamp.options",
+            )
+        return InputError(
+            f"{item.member}: a member name that would leave its output folder (absolute, "
+            "'..', or a second member of the same name): not written",
+            code="archive.unsafe_name",
+        )
+
+    def _refused(self, item: Item, output: str | None, error: PithError) -> StampResult:
+        return StampResult(
+            item.key, output, StampStatus.REFUSED, pith_number=self.spec.number, error=error
+        )
+
+    def finish(self, item: Item, outcome: StampResult | TaskFailure) -> StampResult:
+        if isinstance(outcome, TaskFailure):
+            output = self.output_of(item)
+            return _failed_stamp(Path(item.key), Path(output or item.key), self.spec, outcome)
+        return outcome
+
+    def record(self, key: str, result: StampResult) -> dict[str, Any]:
+        return {"schema": STAMP_SCHEMA, **result.to_json(), "exit_code": result.exit_code}
+
+    def tally(self, record: Mapping[str, Any]) -> tuple[str, str, int]:
+        error = record.get("error")
+        code = error["code"] if isinstance(error, dict) else f"stamp.{record['status']}"
+        return str(record["status"]), str(code), int(record["exit_code"])
+
+
+def stamp_corpus(
+    chunks: Iterable[Chunk],
+    spec: StampSpec,
+    options: StampOptions,
+    *,
+    out_dir: str | Path | None = None,
+    executor: Executor | None = None,
+    store: ResultsStore | None = None,
+    progress: ProgressBar = NULL_PROGRESS,
+) -> Iterator[StampResult]:
+    """Stamp every item of a corpus into the output tree ``out_dir`` (``None``: in place).
+
+    One result per item as the executor completes them, each exactly once.
+    Output folders that a refused file left empty are removed at the end.
+    """
+    task = StampTask(spec, options, None if out_dir is None else str(out_dir))
+    refused: set[Path] = set()
+    try:
+        for done in run_corpus(task, chunks, executor=executor, store=store, progress=progress):
+            result = done.result
+            if result.error is not None and result.output and out_dir is not None:
+                refused.add(Path(result.output).parent)
+            yield result
+    finally:
+        if out_dir is not None:
+            _remove_empty(refused, Path(out_dir))
+
+
+def _remove_empty(folders: set[Path], root: Path) -> None:
+    """Remove the folders (and their parents below ``root``) left empty, deepest first."""
+    chain: set[Path] = set()
+    for refused in folders:
+        folder = refused
+        while folder != root and folder.is_relative_to(root):
+            chain.add(folder)
+            folder = folder.parent
+    for folder in sorted(chain, key=lambda path: len(path.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()

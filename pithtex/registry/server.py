@@ -229,13 +229,15 @@ class MirrorServer(ThreadingHTTPServer):
         *,
         max_age: int = DEFAULT_MAX_AGE,
         access_log: bool = False,
+        handler: type[MirrorHandler] | None = None,
     ) -> None:
+        """``handler``: a :class:`MirrorHandler` subclass that answers more paths."""
         self.root = Path(root)
         self.max_age = max_age
         self.access_log = access_log
         self.resources = load_tree(self.root)
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        super().__init__(address, MirrorHandler)
+        super().__init__(address, handler or MirrorHandler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """One line on stderr per failed connection (a reset, a timeout), no traceback."""

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AttachedFile",
     "Document",
+    "Link",
     "Opaque",
     "PageGeometry",
     "inherited",
@@ -68,6 +69,16 @@ class AttachedFile(NamedTuple):
     relationship: str | None
 
 
+class Link(NamedTuple):
+    """A link annotation of page 1 with a URI action."""
+
+    position: int
+    """Its place in the page's ``/Annots``, from 0."""
+    uri: str
+    rect: Rect | None
+    """Its ``/Rect`` in user space (``None`` when missing or malformed)."""
+
+
 class PageGeometry(NamedTuple):
     """Where page 1 is visible and how it is turned."""
 
@@ -77,10 +88,18 @@ class PageGeometry(NamedTuple):
     """0, 90, 180 or 270 (degrees clockwise, as ``/Rotate``)."""
 
 
-def preload_libraries() -> None:
-    """Import pikepdf and PDFium now (e.g. in a thread while something else runs)."""
-    import pikepdf  # noqa: F401
-    import pypdfium2  # noqa: F401
+def preload_libraries(*, pdfium: bool = True) -> None:
+    """Import pikepdf, lxml and (with ``pdfium``) PDFium now: in a thread while something
+    else runs, or in a parent process before it forks its workers."""
+    import lxml.etree
+    import pikepdf
+
+    del pikepdf, lxml
+    if pdfium:
+        import pypdfium2
+        import pypdfium2.raw
+
+        del pypdfium2
 
 
 def _reading(method: Callable[P, R]) -> Callable[P, R]:
@@ -298,8 +317,8 @@ class Document:
         return inherited(page, key, self.limits)
 
     @_reading
-    def page1_links(self) -> list[tuple[int, str]]:
-        """``(index, URI)`` of each link annotation on page 1 with a URI action."""
+    def page1_links(self) -> list[Link]:
+        """Each link annotation on page 1 with a URI action."""
         import pikepdf
 
         annots = self._page().get("/Annots")
@@ -313,7 +332,7 @@ class Document:
         for index, annot in enumerate(annots):
             uri = _link_uri(annot)
             if uri is not None:
-                links.append((index, uri))
+                links.append(Link(index, uri, _box(annot.get("/Rect"))))
         return links
 
     @_reading

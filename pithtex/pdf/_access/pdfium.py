@@ -11,13 +11,15 @@ with code ``text.unreadable``.
 
 from __future__ import annotations
 
+import ctypes
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
 from pithtex.pdf._access.limits import ReadLimits, StreamError, first_line
 from pithtex.pdf._access.values import Rect
 
-__all__ = ["Page1View", "Rendering", "TextRun"]
+__all__ = ["Bitmap", "Page1View", "Rendering", "TextRun"]
 
 T = TypeVar("T")
 
@@ -43,6 +45,15 @@ class Rendering(NamedTuple):
 
     width: int
     height: int
+    pixels: bytes
+
+
+class Bitmap(NamedTuple):
+    """An RGB rendering: ``height`` rows of ``stride`` bytes, ``width`` pixels of 3 bytes each."""
+
+    width: int
+    height: int
+    stride: int
     pixels: bytes
 
 
@@ -171,6 +182,73 @@ class Page1View:
             return Rendering(w, h, grey)
 
         return self._call(render)
+
+    def render_rgb(self, scale: float) -> Bitmap:
+        """The whole of page 1 in colour, ``scale`` pixels per point (forms drawn), within
+        ``max_render_pixels`` (else ``render.too_large``)."""
+        pixels = math.ceil(self.width * scale) * math.ceil(self.height * scale)
+        if pixels > self.limits.max_render_pixels or scale <= 0:
+            raise StreamError(
+                "render.too_large",
+                f"a rendering of {pixels} pixels exceeds the "
+                f"{self.limits.max_render_pixels}-pixel cap",
+            )
+
+        def render() -> Bitmap:
+            bitmap = self._page.render(scale=scale, rev_byteorder=True, may_draw_forms=True)
+            try:
+                return Bitmap(bitmap.width, bitmap.height, bitmap.stride, bytes(bitmap.buffer))
+            finally:
+                bitmap.close()
+
+        return self._call(render)
+
+    def to_pixels(self, x: float, y: float, width: int, height: int) -> tuple[float, float]:
+        """Where the point ``(x, y)`` of user space falls on a rendering of the whole page
+        ``width`` x ``height`` pixels (origin top left; the page's rotation applied)."""
+        import pypdfium2.raw as pdfium_c
+
+        device_x, device_y = ctypes.c_int(), ctypes.c_int()
+        pdfium_c.FPDF_PageToDevice(
+            self._page.raw, 0, 0, width, height, 0, x, y,
+            ctypes.byref(device_x), ctypes.byref(device_y),
+        )  # fmt: skip
+        return float(device_x.value), float(device_y.value)
+
+    # -- finding text
+
+    def char_count(self) -> int:
+        return int(self._call(lambda: self._text().count_chars()))
+
+    def search(self, needle: str, *, limit: int) -> list[tuple[int, int]]:
+        """``(start, length)`` in characters of the first ``limit`` matches (case ignored)."""
+
+        def search() -> list[tuple[int, int]]:
+            searcher = self._text().search(needle, match_case=False)
+            try:
+                found = []
+                for _ in range(limit):
+                    match = searcher.get_next()
+                    if match is None:
+                        break
+                    found.append((int(match[0]), int(match[1])))
+                return found
+            finally:
+                searcher.close()
+
+        return self._call(search)
+
+    def text_range(self, start: int, length: int) -> str:
+        return str(self._call(lambda: self._text().get_text_range(start, length)))
+
+    def range_boxes(self, start: int, length: int) -> list[Rect]:
+        """The boxes (user space) of the characters ``start`` to ``start + length``."""
+
+        def boxes() -> list[Rect]:
+            textpage = self._text()
+            return [textpage.get_rect(i) for i in range(textpage.count_rects(start, length))]
+
+        return self._call(boxes)
 
 
 def _render_mode(pdfium_c: Any, textpage: Any, char: int) -> int | None:
