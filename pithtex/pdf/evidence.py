@@ -382,5 +382,5 @@ def read_pdf(path: str | Path, *, limits: ReadLimits = DEFAULT_READ_LIMITS) -> P
 
 def preload(*, pdfium: bool = True) -> None:
     """Import the PDF libraries now: in a thread while something else runs, or in a parent
-    process before it forks its readers (``pdfium=False``: pikepdf and lxml only)."""
+    process before it forks its readers (``pdfium=False``: pikepdf only)."""
     preload_libraries(pdfium=pdfium)

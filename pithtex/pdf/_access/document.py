@@ -89,17 +89,17 @@ class PageGeometry(NamedTuple):
 
 
 def preload_libraries(*, pdfium: bool = True) -> None:
-    """Import pikepdf, lxml and (with ``pdfium``) PDFium now: in a thread while something
+    """Import pikepdf and, with ``pdfium``, PDFium and lxml now: in a thread while something
     else runs, or in a parent process before it forks its workers."""
-    import lxml.etree
     import pikepdf
 
-    del pikepdf, lxml
+    del pikepdf
     if pdfium:
+        import lxml.etree
         import pypdfium2
         import pypdfium2.raw
 
-        del pypdfium2
+        del pypdfium2, lxml
 
 
 def _reading(method: Callable[P, R]) -> Callable[P, R]:
