@@ -32,7 +32,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pithtex.core.digests import is_placeholder_title
 from pithtex.core.errors import NumberFormatError
@@ -40,8 +40,10 @@ from pithtex.core.names import BADGE_XOBJECT, EMBEDDED_BUNDLE_NAME, INFO_KEYS, R
 from pithtex.core.numbers import PithRef, parse_number
 from pithtex.pdf._access.document import Document, Opaque, open_for_reading, preload_libraries
 from pithtex.pdf._access.limits import DEFAULT_READ_LIMITS, PdfError, ReadLimits, StreamError
-from pithtex.pdf._access.pdfium import TextRun
 from pithtex.pdf.xmp.read import XmpError, XmpPacket, parse_packet
+
+if TYPE_CHECKING:
+    from pithtex.pdf._access.pdfium import TextRun
 
 __all__ = [
     "DEFAULT_READ_LIMITS",
