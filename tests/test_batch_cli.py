@@ -180,11 +180,13 @@ def test_one_jobs_default_for_every_batch_verb(tree: Path, tmp_path: Path, paper
         assert "default: one per usable core" in run_cli(verb, "--help").stdout
 
 
-def text_bomb(path: Path) -> Path:
-    """No title in the metadata, so the stamper reads page 1: 40 MiB of text for PDFium."""
-    line = b"(" + b"a" * 40 + b") Tj\n"
-    content = b"BT /F1 12 Tf 72 700 Td (" + TITLE.encode() + b") Tj\n"
-    content += line * ((40 * 1024 * 1024) // len(line)) + b"ET"
+def text_bomb(path: Path, size: int = 40 * 1024 * 1024) -> Path:
+    """No title in the metadata, so the stamper reads page 1: ``size`` bytes of text objects
+    for PDFium (which needs some 25 times that); 40 MiB is over the reader's content cap,
+    15 MiB within it."""
+    line = b"BT /F1 9 Tf (a) Tj ET\n"
+    content = b"BT /F1 12 Tf 72 700 Td (" + TITLE.encode() + b") Tj ET\n"
+    content += line * (size // len(line))
     path.write_bytes(basic(content=stream(content, flate=True)))
     return path
 
@@ -197,13 +199,22 @@ def big_array(path: Path) -> Path:
     return path
 
 
+def test_page_one_over_the_readers_caps_never_reaches_pdfium(tmp_path: Path) -> None:
+    """40 MiB of page content: over the content cap, so PDFium is not asked for the title."""
+    bomb = text_bomb(tmp_path / "bomb.pdf")
+    result = run_cli("stamp", bomb, "--bundle", SEED_BUNDLE, "-o", tmp_path / "x.pdf", "--json")
+    refused = json.loads(result.stdout)
+    assert result.returncode == 1 and refused["error"]["code"] == "title.missing"
+    assert "cannot be read within bounds" in refused["error"]["message"]
+
+
 def test_a_stamp_over_its_memory_bound_is_reported_and_the_batch_goes_on(
     tmp_path: Path, paper: bytes
 ) -> None:
     inputs = tmp_path / "in"
     (inputs / "sub").mkdir(parents=True)
     (inputs / "a.pdf").write_bytes(paper)
-    text_bomb(inputs / "sub" / "bomb.pdf")
+    text_bomb(inputs / "sub" / "bomb.pdf", 15 * 1024 * 1024)  # within the caps, not 256 MiB
     (inputs / "z.pdf").write_bytes(paper)
     out = tmp_path / "out"
     result = run_cli(

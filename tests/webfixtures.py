@@ -25,8 +25,12 @@ def _tampered(source: Path, target: Path) -> Path:
     return target
 
 
-def _slow(target: Path, copies: int = 2) -> Path:
-    """Page 1 draws a form that draws a form of 1000 rectangles 1000 times, ``copies`` times."""
+def _slow(target: Path, copies: int = 1) -> Path:
+    """Page 1 draws a form that draws a form of 1000 rectangles 1000 times, ``copies`` times.
+
+    Once is 15 MB of content for PDFium: within the reader's 16 MiB content cap (forms
+    counted at each use), and a second or more of parsing.  Twice is refused by the cap
+    before PDFium sees the page."""
     rects = b"".join(b"%d %d 3 3 re f\n" % ((i % 40) * 15, (i // 40) * 15) for i in range(1000))
     form = b"/Type /XObject /Subtype /Form /BBox [0 0 612 792]"
     objects = {

@@ -21,6 +21,7 @@ from pithtex.cli.common import (
 )
 from pithtex.cli.corpus import Corpus, add_corpus_options, corpus_from_args
 from pithtex.core.errors import InputError, batch_exit_code
+from pithtex.core.names import BADGE_CORNERS, DEFAULT_BADGE_CORNER
 from pithtex.jobs.progress import NULL_PROGRESS
 
 if TYPE_CHECKING:
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
     from pithtex.jobs.executor import Bounds
     from pithtex.jobs.progress import ProgressBar
     from pithtex.pdf.stamp import StampOptions, StampResult
-
-CORNERS = ("top-right", "top-left", "bottom-right", "bottom-left")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -72,7 +71,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     what.add_argument("--badge", action="store_true", help="draw a visible badge on page 1")
     what.add_argument(
-        "--badge-corner", choices=CORNERS, default="top-right", help="preferred badge corner"
+        "--badge-corner",
+        choices=BADGE_CORNERS,
+        default=DEFAULT_BADGE_CORNER,
+        help="preferred badge corner",
     )
     what.add_argument("--badge-qr", action="store_true", help="add a QR code of the resolver link")
     what.add_argument(
@@ -209,12 +211,10 @@ def _refuse_collisions(corpus: Corpus, prune: tuple[Path, ...]) -> None:
 
 
 def _options(args: argparse.Namespace) -> StampOptions:
-    from pithtex.pdf.stamp import StampOptions
+    from pithtex.pdf.stamp import BadgeOptions, StampOptions
 
     badge = None
-    if args.badge:  # the badge module (and what it imports) only when a badge is drawn
-        from pithtex.pdf.stamp.badge import BadgeOptions
-
+    if args.badge:
         badge = BadgeOptions(corner=args.badge_corner, qr=args.badge_qr)
     return StampOptions(
         embed_bundle=args.embed_bundle,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pithtex.cli.common import add_json_option, add_keyring_options, keyring_from_args, print_json
 from pithtex.cli.resolving import add_resolver_options, resolver_from_args, warn_attempts
 from pithtex.core.errors import ExitCode, InputError
+from pithtex.core.layout import check_resolver_base
 
 if TYPE_CHECKING:
     from pithtex.tex.render import PaperData
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     from pithtex.tex import render as latex
 
     directory = Path(args.output_dir)
-    base = latex.check_resolver_base(args.resolver[0] if args.resolver else DEFAULT_BASE)
+    base = check_resolver_base(args.resolver[0] if args.resolver else DEFAULT_BASE)
     notes: list[str] = []
     source = Path(args.source)
     if args.source == STDIN or source.is_file():

@@ -1,37 +1,41 @@
 """Page 1 for a person to look at: a PNG rendering, with where the badge is.
 
-:func:`render_page_png` renders one page of a PDF with PDFium (pypdfium2) at
-the largest scale that stays within ``max_pixels``, encodes it as an RGB PNG,
-and maps rectangles of the page onto the picture: those a caller names (the
-title block the checker found, say) and the badge's own, found here:
+:func:`render_page_png` renders page 1 of a PDF with PDFium at the largest
+scale that stays within ``max_pixels``, encodes it as an RGB PNG, and maps
+rectangles of the page onto the picture: those a caller names (the title
+block the checker found, say) and the badge's own, found here:
 
 * ``badge``: each ``pith:…`` token in the page's text;
 * ``link``: each link annotation whose URI has a ``/pith/`` path, on any host
   (labelled with the URI, so a reader sees where the badge points).
 
-It reads, never writes, and decides nothing.  It is meant to run in a bounded
-worker (:mod:`pithtex.jobs.executor`) after the checker read the file, like
-every other call into a PDF library.  This module is the only place outside
-the reader that calls PDFium; it moves behind the PDF access layer when that
-layer exists.
+It reads, never writes, and decides nothing.  Like every other use of PDFium
+it goes through the PDF access layer: PDFium renders the copy of page 1 that
+passed the reader's caps (:mod:`pithtex.pdf._access.page1`), images included
+when they fit them, never the received file.  It is meant to run in a bounded
+worker (:mod:`pithtex.jobs.executor`) after the checker read the file.
 """
 
 from __future__ import annotations
 
-import ctypes
 import math
 import struct
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pithtex.core.errors import InputError
 from pithtex.core.names import RESOLVER_PATH
+from pithtex.pdf._access.document import Document, open_for_reading
+from pithtex.pdf._access.limits import DEFAULT_READ_LIMITS, PdfError, ReadLimits, StreamError
+from pithtex.pdf._access.pdfium import Page1View
+from pithtex.pdf._access.values import Rect
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
+    "MAX_LINKS",
+    "MAX_REGIONS",
     "Mark",
     "PageImage",
     "Region",
@@ -105,45 +109,40 @@ def render_page_png(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     marks: Sequence[Mark] = (),
+    limits: ReadLimits = DEFAULT_READ_LIMITS,
 ) -> PageImage:
-    """Page ``page`` (0 is page 1) of the PDF at ``path``, rendered within ``max_pixels``.
+    """Page 1 (``page`` 0, the only one rendered) of the PDF at ``path``, within ``max_pixels``.
 
     ``marks`` are mapped onto the picture first, then the badge regions found
-    on the page.  Raises :class:`RenderError` when PDFium cannot open or
-    render the page.
+    on the page.  Raises :class:`RenderError` when the PDF cannot be read, page
+    1 does not pass the reader's caps, or PDFium cannot render it.
     """
-    import pypdfium2 as pdfium
-
+    if page != 0:
+        raise RenderError(f"only page 1 is rendered, not page {page + 1}", code="render.no_page")
     try:
-        document = pdfium.PdfDocument(str(path))
-    except pdfium.PdfiumError as exc:
-        raise RenderError(f"cannot open the PDF to render it ({_first_line(exc)})") from None
-    try:
-        if not 0 <= page < len(document):
-            raise RenderError(f"the PDF has no page {page + 1}", code="render.no_page")
-        return _render(document, document[page], max_pixels, marks)
-    except pdfium.PdfiumError as exc:
-        raise RenderError(f"cannot render page {page + 1} ({_first_line(exc)})") from None
-    finally:
-        document.close()
+        with open_for_reading(path, limits) as document:
+            return _render(document, document.page1_view(images=True), max_pixels, marks)
+    except PdfError as exc:
+        code = "render.no_page" if exc.code == "pdf.no_pages" else "render.unreadable"
+        raise RenderError(f"cannot open the PDF to render it ({exc.message})", code=code) from None
+    except StreamError as exc:
+        raise RenderError(f"cannot render page 1 ({exc.message})") from None
 
 
-def _render(document: Any, page: Any, max_pixels: int, marks: Sequence[Mark]) -> PageImage:
-    width, height = page.get_size()
+def _render(
+    document: Document, view: Page1View, max_pixels: int, marks: Sequence[Mark]
+) -> PageImage:
+    width, height = view.width, view.height
     if not (math.isfinite(width) and math.isfinite(height)) or width < 1 or height < 1:
         raise RenderError(f"the page is {width} x {height} points", code="render.empty")
     scale = _scale(width, height, max_pixels)
-    bitmap = page.render(scale=scale, rev_byteorder=True, may_draw_forms=True)
-    try:
-        png = encode_png(bytes(bitmap.buffer), bitmap.width, bitmap.height, bitmap.stride)
-        convert = bitmap.get_posconv(page)
-        found = [*marks, *_badge_marks(document, page)][:MAX_REGIONS]
-        regions = tuple(
-            r for r in (_region(m, convert, bitmap.width, bitmap.height) for m in found) if r
-        )
-        return PageImage(png, bitmap.width, bitmap.height, width, height, regions)
-    finally:
-        bitmap.close()
+    picture = view.render_rgb(scale)
+    png = encode_png(picture.pixels, picture.width, picture.height, picture.stride)
+    found = [*marks, *_badge_marks(document, view)][:MAX_REGIONS]
+    regions = tuple(
+        r for r in (_region(m, view, picture.width, picture.height) for m in found) if r
+    )
+    return PageImage(png, picture.width, picture.height, width, height, regions)
 
 
 def _scale(width: float, height: float, max_pixels: int) -> float:
@@ -156,9 +155,9 @@ def _scale(width: float, height: float, max_pixels: int) -> float:
     return scale
 
 
-def _region(mark: Mark, convert: Any, width: int, height: int) -> Region | None:
+def _region(mark: Mark, view: Page1View, width: int, height: int) -> Region | None:
     left, bottom, right, top = mark.rect
-    corners = [convert.to_bitmap(x, y) for x in (left, right) for y in (bottom, top)]
+    corners = [view.to_pixels(x, y, width, height) for x in (left, right) for y in (bottom, top)]
     xs = [min(max(0, round(x)), width) for x, _ in corners]
     ys = [min(max(0, round(y)), height) for _, y in corners]
     box = (min(xs), min(ys), max(xs), max(ys))
@@ -170,87 +169,49 @@ def _region(mark: Mark, convert: Any, width: int, height: int) -> Region | None:
 # ------------------------------------------------------------------ the badge on the page
 
 
-def _badge_marks(document: Any, page: Any) -> list[Mark]:
-    return [*_token_marks(page), *_link_marks(document, page)]
+def _badge_marks(document: Document, view: Page1View) -> list[Mark]:
+    return [*_token_marks(view), *_link_marks(document)]
 
 
-def _token_marks(page: Any) -> list[Mark]:
+def _token_marks(view: Page1View) -> list[Mark]:
     """Each ``pith:…`` token of the page text, as the union of its characters' boxes."""
-    textpage = page.get_textpage()
-    try:
-        count = textpage.count_chars()
-        searcher = textpage.search("pith:", match_case=False)
-        marks = []
-        for _ in range(MAX_REGIONS):
-            found = searcher.get_next()
-            if found is None:
-                break
-            start, length = found
-            while length < _TOKEN_MAX and start + length < count:
-                if textpage.get_text_range(start + length, 1) not in _TOKEN_CHARS:
-                    break
-                length += 1
-            rects = [textpage.get_rect(i) for i in range(textpage.count_rects(start, length))]
-            if rects:
-                token = textpage.get_text_range(start, length)
-                marks.append(Mark("badge", f"badge text {token}", _union(rects)))
-        searcher.close()
-        return marks
-    finally:
-        textpage.close()
-
-
-def _link_marks(document: Any, page: Any) -> list[Mark]:
-    """Link annotations whose URI has a resolver path, labelled with the URI."""
-    import pypdfium2.raw as pdfium_c
-
+    count = view.char_count()
     marks = []
-    position = ctypes.c_int(0)
-    link = pdfium_c.FPDF_LINK()
-    for _ in range(MAX_LINKS):
-        if not pdfium_c.FPDFLink_Enumerate(page.raw, ctypes.byref(position), ctypes.byref(link)):
-            break
-        uri = _link_uri(pdfium_c, document, link)
-        rect = pdfium_c.FS_RECTF()
-        if uri is None or RESOLVER_PATH not in uri:
-            continue
-        if pdfium_c.FPDFLink_GetAnnotRect(link, ctypes.byref(rect)):
-            marks.append(Mark("link", f"link to {uri[:120]}", _normal(rect)))
+    for start, found in view.search("pith:", limit=MAX_REGIONS):
+        length = found
+        while length < _TOKEN_MAX and start + length < count:
+            if view.text_range(start + length, 1) not in _TOKEN_CHARS:
+                break
+            length += 1
+        rects = view.range_boxes(start, length)
+        if rects:
+            token = view.text_range(start, length)
+            marks.append(Mark("badge", f"badge text {token}", _union(rects)))
+    return marks
+
+
+def _link_marks(document: Document) -> list[Mark]:
+    """Link annotations whose URI has a resolver path, labelled with the URI."""
+    marks = []
+    try:
+        links = document.page1_links()
+    except StreamError:
+        return []  # the picture helps a reader: links it cannot read are left off
+    for link in links[:MAX_LINKS]:
+        if link.rect is not None and RESOLVER_PATH in link.uri:
+            marks.append(Mark("link", f"link to {link.uri[:120]}", link.rect))
             if len(marks) >= MAX_REGIONS:
                 break
     return marks
 
 
-def _link_uri(pdfium_c: Any, document: Any, link: Any) -> str | None:
-    action = pdfium_c.FPDFLink_GetAction(link)
-    if not action or pdfium_c.FPDFAction_GetType(action) != pdfium_c.PDFACTION_URI:
-        return None
-    size = pdfium_c.FPDFAction_GetURIPath(document.raw, action, None, 0)
-    if size <= 0 or size > 64 * 1024:
-        return None
-    buffer = ctypes.create_string_buffer(size)
-    pdfium_c.FPDFAction_GetURIPath(document.raw, action, buffer, size)
-    return buffer.raw[: size - 1].decode("latin-1").strip()
-
-
-def _normal(rect: Any) -> tuple[float, float, float, float]:
-    left, right = sorted((rect.left, rect.right))
-    bottom, top = sorted((rect.bottom, rect.top))
-    return (left, bottom, right, top)
-
-
-def _union(rects: list[tuple[float, float, float, float]]) -> tuple[float, float, float, float]:
+def _union(rects: list[Rect]) -> Rect:
     return (
         min(r[0] for r in rects),
         min(r[1] for r in rects),
         max(r[2] for r in rects),
         max(r[3] for r in rects),
     )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
 
 
 # ------------------------------------------------------------------ PNG

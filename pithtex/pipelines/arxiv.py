@@ -248,11 +248,14 @@ def _refuse_outside_reads(failure: CompileError) -> None:
 
 
 def _import_checker() -> None:
-    """Import what the check needs (pikepdf, pypdfium2, the checker) ahead of time."""
+    """Import what the check needs (the PDF libraries, the checker) ahead of time."""
     import importlib
 
-    for name in ("pikepdf", "pypdfium2", "pithtex.pdf.check", "tarfile", "gzip", "hashlib"):
+    for name in ("pithtex.pdf.check", "tarfile", "gzip", "hashlib"):
         importlib.import_module(name)
+    from pithtex.pdf.evidence import preload
+
+    preload()
 
 
 def _pith_lines(

@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import importlib
 import pickle
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -60,7 +59,14 @@ from pithtex.pdf.check import (
     check_evidence,
     unusable_report,
 )
-from pithtex.pdf.evidence import DEFAULT_READ_LIMITS, PdfError, PdfEvidence, ReadLimits, read_pdf
+from pithtex.pdf.evidence import (
+    DEFAULT_READ_LIMITS,
+    PdfError,
+    PdfEvidence,
+    ReadLimits,
+    preload,
+    read_pdf,
+)
 from pithtex.pdf.stamp import StampOptions, StampResult, StampSpec, StampStatus, stamp_pdf
 from pithtex.trust.keyring import Keyring
 
@@ -205,7 +211,7 @@ def stamp_many(
     :func:`pithtex.jobs.discovery.mirror_outputs`).  ``progress`` gets one update
     per result; ``ordered=False`` yields each result as soon as it is ready.
     """
-    importlib.import_module("pikepdf")  # once, here: every forked worker inherits it
+    preload(pdfium=False)  # once, here: every forked worker inherits the PDF libraries
     folders = _OutputFolders(make=not options.dry_run)
     stamper = partial(_stamp_one, spec=spec, options=options)
     run = run_bounded(stamper, folders.prepare(targets), jobs=jobs, bounds=bounds, ordered=ordered)
@@ -373,7 +379,7 @@ class CheckTask:
     name: str = "check"
 
     def prepare(self) -> None:
-        importlib.import_module("pikepdf")  # once, here: every forked reader inherits it
+        preload(pdfium=False)  # once, here: every forked reader inherits the PDF libraries
 
     def read(self, item: Item, path: str) -> PdfEvidence | TaskFailure:
         evidence = read_evidence(path, self.options.limits)
@@ -428,7 +434,7 @@ class StampTask:
     name: str = "stamp"
 
     def prepare(self) -> None:
-        importlib.import_module("pikepdf")
+        preload(pdfium=False)
 
     def output_of(self, item: Item) -> str | None:
         if self.out_dir is None:

@@ -166,7 +166,7 @@ def _render(directory: Path, bundle: Path, keyring: Keyring) -> list[str]:
 
 
 def _stamp(pdf: Path, bundle: Path, keyring: Keyring) -> str:
-    from pithtex.pdf.stamp.rewrite import StampOptions, prepare, stamp_pdf
+    from pithtex.pdf.stamp import StampOptions, prepare, stamp_pdf
 
     spec = prepare(bundle, keyring)
     stamped = stamp_pdf(pdf, pdf, spec, StampOptions(embed_bundle=True))

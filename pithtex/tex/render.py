@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pithtex.core import names as xmpschema
 from pithtex.core import numbers
 from pithtex.core.errors import InputError
+from pithtex.core.layout import RESOLVER_CHARACTERS, check_resolver_base, resolver_url
 from pithtex.core.resources import shipped_dir
 from pithtex.core.version import __version__
 
@@ -54,10 +55,6 @@ DATA_FORMAT = 1
 DATA_FILE_PREFIX = "pith-"
 LATEX_DIR = "latex"
 """Where the rendered package is committed, relative to the repository root."""
-
-_RESOLVER_BASE = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~+@-]+)*")
-RESOLVER_CHARACTERS = "A-Z a-z 0-9 : / . _ ~ + @ -"
-"""What a resolver base URL may contain, here and in ``pith.sty`` (no TeX or PDF specials)."""
 
 _TEX_SPECIALS = {
     "\\": r"\textbackslash{}",
@@ -143,23 +140,6 @@ def tex_escape(text: str) -> str:
     return re.sub(r" {2,}", " ", "".join(out)).strip()
 
 
-def check_resolver_base(base: str) -> str:
-    """A resolver base URL without its trailing slash; raises :class:`InputError` otherwise."""
-    value = base.strip().rstrip("/")
-    if not _RESOLVER_BASE.fullmatch(value):
-        raise InputError(
-            f"{base!r} is not a usable resolver base URL: it must start with http:// or "
-            f"https:// and contain only {RESOLVER_CHARACTERS}",
-            code="resolver.invalid",
-        )
-    return value
-
-
-def resolver_url(number: PithNumber, base: str = xmpschema.DEFAULT_RESOLVER) -> str:
-    """``<base>/pith/<body>``: where the badge links and what the QR code holds."""
-    return f"{check_resolver_base(base)}{xmpschema.RESOLVER_PATH}{number.body}"
-
-
 def data_file_name(body: str) -> str:
     """``pith-<BODY>.tex``: the name ``pith.sty`` derives from ``\\pithnumber``."""
     return f"{DATA_FILE_PREFIX}{body}.tex"
@@ -218,7 +198,7 @@ class PaperData:
 
     @property
     def url(self) -> str:
-        return resolver_url(self.number, self.resolver_base)
+        return resolver_url(self.number.body, self.resolver_base)
 
     @property
     def file_name(self) -> str:

@@ -219,7 +219,7 @@ def verify_bundle(bundle: Bundle, keyring: Keyring) -> BundleVerification:
         keys.note_use(validation.event.signer.fingerprint, f"events[{validation.index}]")
     checks.append(_check_unique_events(bundle))
     checks.extend(_check_record_created(merged, record_hash, keys))
-    checks.append(_check_title(bundle, merged))
+    checks.append(_check_record_title_hash(bundle, merged))
     checks.extend(_check_state(bundle, merged))
     checks.extend(_check_bundle_signature(bundle, keys))
     checks.extend(_check_trust(keys))
@@ -369,7 +369,7 @@ def _signature_checks(
     return signature_checks(check, keys.get(claim.fingerprint), claim, message, subject)
 
 
-def _check_title(bundle: Bundle, merged: MergeResult) -> CheckResult:
+def _check_record_title_hash(bundle: Bundle, merged: MergeResult) -> CheckResult:
     snapshots = merged.state["current"]["graph_snapshots"]
     paper = snapshot_paper(snapshots[-1]["payload"]) if snapshots else {}
     title = paper.get("title")

@@ -16,7 +16,6 @@ exit code 70, as in ``pithtex check``.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -25,6 +24,7 @@ from typing import Any
 from pithtex.core.results import fail
 from pithtex.jobs.executor import Bounds, TaskFailure, run_bounded
 from pithtex.pdf.check import CheckOptions, CheckReport, Verdict, check_pdf, unusable_report
+from pithtex.pdf.evidence import preload as preload_pdf_libraries
 from pithtex.pdf.render import Mark, PageImage, RenderError, render_page_png
 from pithtex.pipelines.batch import InternalErrorReport
 from pithtex.trust.record import RecordCard, record_card
@@ -57,17 +57,12 @@ class Checked:
         return str(self.report.get("verdict", ""))
 
 
-PDF_LIBRARIES = ("pikepdf", "pypdfium2", "pypdfium2.raw", "lxml.etree")
-"""What the worker imports to read and render a PDF."""
-
-
 def preload() -> None:
     """Import the PDF libraries now, so that every forked worker has them already.
 
     Only imports: no PDF is opened in the calling process.
     """
-    for name in PDF_LIBRARIES:
-        importlib.import_module(name)
+    preload_pdf_libraries()
 
 
 def check_upload(options: CheckOptions, max_pixels: int, upload: Upload) -> Checked:

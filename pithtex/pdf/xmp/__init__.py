@@ -1,1 +1,3 @@
-"""XMP packets: a strict reader (:mod:`.read`) and a writer that keeps the rest (:mod:`.write`)."""
+"""XMP packets: :mod:`~pithtex.pdf.xmp.read` (strict, hardened), :mod:`~pithtex.pdf.xmp.write`."""
+
+__all__: list[str] = []
