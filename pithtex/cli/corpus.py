@@ -9,6 +9,7 @@ executor) and nothing more.
 from __future__ import annotations
 
 import argparse
+import glob
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,7 +95,8 @@ class Corpus:
         if self.manifests or self.results or self.distributed or len(self.arguments) != 1:
             return False
         path = Path(self.arguments[0])
-        return path.is_file() and not is_archive_name(path.name)
+        # a file, or a name that is none: the single-file path then says so
+        return not (path.is_dir() or is_archive_name(path.name) or glob.has_magic(str(path)))
 
     def open_store(self, task: str) -> ResultsStore | None:
         if self.results is None:
