@@ -13,6 +13,7 @@ from conftest import SEED_TEXT, test_key
 
 from pithtex.core.canonical import canonical_bytes
 from pithtex.core.digests import state_sha256
+from pithtex.core.errors import SchemaError
 from pithtex.core.model import Fields, PublicKey, parse_bundle
 from pithtex.trust.keyring import Keyring
 from pithtex.trust.signing import BundleBuilder, graph_snapshot_event
@@ -294,3 +295,16 @@ def test_key_used_after_rotation_is_rejected(tmp_path: Any) -> None:
     ring = Keyring((PublicKey.parse(Fields(entry, "$")),))
     result = verify(seed, ring)
     assert "key.rotated" in [c.code for c in result.failures]
+
+
+@pytest.mark.parametrize("where", ["bundle_signature", "event_signature"])
+def test_an_unhashed_signature_block_takes_no_extra_field(where: str) -> None:
+    """Signature blocks are covered by no hash: a field smuggled into one is refused."""
+    doc = json.loads(SEED_TEXT)
+    block = (
+        doc["bundle_signature"] if where == "bundle_signature" else doc["events"][0]["signature"]
+    )
+    block["note"] = "added after signing"
+    with pytest.raises(SchemaError) as caught:
+        parse_bundle(json.dumps(doc))
+    assert caught.value.code == "schema.unknown_key" and "note" in caught.value.message

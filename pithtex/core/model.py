@@ -25,10 +25,12 @@ from pithtex.core.errors import InputError, SchemaError
 __all__ = [
     "ALGORITHM",
     "BUNDLE_MESSAGE",
+    "BUNDLE_SIGNATURE_FIELDS",
     "BUNDLE_TYPE",
     "EVENT_MESSAGE",
     "RECEIPT_KIND",
     "RECEIPT_MESSAGE",
+    "SIGNATURE_FIELDS",
     "STATE_TYPE",
     "Bundle",
     "Event",
@@ -163,6 +165,17 @@ class Fields:
     ) -> tuple[T, ...]:
         items = self.array(key, optional=optional)
         return tuple(parse(Fields(item, f"{self.at(key)}[{i}]")) for i, item in enumerate(items))
+
+    def only(self, allowed: frozenset[str]) -> None:
+        """Refuse any key outside ``allowed`` (for objects no hash covers)."""
+        unknown = sorted(set(self.obj) - allowed)
+        if unknown:
+            raise SchemaError(
+                f"unknown field {_clip(unknown[0])!r}: this object is covered by no hash, so "
+                "it may hold only the fields the format defines",
+                path=self.at(unknown[0]),
+                code="schema.unknown_key",
+            )
 
     def matching(
         self, key: str, pattern: re.Pattern[str], what: str, *, optional: bool = False
@@ -314,6 +327,24 @@ class Signer:
         )
 
 
+SIGNATURE_FIELDS = frozenset(
+    {
+        "algorithm",
+        "key_id",
+        "public_key_fingerprint",
+        "signature_b64",
+        "signed_message",
+        "signed_at",
+        "signature_status",
+    }
+)
+"""The fields of a signature block.  No hash covers the block (it holds the
+signature itself), so nothing else may be in it: a byte changed anywhere in a
+bundle either breaks a hash or signature, or makes it unparseable, except the
+values of ``signed_at`` and ``signature_status``, on which nothing depends."""
+BUNDLE_SIGNATURE_FIELDS = SIGNATURE_FIELDS | {"bundle_sha256"}
+
+
 @dataclass(frozen=True, slots=True)
 class Signature:
     """A detached signature block (``signature`` of events, ``bundle_signature``)."""
@@ -326,6 +357,7 @@ class Signature:
 
     @classmethod
     def parse(cls, f: Fields, message: str) -> Signature:
+        f.only(BUNDLE_SIGNATURE_FIELDS if message == BUNDLE_MESSAGE else SIGNATURE_FIELDS)
         f.const("algorithm", ALGORITHM)
         return cls(
             key_id=f.text("key_id"),
