@@ -118,9 +118,9 @@ def test_globs_missing_files_and_the_progress_bar(papers: Path) -> None:
 
 
 def test_batch_per_file_timeout(tmp_path: Path) -> None:
-    """A file that takes long (60 MiB of page content, under the cap) is abandoned."""
+    """A file that takes long (15 MiB of page content, under the 16 MiB cap) is abandoned."""
     slow = tmp_path / "slow.pdf"
-    slow.write_bytes(basic(content=bomb(60 * MIB)))
+    slow.write_bytes(basic(content=bomb(15 * MIB)))
     again = tmp_path / "slow-again.pdf"
     again.write_bytes(slow.read_bytes())  # the same file named twice is checked once
     result = run_cli("check", "--json", "--timeout", "0.05", slow, again, slow)
