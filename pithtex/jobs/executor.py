@@ -40,9 +40,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Generic, TypeVar
 
+from pithtex.core.closing import Closing
 from pithtex.core.errors import ExitCode
 from pithtex.jobs.limits import DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT, MIB
 
@@ -240,7 +240,7 @@ class _Worker:
 # ---------------------------------------------------------------- the run
 
 
-class BoundedRun(Generic[T, R]):
+class BoundedRun(Closing, Generic[T, R]):
     """An iterator of ``(item, outcome)`` pairs; the outcome is ``fn(item)`` or a failure."""
 
     def __init__(
@@ -285,17 +285,6 @@ class BoundedRun(Generic[T, R]):
                 self.close()
                 raise StopIteration
             self._collect(busy)
-
-    def __enter__(self) -> BoundedRun[T, R]:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):  # at interpreter exit, modules may be gone

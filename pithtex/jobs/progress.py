@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
-from types import TracebackType
 from typing import Any, Protocol, TextIO, TypeVar
+
+from pithtex.core.closing import Closing
 
 __all__ = [
     "NULL_PROGRESS",
@@ -47,7 +48,7 @@ class ProgressBar(Protocol):
         """The job is over: take the bar away."""
 
 
-class NullProgress:
+class NullProgress(Closing):
     """Shows nothing; lines are printed as they come."""
 
     def update(self, n: int = 1) -> None:
@@ -62,22 +63,11 @@ class NullProgress:
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> NullProgress:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 NULL_PROGRESS = NullProgress()
 
 
-class TqdmProgress:
+class TqdmProgress(Closing):
     """A tqdm bar on stderr (tqdm is imported when the first bar is made)."""
 
     def __init__(self, *, total: int | None, unit: str, desc: str | None = None) -> None:
@@ -100,17 +90,6 @@ class TqdmProgress:
 
     def close(self) -> None:
         self._bar.close()
-
-    def __enter__(self) -> TqdmProgress:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def progress_wanted(asked: bool | None, *, total: int | None) -> bool:
