@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import time
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from pithtex.core.errors import InputError
 from pithtex.jobs.limits import DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT, MIB, MIN_MEMORY_MIB
@@ -152,3 +154,28 @@ def format_check(result: CheckResult, style: Style, width: int = 22) -> str:
     ]
     subject = f" [{result.subject}]" if result.subject else ""
     return f"{label}  {result.check:<{width}} {result.reason}{style.dim(subject)}"
+
+
+class _Serving(Protocol):
+    """What :func:`serve_until_stopped` needs of a server."""
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None: ...
+    def shutdown(self) -> None: ...
+    def server_close(self) -> None: ...
+
+
+def serve_until_stopped(server: _Serving) -> int:
+    """Serve until ^C or SIGTERM; then close the server and say so on stderr."""
+
+    def stop(signum: int, frame: object) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    print("stopped", file=sys.stderr)
+    return 0

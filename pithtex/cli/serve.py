@@ -9,10 +9,9 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import threading
 from typing import TYPE_CHECKING
 
-from pithtex.cli.common import add_keyring_options
+from pithtex.cli.common import add_keyring_options, serve_until_stopped
 from pithtex.cli.resolving import add_resolver_options
 from pithtex.cli.ui import add_page_options
 
@@ -83,9 +82,6 @@ def run(args: argparse.Namespace) -> int:
             access_log=args.access_log,
         )
 
-    def stop(signum: int, frame: object) -> None:
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
     def reload(signum: int, frame: object) -> None:
         try:
             count = server.reload()
@@ -94,20 +90,12 @@ def run(args: argparse.Namespace) -> int:
             return
         print(f"reloaded {count} files", file=sys.stderr)
 
-    signal.signal(signal.SIGTERM, stop)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, reload)
     print(f"serving {args.directory} ({len(server.resources)} files) at {server.url}/", flush=True)
     if args.check_page:
         print(f"verify page at {server.url}/check/", flush=True)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    print("stopped", file=sys.stderr)
-    return 0
+    return serve_until_stopped(server)
 
 
 _PAGE_OPTIONS = {

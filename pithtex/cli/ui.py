@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
-import threading
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from pithtex.cli.common import add_keyring_options, keyring_from_args
+from pithtex.cli.common import add_keyring_options, keyring_from_args, serve_until_stopped
 from pithtex.cli.resolving import add_resolver_options
 
 if TYPE_CHECKING:
@@ -173,28 +170,3 @@ def _with_workers(limits: PageLimits, workers: int) -> PageLimits:
     import dataclasses
 
     return dataclasses.replace(limits, workers=workers)
-
-
-class _Serving(Protocol):
-    """What :func:`serve_until_stopped` needs of a server."""
-
-    def serve_forever(self, poll_interval: float = 0.5) -> None: ...
-    def shutdown(self) -> None: ...
-    def server_close(self) -> None: ...
-
-
-def serve_until_stopped(server: _Serving) -> int:
-    """Serve until ^C or SIGTERM; then close the server and say so on stderr."""
-
-    def stop(signum: int, frame: object) -> None:
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    print("stopped", file=sys.stderr)
-    return 0
