@@ -127,11 +127,15 @@ def test_number_given_twice(tmp_path: Path) -> None:
 
 
 def test_data_file_year_disagrees(tmp_path: Path, seed_data: Path) -> None:
+    """A mistyped year: a warning naming the file and the command, where \\pithnumber stands."""
     directory = with_data(tmp_path, seed_data)
-    result = compile_source(directory, paper(f"\\pithnumber{{pith:2020:{SEED_BODY}}}"), halt=False)
-    assert log_messages(result.log) == [
-        f"The data file {seed_data.name} is for {SEED_NUMBER}, but \\pithnumber says "
-        f"pith:2020:{SEED_BODY}."
+    typed = f"pith:2020:{SEED_BODY.lower()}"
+    result = compile_source(directory, paper(f"\\pithnumber{{{typed}}}"))
+    assert result.ok and log_messages(result.log) == []
+    assert log_messages(result.log, "Warning") == [
+        f"The data file {seed_data.name} is for {SEED_NUMBER}, but \\pithnumber{{{typed}}} says "
+        f"pith:2020:{SEED_BODY}: the data file is ignored. Run `pithtex tex {typed}' to write "
+        f"the file of this number, or correct \\pithnumber{{{typed}}} (it may be mistyped)"
     ]
     assert "/PithCanonicalSHA256" not in PdfFacts(result.pdf).info()
 
@@ -141,12 +145,13 @@ def test_data_file_for_another_number(tmp_path: Path, seed_data: Path) -> None:
     data = directory / seed_data.name
     other = "B" * 26
     data.write_text(data.read_text().replace(f"{{{SEED_NUMBER}}}", f"{{pith:2019:{other}}}"))
-    result = compile_source(directory, paper(f"\\pithnumber{{{SEED_BODY}}}"), halt=False)
-    messages = log_messages(result.log)
-    assert messages == [
-        f"The data file {seed_data.name} is for pith:2019:{other}, but \\pithnumber says "
-        f"pith:{SEED_BODY}."
-    ]
+    result = compile_source(directory, paper(f"\\pithnumber{{{SEED_BODY}}}"))
+    assert result.ok and log_messages(result.log) == []
+    (warning,) = log_messages(result.log, "Warning")
+    assert warning.startswith(
+        f"The data file {seed_data.name} is for pith:2019:{other}, but "
+        f"\\pithnumber{{{SEED_BODY}}} says pith:{SEED_BODY}: the data file is ignored."
+    )
 
 
 @pytest.mark.parametrize(
@@ -222,7 +227,7 @@ def test_bad_options_are_package_errors(tmp_path: Path) -> None:
         halt=False,
     )
     assert log_messages(result.log) == [
-        "'side' is not a value of the option 'badge' (title, footnote, none).",
+        "'side' is not a value of the option 'badge' (title, manual, footnote, none).",
         "'ftp://mirror' is not a usable resolver base URL.",
         "The option 'xmp' can only be set in the preamble.",
     ]
@@ -274,16 +279,25 @@ def test_no_title_falls_back_to_the_foot_of_page_one(tmp_path: Path, seed_data: 
     assert badge.top < section.bottom
     assert [link["uri"] for link in facts.link_annotations()] == [SEED_URL]
     (warning,) = log_messages(result.log, "Warning")
-    assert warning.startswith("No title was made before page 1 was shipped out")
+    assert warning == (
+        "No title was made before page 1 was shipped out (no \\maketitle, titlecmd or "
+        "titleenv); the badge was set at the foot of page 1. For a title set by hand, use "
+        "badge=manual and put \\pithbadge after it"
+    )
+
+
+def no_data_warning(typed: str) -> str:
+    return (
+        f"No data file pith-{SEED_BODY}.tex was found for \\pithnumber{{{typed}}}: the badge has "
+        f"no QR code and the metadata no canonical hash. Run `pithtex tex {typed}' beside the "
+        f"paper; if it does not know the number, \\pithnumber{{{typed}}} may be mistyped"
+    )
 
 
 def test_qr_without_data_file_warns(tmp_path: Path) -> None:
     result = compile_source(tmp_path, paper(f"\\pithnumber{{{SEED_NUMBER}}}", options="qr"))
     assert result.ok
-    assert log_messages(result.log, "Warning") == [
-        f"No data file pith-{SEED_BODY}.tex was found: the badge has no QR code and the "
-        f"metadata no canonical hash. Run `pithtex tex {SEED_BODY}' beside the paper"
-    ]
+    assert log_messages(result.log, "Warning") == [no_data_warning(SEED_NUMBER)]
     assert PdfFacts(result.pdf).all_text().count(PITH_LABEL) == 1
     assert decode_qr(render_png(result.pdf, tmp_path / "page")) == []
 
