@@ -129,7 +129,7 @@ def read_page(pdf: Path, index: int = 0) -> Page:
         graphics = []
         for obj in page.get_objects(max_depth=1):
             if obj.type == pdfium_c.FPDF_PAGEOBJ_PATH:
-                graphics.append(_path_rect(obj))
+                graphics.append(path_rect(obj))
             elif obj.type in (pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_FORM):
                 graphics.append(Rect(*obj.get_bounds()))
     finally:
@@ -148,7 +148,7 @@ def read_page(pdf: Path, index: int = 0) -> Page:
     )
 
 
-def _path_rect(obj: Any) -> Rect:
+def path_rect(obj: Any) -> Rect:
     """The area a path paints.  pdfium's own bounds add half the line width on
     every side; TeX draws a thin rule as a stroked line as wide as the rule,
     which paints only across the line, so the points are taken instead."""
