@@ -543,3 +543,51 @@ def test_badge_size_follows_the_body_text(tmp_path: Path, seed_data: Path) -> No
     assert badge_layout(read_page(result.pdf), PITH_LABEL, SEED_URL).size == pytest.approx(
         9.0, abs=0.1
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "ending"),
+    [
+        ("negative-space", "\\vspace{-2.5em}"),  # pulls the columns up into the block
+        ("rule", "\\par\\vspace{4pt}\\hrule"),
+    ],
+)
+def test_badge_never_overprints_what_ends_the_title_block(
+    tmp_path: Path, seed_data: Path, name: str, ending: str
+) -> None:
+    """A two-column title block that ends in negative space or a rule: the badge
+    overlaps neither the columns below nor the rule."""
+    directory = with_data(tmp_path / name, seed_data)
+    source = (
+        "\\documentclass[twocolumn]{article}\n\\usepackage{pith}\n"
+        f"\\pithnumber{{{SEED_BODY}}}\n{TITLE_BLOCK}"
+        f"\\makeatletter\\g@addto@macro\\@maketitle{{{ending}}}\\makeatother\n"
+        "\\begin{document}\n\\maketitle\n"
+        + "\n\n".join(["Text of the paper, in the columns below the title block."] * 30)
+        + "\n\\end{document}\n"
+    )
+    result = compile_source(directory, source)
+    assert result.ok, result.output[-2000:]
+    page = read_page(result.pdf)
+    layout = badge_layout(page, PITH_LABEL, SEED_URL)
+    assert layout.touching == ()
+    (author,) = page.find("Yang You")
+    assert layout.rect.top <= author.rect.bottom
+    column_tops = [line.rect.top for line in page.find("Text of the paper")]
+    assert max(column_tops) <= layout.rect.bottom
+
+
+def test_fallback_under_a_footnote_overprints_nothing(tmp_path: Path, seed_data: Path) -> None:
+    directory = with_data(tmp_path, seed_data)
+    body = BODY.replace(
+        "\\maketitle",
+        "\\begin{center}\\Large My own title\\end{center}"
+        "Text\\footnote{A footnote at the foot of page 1, long enough to take two lines "
+        "of the footnote area below the text block of the page.}",
+    )
+    result = compile_source(directory, paper(f"\\pithnumber{{{SEED_BODY}}}", body))
+    page = read_page(result.pdf)
+    layout = badge_layout(page, PITH_LABEL, SEED_URL)
+    assert layout.touching == ()
+    (footnote,) = page.find("A footnote at the foot")
+    assert layout.rect.top <= footnote.rect.bottom, "the badge is not below the footnote"
