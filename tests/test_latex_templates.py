@@ -244,9 +244,11 @@ def results(
     """Both compiles of every case the selected tests use, one compile per core."""
     wanted = sorted(
         {
-            item.callspec.params["name"]
+            item.callspec.params["template"]
             for item in request.session.items
-            if hasattr(item, "callspec") and "name" in item.callspec.params
+            if hasattr(item, "callspec")
+            and "template" in item.callspec.params
+            and item.path == Path(__file__)
         }
     )
     extra_env = fonts_env()
@@ -298,9 +300,9 @@ def checks(results: dict[str, Result]) -> dict[str, dict]:
 NAMES = sorted(CASES)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_no_new_warning_or_error(results: dict[str, Result], name: str, tmp_path: Path) -> None:
-    t, r = CASES[name], results[name]
+@pytest.mark.parametrize("template", NAMES)
+def test_no_new_warning_or_error(results: dict[str, Result], template: str, tmp_path: Path) -> None:
+    t, r = CASES[template], results[template]
     new = new_warnings(r.with_pith.log, r.without.log)
     stretched = [w for w in new if STRETCHED_COLUMN.match(w)]
     if stretched:
@@ -320,9 +322,9 @@ def test_no_new_warning_or_error(results: dict[str, Result], name: str, tmp_path
     assert new == []
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_badge_exactly_once_on_page_one(results: dict[str, Result], name: str) -> None:
-    r = results[name]
+@pytest.mark.parametrize("template", NAMES)
+def test_badge_exactly_once_on_page_one(results: dict[str, Result], template: str) -> None:
+    r = results[template]
     text = subprocess.run(
         [require_tool("pdftotext"), "-enc", "UTF-8", str(r.with_pith.pdf), "-"],
         capture_output=True,
@@ -334,9 +336,9 @@ def test_badge_exactly_once_on_page_one(results: dict[str, Result], name: str) -
     assert r.page.links_to(SEED_URL), "the badge's link is not on page 1"
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_badge_after_the_title_and_author_block(results: dict[str, Result], name: str) -> None:
-    t, r = CASES[name], results[name]
+@pytest.mark.parametrize("template", NAMES)
+def test_badge_after_the_title_and_author_block(results: dict[str, Result], template: str) -> None:
+    t, r = CASES[template], results[template]
     badge = badge_layout(r.page, PITH_LABEL, SEED_URL).rect
     titles = title_lines(r.page, TITLE)
     assert titles, "the title is not on page 1"
@@ -350,22 +352,22 @@ def test_badge_after_the_title_and_author_block(results: dict[str, Result], name
     assert badge.bottom >= following[0].rect.top - 0.5, f"the badge is below {t.before!r}"
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_badge_overlaps_nothing(results: dict[str, Result], name: str) -> None:
-    layout = badge_layout(results[name].page, PITH_LABEL, SEED_URL)
+@pytest.mark.parametrize("template", NAMES)
+def test_badge_overlaps_nothing(results: dict[str, Result], template: str) -> None:
+    layout = badge_layout(results[template].page, PITH_LABEL, SEED_URL)
     assert layout.touching == ()
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_badge_outside_the_arxiv_band(results: dict[str, Result], name: str) -> None:
-    r = results[name]
+@pytest.mark.parametrize("template", NAMES)
+def test_badge_outside_the_arxiv_band(results: dict[str, Result], template: str) -> None:
+    r = results[template]
     for rect in r.page.links_to(SEED_URL):
         assert rect.left >= ARXIV_BAND, f"the link starts at x = {rect.left:.1f} bp"
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_badge_aligned_as_the_title(results: dict[str, Result], name: str) -> None:
-    t, r = CASES[name], results[name]
+@pytest.mark.parametrize("template", NAMES)
+def test_badge_aligned_as_the_title(results: dict[str, Result], template: str) -> None:
+    t, r = CASES[template], results[template]
     badge = badge_layout(r.page, PITH_LABEL, SEED_URL).rect
     titles = title_lines(r.base_page, TITLE)
     if t.align == "center":
@@ -377,19 +379,21 @@ def test_badge_aligned_as_the_title(results: dict[str, Result], name: str) -> No
         assert abs(badge.left - left) <= 2.5, (badge.left, left)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_badge_size_follows_the_body_text(results: dict[str, Result], name: str) -> None:
-    r = results[name]
+@pytest.mark.parametrize("template", NAMES)
+def test_badge_size_follows_the_body_text(results: dict[str, Result], template: str) -> None:
+    r = results[template]
     size = badge_layout(r.page, PITH_LABEL, SEED_URL).size
     assert 0.75 * r.body <= size <= 1.01 * r.body, (size, r.body)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_badge_moves_what_follows_by_its_lines_only(results: dict[str, Result], name: str) -> None:
+@pytest.mark.parametrize("template", NAMES)
+def test_badge_moves_what_follows_by_its_lines_only(
+    results: dict[str, Result], template: str
+) -> None:
     """The gap between the end of the title and author block and what follows
     grows by the lines the badge takes (its height and half a line, rounded up
     to whole lines), no more."""
-    t, r = CASES[name], results[name]
+    t, r = CASES[template], results[template]
     badge = badge_layout(r.page, PITH_LABEL, SEED_URL).rect
 
     def gap(page: Page) -> float:
@@ -401,8 +405,8 @@ def test_badge_moves_what_follows_by_its_lines_only(results: dict[str, Result], 
     assert gap(r.page) - gap(r.base_page) <= badge.height + 0.5 * line + 0.3 * r.body + line
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_pithtex_check_verifies(checks: dict[str, dict], name: str) -> None:
-    report = checks[name]
+@pytest.mark.parametrize("template", NAMES)
+def test_pithtex_check_verifies(checks: dict[str, dict], template: str) -> None:
+    report = checks[template]
     failed = [c for c in report.get("checks", []) if c["status"] == "fail"]
     assert report.get("verdict") == "verified", failed or report
