@@ -8,7 +8,8 @@
 #                                   ~/.cache/pithtex/texmf-fonts-extra)
 #
 # TeX finds the tree when TEXMFHOME points at it (tests/test_latex_templates.py does
-# this for its compiles).  Its font maps are the system's with these packages' maps
+# this for its compiles).  .ci/texlive-chroot build runs this script inside each root,
+# so that the packages and maps are those of the root's own TeX Live.  Its font maps are the system's with these packages' maps
 # enabled, written by updmap-user into the tree; the script writes them again on every
 # run, so that they follow the system's own maps.  Safe to run again.
 set -euo pipefail

@@ -8,10 +8,12 @@ Anchors, measured in the same run:
   pikepdf-based stamper: interpreter, pikepdf import, open, save).
 
 Targets: single file at most 0.5x exiftool's wall time, on a sample-sized
-paper and on a 200+ page PDF; batch at least 100 sample-sized PDFs per second
-on one core.  Single-file figures are the best of interleaved runs (a shared
-machine), each Python command measured twice: as started here, and with a
-clean start-up (``python -S``, site-packages on ``PYTHONPATH``), because the
+paper and on a 200+ page PDF; batch at least 300 sample-sized PDFs per second
+on one core, each file in a bounded worker (``pithtex.pipelines.batch.stamp_many``),
+anchored on ``stamp_pdf`` called in-process without bounds.  Single-file
+figures are the best of interleaved runs (a shared machine), each Python
+command measured twice: as started here, and with a clean start-up
+(``python -S``, site-packages on ``PYTHONPATH``), because the
 development machines run ``.pth`` files at every start-up that a user's
 regular install does not have (an editable-install finder, a sandbox hook
 importing certifi); their cost is reported in its own row.
@@ -24,9 +26,11 @@ tmpfs, where the stamping work alone does.
 from __future__ import annotations
 
 import compileall
+import itertools
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from harness import (
@@ -36,7 +40,6 @@ from harness import (
     best_command_seconds,
     clean_python_argv,
     clean_python_env,
-    per_second,
     pithtex_argv,
     site_overhead_seconds,
 )
@@ -140,25 +143,48 @@ def _single(label: str, source: Path, work: Path, config: Path, minimal: Path) -
 
 
 def _batch(source: Path, work: Path, where: str) -> Row:
-    from pithtex.pdf.stamp.rewrite import StampOptions, prepare, stamp_pdf
+    """Bounded workers (``stamp_many``, one worker) against ``stamp_pdf`` in-process.
+
+    Rounds alternate between the two (a shared machine drifts); each side's best
+    round counts.  A round of ``stamp_many`` includes forking its worker, as every
+    batch of the CLI does.
+    """
+    from pithtex.pdf.stamp import StampOptions, prepare, stamp_pdf
+    from pithtex.pipelines.batch import stamp_many
     from pithtex.trust.keyring import Keyring
 
     spec = prepare(SEED_BUNDLE, Keyring.default())
     options = StampOptions()
     out = work / "batch-out.pdf"
 
-    def one() -> None:
-        result = stamp_pdf(source, out, spec, options)
-        assert result.error is None, result.error
+    def in_process(count: int) -> float:
+        start = time.perf_counter()
+        for _ in range(count):
+            result = stamp_pdf(source, out, spec, options)
+            assert result.error is None, result.error
+        return count / (time.perf_counter() - start)
 
-    rate = per_second(one, seconds=3.0)
+    def bounded(count: int) -> float:
+        start = time.perf_counter()
+        targets = itertools.repeat((source, out), count)
+        for result in stamp_many(targets, spec, options, jobs=1):
+            assert result.error is None, result.error
+        return count / (time.perf_counter() - start)
+
+    count = max(50, int(in_process(20) * 1.5))  # about 1.5 s a round
+    anchor = rate = 0.0
+    for _ in range(3):
+        anchor = max(anchor, in_process(count))
+        rate = max(rate, bounded(count))
     return Row(
         "stamp",
-        f"batch, sample-sized PDFs/s, one core, output on {where}",
+        f"batch, sample-sized PDFs/s, one bounded worker, output on {where}",
         rate,
         "pdf/s",
-        ">= 100",
-        rate >= 100,
+        ">= 300",
+        rate >= 300,
+        anchor=f"stamp_pdf in-process, unbounded, output on {where} (pdf/s)",
+        anchor_value=anchor,
     )
 
 

@@ -28,21 +28,35 @@ from pithtex import _compat
 from pithtex.core.version import __version__
 
 if TYPE_CHECKING:
-    from pithtex.core.errors import ExitCode, PithError
+    from pithtex.core.errors import ExitCode, PithError, batch_exit_code
     from pithtex.core.model import Bundle, load_bundle, parse_bundle
     from pithtex.core.numbers import PithNumber, PithRef, parse_number
     from pithtex.pdf.check import CheckOptions, CheckReport, Verdict, check_pdf
     from pithtex.pdf.stamp import StampOptions, StampResult, StampSpec, prepare, stamp_pdf
     from pithtex.pipelines.arxiv import UploadOptions, UploadResult, make_upload
+    from pithtex.pipelines.batch import check_many, stamp_many
     from pithtex.registry.resolver import Resolver, make_resolver, resolve_bundle
-    from pithtex.tex.render import PaperData, render_data, render_sty, write_data, write_sty
+    from pithtex.tex.render import (
+        PaperData,
+        paper_data_from_bundle,
+        render_data,
+        render_sty,
+        write_data,
+        write_sty,
+    )
     from pithtex.tex.run import CompileResult, compile_tex
     from pithtex.trust.keyring import Keyring
-    from pithtex.trust.verify import BundleVerification, verify_bundle
+    from pithtex.trust.verify import (
+        BundleVerification,
+        VerifiedBundle,
+        require_verified,
+        verify_bundle,
+    )
 
 _PUBLIC: dict[str, str] = {
     "PithError": "pithtex.core.errors",
     "ExitCode": "pithtex.core.errors",
+    "batch_exit_code": "pithtex.core.errors",
     "PithNumber": "pithtex.core.numbers",
     "PithRef": "pithtex.core.numbers",
     "parse_number": "pithtex.core.numbers",
@@ -52,6 +66,8 @@ _PUBLIC: dict[str, str] = {
     "Keyring": "pithtex.trust.keyring",
     "BundleVerification": "pithtex.trust.verify",
     "verify_bundle": "pithtex.trust.verify",
+    "VerifiedBundle": "pithtex.trust.verify",
+    "require_verified": "pithtex.trust.verify",
     "CheckOptions": "pithtex.pdf.check",
     "CheckReport": "pithtex.pdf.check",
     "Verdict": "pithtex.pdf.check",
@@ -62,6 +78,7 @@ _PUBLIC: dict[str, str] = {
     "prepare": "pithtex.pdf.stamp",
     "stamp_pdf": "pithtex.pdf.stamp",
     "PaperData": "pithtex.tex.render",
+    "paper_data_from_bundle": "pithtex.tex.render",
     "render_sty": "pithtex.tex.render",
     "write_sty": "pithtex.tex.render",
     "render_data": "pithtex.tex.render",
@@ -74,6 +91,8 @@ _PUBLIC: dict[str, str] = {
     "UploadOptions": "pithtex.pipelines.arxiv",
     "UploadResult": "pithtex.pipelines.arxiv",
     "make_upload": "pithtex.pipelines.arxiv",
+    "check_many": "pithtex.pipelines.batch",
+    "stamp_many": "pithtex.pipelines.batch",
 }
 """Each public name and the module that defines it."""
 
@@ -96,18 +115,24 @@ __all__ = [
     "UploadOptions",
     "UploadResult",
     "Verdict",
+    "VerifiedBundle",
     "__version__",
+    "batch_exit_code",
+    "check_many",
     "check_pdf",
     "compile_tex",
     "load_bundle",
     "make_resolver",
     "make_upload",
+    "paper_data_from_bundle",
     "parse_bundle",
     "parse_number",
     "prepare",
     "render_data",
     "render_sty",
+    "require_verified",
     "resolve_bundle",
+    "stamp_many",
     "stamp_pdf",
     "verify_bundle",
     "write_data",

@@ -3,6 +3,11 @@
 External tools (TeX engines, qpdf, exiftool, ...) are required: a test that
 needs one *fails* when it is missing (``bootstrap.sh`` installs them); it is
 never skipped, so CI cannot pass without exercising them.
+
+Tests that run TeX are marked ``tex``: ``pytest -m tex`` is the compile matrix,
+which CI runs against the host's TeX Live and against the TeX Lives of
+``.ci/texlive-chroot``.  A test without the mark that runs a TeX program fails,
+so that no compile escapes the matrix.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ SEED_NUMBER = "pith:2019:J655K2KRI7DJHF4SOFYZCQRRE5"
 SEED_BODY = "J655K2KRI7DJHF4SOFYZCQRRE5"
 SEED_HASH = "4fbbd5695147c693979271719142312751c3535b842a03f4c428753a52087fea"
 SEED_TITLE = "Large Batch Optimization for Deep Learning: Training BERT in 76 minutes"
+TEXLIVE_BIN = ROOT / ".ci" / "texlive-bin"
+TEX_PROGRAMS = tuple(sorted(p.name for p in TEXLIVE_BIN.iterdir() if p.name != "in-root"))
+"""The TeX programs the project and its tests run (each has a wrapper in .ci/texlive-bin)."""
 
 TEST_PAPER = PaperMetadata(
     source_id="2611.01234",
@@ -46,6 +54,39 @@ def require_tool(name: str) -> str:
     if path is None:
         pytest.fail(f"{name} is not installed: run ./bootstrap.sh (as root) first")
     return path
+
+
+def pytest_report_header() -> str:
+    """Which TeX Live the compile matrix runs against (the host's, or a chosen root's)."""
+    root = os.environ.get("PITHTEX_TEXLIVE_ROOT")
+    where = f"in {root}" if root else "(host)"
+    if shutil.which("pdftex") is None:
+        return f"TeX: pdftex not found {where}"
+    banner = subprocess.run(
+        ["pdftex", "--version"], capture_output=True, text=True, check=False, timeout=60
+    ).stdout.partition("\n")[0]
+    return f"TeX: {banner} {where}"
+
+
+@pytest.fixture(scope="session")
+def _tex_refusers(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of stand-ins for the TeX programs that fail, naming the missing mark."""
+    folder = tmp_path_factory.mktemp("tex-refusers")
+    for name in TEX_PROGRAMS:
+        script = folder / name
+        script.write_text(
+            f"#!/bin/sh\necho '{name}: run by a test not marked pytest.mark.tex' >&2\nexit 127\n"
+        )
+        script.chmod(0o755)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _tex_only_in_tex_tests(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests not marked ``tex`` find stand-ins that fail in place of the TeX programs."""
+    if request.node.get_closest_marker("tex") is None:
+        refusers = request.getfixturevalue("_tex_refusers")
+        monkeypatch.setenv("PATH", f"{refusers}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
 def test_key(n: int = 1, **identity: Any) -> SigningKey:

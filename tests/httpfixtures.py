@@ -158,6 +158,25 @@ def dripping_route(body: bytes, interval: float) -> Route:
     return route
 
 
+def trickling_headers_route(interval: float, header_bytes: int = 2000) -> Route:
+    """A status line, then one header byte every ``interval`` seconds: a slow-loris
+    server that never idles long enough for a read timeout and never finishes."""
+
+    def route(handler: Handler) -> None:
+        handler.close_connection = True
+        try:
+            handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            handler.wfile.flush()
+            for _ in range(header_bytes):
+                handler.wfile.write(b"X" if _ == 0 else b"a")
+                handler.wfile.flush()
+                time.sleep(interval)
+        except OSError:
+            return
+
+    return route
+
+
 def endless_route(chunk: bytes = b" " * 65536) -> Route:
     """A body without Content-Length that never ends (until the client hangs up)."""
 

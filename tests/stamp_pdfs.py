@@ -30,7 +30,7 @@ def _pdflatex(directory: Path, name: str, source: str) -> Path:
         check=False,
     )
     pdf = directory / f"{name}.pdf"
-    assert result.returncode == 0 and pdf.exists(), result.stdout[-3000:]
+    assert result.returncode == 0 and pdf.exists(), (result.stdout + result.stderr)[-3000:]
     return pdf
 
 
@@ -84,8 +84,8 @@ def hyperxmp_pdf(directory: Path, title: str = TITLE) -> Path:
         directory,
         "hyperxmp",
         rf"""\documentclass{{article}}
-\usepackage{{hyperxmp}}
 \usepackage{{hyperref}}
+\usepackage{{hyperxmp}}
 \hypersetup{{pdftitle={{{title}}},pdfauthor={{Yang You, Jing Li}},
   pdfkeywords={{optimization, BERT}},pdfcopyright={{Copyright (C) 2019 the authors}},
   pdflicenseurl={{https://creativecommons.org/licenses/by/4.0/}},pdfdoi={{{DOI}}},

@@ -436,8 +436,10 @@ def test_number_fetches_the_bundle_from_a_resolver(
 def test_missing_source_and_ambiguous_main(tmp_path: Path) -> None:
     missing = run_cli("arxiv", tmp_path / "nope", "--bundle", SEED_BUNDLE)
     assert missing.returncode == 2 and "no such directory" in missing.stderr
-    nowhere = run_cli("arxiv", tmp_path, "--bundle", SEED_BUNDLE, "-o", tmp_path / "a" / "b.tgz")
-    assert nowhere.returncode == 2 and "folder does not exist" in nowhere.stderr
+    blocked = tmp_path / "a-file"
+    blocked.write_text("in the way\n")
+    nowhere = run_cli("arxiv", tmp_path, "--bundle", SEED_BUNDLE, "-o", blocked / "b.tgz")
+    assert nowhere.returncode == 2 and "exists and is not a folder" in nowhere.stderr
     source = _sample_source(tmp_path)
     shutil.copyfile(source / "paper.tex", source / "other.tex")
     shutil.move(source / "paper.tex", source / "draft.tex")
@@ -449,3 +451,67 @@ def test_missing_source_and_ambiguous_main(tmp_path: Path) -> None:
     )  # fmt: skip
     assert chosen.returncode == 0, chosen.stderr
     assert "other.tex" not in json.loads(chosen.stdout)["files"]
+
+
+# ---------------------------------------------------------------- links in the source
+
+
+@pytest.mark.parametrize(
+    ("make", "code", "named"),
+    [
+        (lambda s: (s / "secret.txt").symlink_to("/etc/passwd"), "link_outside", "secret.txt"),
+        (lambda s: (s / "figs").symlink_to("/etc"), "link_outside", "figs"),
+        (
+            lambda s: ((s / "a").symlink_to(s / "b"), (s / "b").symlink_to(s / "a")),
+            "link_loop",
+            "a",
+        ),
+        (lambda s: (s / "up").symlink_to(s), "link_loop", "up"),
+    ],
+    ids=["file-outside", "folder-outside", "loop", "folder-loop"],
+)
+def test_links_out_of_the_source_or_in_a_loop_are_refused_by_name(
+    tmp_path: Path, make: Any, code: str, named: str
+) -> None:
+    source = _sample_source(tmp_path)
+    make(source)
+    archive = tmp_path / "upload.tar.gz"
+    result = run_cli("arxiv", source, "--bundle", SEED_BUNDLE, "-o", archive)
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("pithtex: error:")]
+    assert len(errors) == 1 and named in errors[0] and len(errors[0]) < 300, result.stderr
+    assert {"link_outside": "out of the source folder", "link_loop": "loop"}[code] in errors[0]
+    assert "Traceback" not in result.stderr
+    assert not archive.exists()
+    json_run = run_cli("arxiv", source, "--bundle", SEED_BUNDLE, "-o", archive, "--json")
+    assert json_run.returncode == 2
+
+
+def test_links_inside_the_source_are_uploaded_as_what_they_point_to(tmp_path: Path) -> None:
+    source = _sample_source(tmp_path)
+    (source / "sections").mkdir()
+    (source / "sections" / "extra.tex").write_text("An extra sentence from a linked file.\n")
+    (source / "linked.tex").symlink_to(source / "sections" / "extra.tex")
+    text = (source / "paper.tex").read_text()
+    (source / "paper.tex").write_text(text.replace("\\maketitle", "\\maketitle\n\\input{linked}"))
+    archive = tmp_path / "upload.tar.gz"
+    result = run_cli("arxiv", source, "--bundle", SEED_BUNDLE, "-o", archive)
+    assert result.returncode == 0, result.stderr
+    members = _members(archive)
+    assert members["linked.tex"].isfile(), "a link is uploaded as the file it names"
+    with tarfile.open(archive) as tar:
+        extracted = tar.extractfile("linked.tex")
+        assert extracted is not None and b"linked file" in extracted.read()
+
+
+@pytest.mark.parametrize("reference", ["\\input{../outside}", "\\input{/tmp/nowhere-pithtex}"])
+def test_a_read_outside_the_source_folder_is_a_source_error(tmp_path: Path, reference: str) -> None:
+    source = _sample_source(tmp_path)
+    (tmp_path / "outside.tex").write_text("Text from outside the folder.\n")
+    text = (source / "paper.tex").read_text()
+    (source / "paper.tex").write_text(text.replace("\\maketitle", f"\\maketitle\n{reference}"))
+    archive = tmp_path / "upload.tar.gz"
+    result = run_cli("arxiv", source, "--bundle", SEED_BUNDLE, "-o", archive)
+    assert result.returncode == 2, result.stderr
+    assert "outside its folder" in result.stderr and reference[7:-1] in result.stderr
+    assert not archive.exists()

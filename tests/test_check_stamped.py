@@ -64,6 +64,7 @@ def test_stamped_without_embedded_bundle_needs_one(
     assert code == 0, doc["reason"]
 
 
+@pytest.mark.tex
 def test_tex_badge_and_stamp_together(tmp_path: Path) -> None:
     from test_check_tex import compile_latex
 
@@ -95,6 +96,7 @@ def test_forced_stamp_on_another_paper_fails_the_title(
     assert checks["check.signature"] == "check.signature.ok"
 
 
+@pytest.mark.tex
 @pytest.mark.parametrize("producer", ["latex", "pdfa", "hyperxmp"])
 def test_real_producers_stamped_and_checked(tmp_path: Path, producer: str) -> None:
     """pdfLaTeX, a pdfx PDF/A-2b file (extension schemas) and hyperxmp (a DOI in
@@ -121,3 +123,23 @@ def test_real_producers_stamped_and_checked(tmp_path: Path, producer: str) -> No
     identifier = "XMP xmp:Identifier" if producer == "hyperxmp" else "XMP dc:identifier"
     assert identifier in where
     assert {c["check"]: c["status"] for c in doc["checks"]}["check.xmp"] == "pass"
+
+
+def test_bundle_show_reads_the_bundle_a_stamped_pdf_carries(
+    tmp_path: Path, fresh: Path, test_keyring: Path
+) -> None:
+    foreign = make_pdf(tmp_path / "foreign.pdf", title=TEST_PAPER.title)
+    stamped = tmp_path / "stamped.pdf"
+    stamp(foreign, fresh, stamped, "--embed-bundle", "--keyring", test_keyring)
+    shown = run_cli("bundle", "show", stamped, "--json", "--keyring", test_keyring)
+    assert shown.returncode == 0, shown.stderr
+    doc = json.loads(shown.stdout)
+    assert doc["from"] == f"embedded in {stamped}" and doc["verdict"] == "verified"
+    assert doc["record"]["title"] == TEST_PAPER.title
+    piped = run_cli("bundle", "show", "-", "--keyring", test_keyring, input=None)
+    assert piped.returncode == 2  # empty standard input is not a bundle
+    bare = tmp_path / "bare.pdf"
+    stamp(foreign, fresh, bare, "--keyring", test_keyring)
+    refused = run_cli("bundle", "show", bare)
+    assert refused.returncode == 2 and "no embedded pith-bundle.json" in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -11,6 +11,7 @@ from conftest import (
     SEED_HASH,
     SEED_NUMBER,
     SEED_TEXT,
+    SEED_TITLE,
     make_test_bundle,
     run_cli,
     write_json,
@@ -135,9 +136,37 @@ def test_bad_keyrings_are_refused(tmp_path: Path) -> None:
 def test_bundle_show() -> None:
     result = run_cli("bundle", "show", SEED_BUNDLE, "--json", check=True)
     doc = json.loads(result.stdout)
-    assert doc["pith_number"] == SEED_NUMBER
-    assert [e["event_type"] for e in doc["events"]] == ["record_created", "graph_snapshot"]
-    assert "1904.00962" in run_cli("bundle", "show", SEED_BUNDLE, check=True).stdout
+    assert doc["schema"] == "pithtex.bundle-show/1" and doc["verdict"] == "verified"
+    assert doc["bundle"]["pith_number"] == SEED_NUMBER
+    events = [e["event_type"] for e in doc["bundle"]["events"]]
+    assert events == ["record_created", "graph_snapshot"]
+    assert doc["record"]["title"] == SEED_TITLE and doc["record"]["doi"]
+    text = run_cli("bundle", "show", SEED_BUNDLE, check=True).stdout
+    assert "1904.00962" in text and SEED_TITLE in text and "Cho-Jui Hsieh" in text
+    assert "not anchored" in text and "cs.LG · cs.AI" in text
+
+
+def test_bundle_show_reads_stdin() -> None:
+    result = run_cli("bundle", "show", "-", "--json", input=SEED_BUNDLE.read_text())
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["from"] == "standard input"
+
+
+def test_bundle_show_of_an_untrusted_bundle_shows_no_record(tmp_path: Path) -> None:
+    result = run_cli("bundle", "show", SEED_BUNDLE, "--no-default-keyring", "--json")
+    assert result.returncode == 1
+    doc = json.loads(result.stdout)
+    assert doc["verdict"] == "untrusted" and doc["record"] is None and doc["reason"]
+    text = run_cli("bundle", "show", SEED_BUNDLE, "--no-default-keyring").stdout
+    assert "UNTRUSTED" in text and "not verified" in text and SEED_TITLE not in text
+
+
+def test_bundle_show_of_a_file_that_is_not_a_bundle_names_it(tmp_path: Path) -> None:
+    text = tmp_path / "paper.tex"
+    text.write_text("\\documentclass{article}")
+    result = run_cli("bundle", "show", text)
+    assert result.returncode == 2 and str(text) in result.stderr and "JSON" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_number_derivation_and_normalisation(tmp_path: Path) -> None:
@@ -163,9 +192,23 @@ def test_number_derivation_and_normalisation(tmp_path: Path) -> None:
 
 def test_keys_generate_show_and_create_a_bundle(tmp_path: Path) -> None:
     key = tmp_path / "registry.key"
-    run_cli("keys", "generate", "--key-id", "registry-2026-11", "-o", key, check=True)
+    unnamed = run_cli("keys", "generate", "--key-id", "registry-2026-11", "-o", key)
+    assert unnamed.returncode == 2 and "--signer-id" in unnamed.stderr and not key.exists()
+    made = run_cli(
+        "keys",
+        "generate",
+        "--key-id",
+        "registry-2026-11",
+        "--signer-id",
+        "registry.example",
+        "-o",
+        key,
+        "--json",
+        check=True,
+    )
+    assert json.loads(made.stdout)["signer_id"] == "registry.example"
     assert key.stat().st_mode & 0o777 == 0o600
-    again = run_cli("keys", "generate", "--key-id", "x", "-o", key)
+    again = run_cli("keys", "generate", "--key-id", "x", "--signer-id", "me", "-o", key)
     assert again.returncode == 2 and "--force" in again.stderr
     public = json.loads(run_cli("keys", "show", key, "--json", check=True).stdout)
     assert public["keys"][0]["key_id"] == "registry-2026-11"
@@ -230,10 +273,18 @@ def _signed_part(bundle: dict[str, object]) -> dict[str, object]:
 
 def test_refused_file_operations_are_errors_not_crashes(tmp_path: Path) -> None:
     for args in (
-        ["keys", "generate", "--key-id", "k", "-o", "/proc/no/such/key.json"],
+        ["keys", "generate", "--key-id", "k", "--signer-id", "me", "-o", "/proc/no/such/k.json"],
         ["mirror", "build", "/proc/no-mirror", str(SEED_BUNDLE)],
     ):
         result = run_cli(*args)
         assert result.returncode == 2, result.stderr
         assert result.stderr.startswith("pithtex: error: /proc/no")
         assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_counted_nouns() -> None:
+    from pithtex.core.wording import counted
+
+    assert counted(1, "page") == "1 page" and counted(0, "page") == "0 pages"
+    assert counted(2, "short alias", "short aliases") == "2 short aliases"
+    assert counted(1, "short alias", "short aliases") == "1 short alias"

@@ -90,8 +90,12 @@ def test_demo_without_tex_says_how_to_install_it(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 5, result.stderr
-    assert "./bootstrap.sh" in result.stderr and "apt-get install" in result.stderr
+    for platform in ("Debian/Ubuntu", "Fedora", "Arch", "macOS", "Windows"):
+        assert platform in result.stderr
+    assert "apt-get install" in result.stderr and "MiKTeX" in result.stderr
     assert "latexmk" in result.stderr and "texlive" in result.stderr
+    assert "pithtex help install" in result.stderr
+    assert "bootstrap.sh" not in result.stderr, "a wheel user has no bootstrap.sh"
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "d").exists()
 

@@ -18,8 +18,8 @@ from pithtex.pdf.evidence import PdfError, ReadLimits, read_pdf
 from pithtex.trust.keyring import Keyring
 
 VERDICTS = {"verified", "failed", "unusable", "no-claim"}
-INTERNAL = {"check.pdf.error"}
-"""The code of an exception that escaped the reader: a bug, even if handled."""
+INTERNAL = {"check.pdf.error", "check.internal.error"}
+"""The codes of an exception that escaped the reader or the checks: a bug, even if handled."""
 
 
 def batch(*paths: str | Path, jobs: int = 2) -> tuple[int, list[dict[str, Any]], dict[str, Any]]:

@@ -142,8 +142,9 @@ def test_tex_bad_input(tmp_path: Path) -> None:
         ("J655K2KRI7DJHF4SOFYZCQRRE0",): "cannot appear",
         ("missing/bundle.json",): "no such bundle file",
         (str(SEED_BUNDLE), "--resolver", "ftp://x"): "not a usable resolver base URL",
-        (str(SEED_BUNDLE), "-o", str(tmp_path / "nowhere")): "no such directory",
+        (str(SEED_BUNDLE), "-o", str(tmp_path / "in-the-way" / "x")): "cannot create the folder",
     }
+    (tmp_path / "in-the-way").write_text("a file\n")
     for args, message in cases.items():
         result = run_cli("tex", *args, cwd=tmp_path)
         assert result.returncode == 2, (args, result.stderr)
@@ -155,6 +156,15 @@ def test_tex_bad_input(tmp_path: Path) -> None:
     assert result.returncode == 2 and "broken.json" in result.stderr
 
 
+def test_missing_output_folders_are_made_alike(tmp_path: Path) -> None:
+    """sty -o, tex -o and fetch -o make the folders they write into, as stamp does."""
+    sty = run_cli("sty", "-o", tmp_path / "a" / "shared-tex")
+    assert sty.returncode == 0 and (tmp_path / "a" / "shared-tex" / "pith.sty").is_file()
+    tex = run_cli("tex", SEED_BUNDLE, "-o", tmp_path / "b" / "paper")
+    assert tex.returncode == 0, tex.stderr
+    assert list((tmp_path / "b" / "paper").glob("pith-*.tex"))
+
+
 def test_sty_writes_and_checks(tmp_path: Path) -> None:
     run_cli("sty", "-o", tmp_path, check=True)
     written = (tmp_path / "pith.sty").read_text(encoding="utf-8")
@@ -163,7 +173,9 @@ def test_sty_writes_and_checks(tmp_path: Path) -> None:
     (tmp_path / "pith.sty").write_text(written.replace("pith", "pit", 1))
     drifted = run_cli("sty", "-o", tmp_path, "--check")
     assert drifted.returncode == 1 and "differs from the templates" in drifted.stderr
-    assert run_cli("sty", "-o", tmp_path / "none", "--check").returncode == 2
+    absent = run_cli("sty", "-o", tmp_path / "none", "--check")
+    assert absent.returncode == 1 and "missing" in absent.stderr
+    assert not (tmp_path / "none").exists(), "--check writes nothing, not even a folder"
 
 
 def test_verbs_have_help() -> None:

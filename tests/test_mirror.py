@@ -6,9 +6,16 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
+import socket
+import struct
 import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
+from dataclasses import replace
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +26,7 @@ from conftest import (
     SEED_BUNDLE,
     SEED_NUMBER,
     SEED_TEXT,
+    TEST_PAPER,
     make_test_bundle,
     require_tool,
     run_cli,
@@ -338,3 +346,80 @@ def test_nginx_with_the_documented_config(tmp_path: Path, mirror: Path, nginx: s
 def test_docs_show_the_tested_nginx_config() -> None:
     docs = (ROOT / "docs" / "resolver.md").read_text()
     assert NGINX_EXAMPLE.read_text() in docs
+
+
+class _Scripts(HTMLParser):
+    """The text of each ``<script>`` element, as an HTML parser sees it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[str] = []
+        self._inside = False
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        self._inside = tag == "script"
+        if self._inside:
+            self.scripts.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._inside = False
+
+    def handle_data(self, data: str) -> None:
+        if self._inside:
+            self.scripts[-1] += data
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Beware <!--<script> Comments",
+        "Ends </script><h1>Forged</h1> Early",
+        "Both <!-- and </SCRIPT > & more",
+    ],
+)
+def test_record_page_survives_a_title_with_script_breakers(tmp_path: Path, title: str) -> None:
+    paper = replace(TEST_PAPER, title=title)
+    bundle = write_json(tmp_path / "b.json", make_test_bundle(paper=paper))
+    directory = tmp_path / "mirror"
+    build_mirror(directory, [bundle], keyring=keyring())
+    body = json.loads(bundle.read_text())["pith_number"].rsplit(":", 1)[1]
+    page = (directory / "pith" / body / "index.html").read_text(encoding="utf-8")
+    _, _, rest = page.partition('<script type="application/ld+json">')
+    script, _, after = rest.partition("</script>")
+    assert "<!--" not in script and "</" not in script and "<script" not in script.lower()
+    parser = _Scripts()
+    parser.feed(page)
+    assert len(parser.scripts) == 1
+    document = json.loads(parser.scripts[0])
+    assert document == json.loads((directory / "pith" / body / "index.jsonld").read_text())
+    assert "<h1>" in after and "bundle.json" in after, "the rest of the page is intact"
+    assert "<h1>Forged</h1>" not in page
+
+
+def test_pithtex_serve_logs_one_line_per_failed_connection(mirror: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pithtex", "serve", str(mirror), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert process.stdout is not None
+        base = process.stdout.readline().split(" at ", 1)[1].strip().rstrip("/")
+        host, port = base.removeprefix("http://").split(":")
+        for _ in range(3):
+            sock = socket.create_connection((host, int(port)))
+            sock.sendall(b"GET /pith/")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()  # a reset, mid-request
+        time.sleep(0.5)
+        status, _, _ = get(base + "/index.json")
+        assert status == 200, "the server still answers"
+    finally:
+        process.terminate()
+        _, log = process.communicate(timeout=10)
+    assert "Traceback" not in log, log
+    failures = [line for line in log.splitlines() if "failed" in line]
+    assert len(failures) == 3, log
+    assert all(f.startswith("pithtex serve: connection from 127.0.0.1 failed") for f in failures)

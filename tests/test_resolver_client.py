@@ -390,7 +390,7 @@ def test_cli_cache_list_and_clear(tmp_path: Path, test_keyring: Path) -> None:
     missing = run_cli("cache", "clear", SEED_NUMBER, "--cache-dir", cache_dir)
     assert missing.returncode == 2 and "not in the cache" in missing.stderr
     cleared = run_cli("cache", "clear", BODY[:8], "--cache-dir", cache_dir, check=True)
-    assert "removed 1 cached bundles" in cleared.stdout
+    assert "removed 1 cached bundle from" in cleared.stdout
     assert run_cli("cache", "list", "--cache-dir", cache_dir, check=True).stdout == ""
 
 
@@ -402,9 +402,15 @@ def test_new_verbs_have_help() -> None:
 
 
 def test_cli_fetch_to_an_unwritable_place(tmp_path: Path, test_keyring: Path) -> None:
+    (tmp_path / "a-file").write_text("in the way\n")
     with FaultServer({PATH: json_route(GOOD)}) as server:
-        done = fetch(
-            tmp_path, NUMBER, "--resolver", server.base, "-o", tmp_path / "no/such/dir/b.json",
+        made = fetch(
+            tmp_path, NUMBER, "--resolver", server.base, "-o", tmp_path / "new/dir/b.json",
             keyring=test_keyring,
         )  # fmt: skip
-    assert done.returncode == 2 and "cannot write" in done.stderr
+        done = fetch(
+            tmp_path, NUMBER, "--resolver", server.base, "-o", tmp_path / "a-file/b.json",
+            keyring=test_keyring,
+        )  # fmt: skip
+    assert made.returncode == 0 and (tmp_path / "new/dir/b.json").is_file(), made.stderr
+    assert done.returncode == 2 and "exists and is not a folder" in done.stderr

@@ -7,12 +7,14 @@ nothing in the cache (or leave the cache exactly as it was).
 from __future__ import annotations
 
 import gzip
+import json
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SEED_TEXT, make_test_bundle
+from conftest import SEED_TEXT, make_test_bundle, run_cli
 from conftest import test_key as signing_key
 from httpfixtures import (
     FaultServer,
@@ -29,6 +31,7 @@ from httpfixtures import (
     stalled_route,
     status_route,
     tls_pair,
+    trickling_headers_route,
     truncated_route,
     trusted_test_keyring,
 )
@@ -167,7 +170,32 @@ def test_headers_never_arrive(tmp_path: Path) -> None:
         )
 
 
-def test_truncated_body(tmp_path: Path) -> None:
+def test_headers_trickling_in_are_cut_at_the_total_timeout(tmp_path: Path) -> None:
+    """One header byte every 0.3 s never trips the read timeout; the deadline still holds."""
+    with FaultServer({PATH: trickling_headers_route(0.3)}) as server:
+        start = time.monotonic()
+        fails(
+            tmp_path,
+            resolver(tmp_path, server.base, read_timeout=2.0, total_timeout=1.0, retries=0),
+            "resolver.timeout",
+            "within 1 s",
+        )
+        assert time.monotonic() - start < 4, "the deadline ended the request"
+
+
+def test_fetch_ends_against_a_slow_loris_resolver(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[resolver]\ntotal_timeout = 1.0\nread_timeout = 2.0\nretries = 0\n")
+    env = {"PITHTEX_CONFIG": str(config), "PITHTEX_CACHE_DIR": str(tmp_path / "cache")}
+    with FaultServer({PATH: trickling_headers_route(0.3)}) as server:
+        start = time.monotonic()
+        fetched = run_cli(
+            "fetch", BUNDLE["pith_number"], "--resolver", server.base, env=env, timeout=60
+        )
+        assert fetched.returncode == 4, fetched.stderr
+        assert "within 1 s" in fetched.stderr
+        assert time.monotonic() - start < 15
+
     with FaultServer({PATH: truncated_route(GOOD)}) as server:
         fails(tmp_path, resolver(tmp_path, server.base), "resolver.truncated", "cut short")
     assert server.requests_to(PATH) == 3, "a dropped body is retried"
@@ -427,3 +455,34 @@ def test_security_failure_outranks_not_found_in_the_report(tmp_path: Path) -> No
     with FaultServer() as empty, FaultServer({PATH: json_route(bundle_bytes(tampered))}) as bad:
         error = fails(tmp_path, resolver(tmp_path, empty.base, bad.base), "resolver.invalid")
     assert "3 tries" in error.message and "404" in error.message
+
+
+@pytest.mark.parametrize("plant", ["fifo", "symlink", "directory"])
+def test_a_planted_cache_entry_that_is_not_a_regular_file_is_ignored(
+    tmp_path: Path, plant: str
+) -> None:
+    """A FIFO would block ``fetch --offline`` forever; it, a link or a folder is ignored."""
+    ring = tmp_path / "ring.json"
+    ring.write_text(json.dumps({"keys": [signing_key(1).public_entry()]}))
+    env = {
+        "PITHTEX_CACHE_DIR": str(tmp_path / "cache"),
+        "PITHTEX_CONFIG": str(tmp_path / "c"),
+        "PITHTEX_KEYRING": str(ring),
+    }
+    (tmp_path / "c").write_text("")
+    with FaultServer({PATH: json_route(GOOD)}) as server:
+        first = run_cli("fetch", BUNDLE["pith_number"], "--resolver", server.base, env=env)
+    assert first.returncode == 0, first.stderr
+    (entry,) = (tmp_path / "cache" / "bundles").iterdir()
+    (entry / "bundle.json").unlink()
+    if plant == "fifo":
+        os.mkfifo(entry / "bundle.json")
+    elif plant == "symlink":
+        (entry / "bundle.json").symlink_to("/dev/zero")
+    else:
+        (entry / "bundle.json").mkdir()
+    start = time.monotonic()
+    offline = run_cli("fetch", BUNDLE["pith_number"], "--offline", env=env, timeout=30)
+    assert offline.returncode == 4, offline.stderr
+    assert "resolver.offline_miss" in offline.stderr or "not in the cache" in offline.stderr
+    assert time.monotonic() - start < 10

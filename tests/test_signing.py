@@ -16,7 +16,7 @@ from pithtex.core.errors import InputError, KeyringError
 from pithtex.core.model import Fields, PublicKey, parse_bundle
 from pithtex.trust.keyring import Keyring
 from pithtex.trust.signing import PaperMetadata, SigningKey, build_paper_bundle
-from pithtex.trust.verify import Verdict, verify_bundle
+from pithtex.trust.verify import BundleVerdict, verify_bundle
 
 KEY = test_key(1)
 RING = Keyring.empty().extended([PublicKey.parse(Fields(KEY.public_entry(), "$"))])
@@ -25,7 +25,7 @@ UNSIGNED = {("bundle_signature", "signed_at"), ("bundle_signature", "signature_s
 """The only fields no hash covers: when the bundle was signed and a status label."""
 
 
-def _verify(bundle: dict[str, Any]) -> Verdict:
+def _verify(bundle: dict[str, Any]) -> BundleVerdict:
     return verify_bundle(parse_bundle(json.dumps(bundle)), RING).verdict
 
 
@@ -48,7 +48,7 @@ papers = st.builds(
 @given(papers)
 def test_bundles_made_by_the_signing_side_verify(paper: PaperMetadata) -> None:
     bundle = build_paper_bundle(paper, KEY, created_at="2026-11-03T12:00:00Z")
-    assert _verify(bundle) is Verdict.VERIFIED
+    assert _verify(bundle) is BundleVerdict.VERIFIED
     assert bundle["pith_number"].startswith(f"pith:{paper.submitted_at[:4]}:")
 
 
@@ -90,14 +90,14 @@ def test_any_change_to_a_signed_field_fails(path: tuple[Any, ...]) -> None:
         verdict = _verify(bundle)
     except InputError:
         return  # the change broke the format itself: rejected before verification
-    assert verdict is Verdict.INVALID, path
+    assert verdict is BundleVerdict.INVALID, path
 
 
 def test_unsigned_fields_are_exactly_the_signature_metadata() -> None:
     for path in UNSIGNED:
         bundle = copy.deepcopy(SIGNED_BUNDLE)
         bundle[path[0]][path[1]] = "2030-01-01T00:00:00Z" if path[1] == "signed_at" else "x"
-        assert _verify(bundle) is Verdict.VERIFIED
+        assert _verify(bundle) is BundleVerdict.VERIFIED
 
 
 def test_signing_key_round_trip(tmp_path: Path) -> None:

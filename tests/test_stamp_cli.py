@@ -115,6 +115,33 @@ def test_unreadable_inputs_are_refused(tmp_path: Path, content: bytes) -> None:
     assert not (tmp_path / "o.pdf").exists()
 
 
+@pytest.mark.parametrize(
+    "base", ["https://evil.example/)>>/JS(app.alert(1))", "javascript:alert(1)", "ftp://x.org"]
+)
+def test_a_resolver_base_that_could_inject_is_refused(
+    tmp_path: Path, paper: Path, base: str
+) -> None:
+    """The base URL goes into the badge's link, its QR code and the XMP: checked first."""
+    out = tmp_path / "out.pdf"
+    result = run_cli("stamp", paper, "--bundle", SEED_BUNDLE, "-o", out, "--resolver-base", base)
+    assert result.returncode == 2
+    assert "not a usable resolver base URL" in result.stderr
+    assert not out.exists()
+
+
+def test_a_resolver_base_names_the_link_everywhere(tmp_path: Path, paper: Path) -> None:
+    out = tmp_path / "out.pdf"
+    run_cli(
+        "stamp", paper, "--bundle", SEED_BUNDLE, "-o", out, "--badge",
+        "--resolver-base", "https://mirror.example.org/pith-mirror/", check=True,
+    )  # fmt: skip
+    link = "https://mirror.example.org/pith-mirror/pith/" + SEED_NUMBER.rsplit(":", 1)[1]
+    from pithtex.pdf.evidence import read_pdf
+
+    claims = {(c.channel, c.value) for c in read_pdf(out).numbers}
+    assert {("xmp.resolver", link), ("info.resolver", link), ("link", link)} <= claims
+
+
 def test_output_must_be_chosen(paper: Path) -> None:
     result = run_cli("stamp", paper, "--bundle", SEED_BUNDLE)
     assert result.returncode == 2 and "say where to write" in result.stderr
@@ -208,7 +235,7 @@ def test_batch_over_a_directory_and_a_glob(tmp_path: Path) -> None:
     by_name = {Path(r["file"]).name: r for r in files}
     assert by_name["broken.pdf"]["error"]["code"] == "pdf.unreadable"
     assert by_name["wrong.pdf"]["error"]["code"] == "title.mismatch"
-    assert result.returncode == 2  # the worst of the refusals
+    assert result.returncode == 1  # the batch policy: a title mismatch outranks a broken file
     for name in ("p0.pdf", "p1.pdf", "p2.pdf", "p3.pdf", "x1.pdf"):
         assert pith_number(out / name) == SEED_NUMBER
         qpdf_check(out / name)

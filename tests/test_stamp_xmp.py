@@ -9,12 +9,9 @@ from lxml import etree
 
 from pithtex.core import names as xmpschema
 from pithtex.core.errors import InputError
+from pithtex.core.names import DC, PDFA_SCHEMA, RDF, XMP
 from pithtex.pdf.xmp.read import parse_tree
 from pithtex.pdf.xmp.write import (
-    DC,
-    PDFA_SCHEMA,
-    RDF,
-    XMP,
     XmpStamp,
     lang_alt_value,
     pdf_date,

@@ -13,10 +13,11 @@ from conftest import SEED_TEXT, test_key
 
 from pithtex.core.canonical import canonical_bytes
 from pithtex.core.digests import state_sha256
+from pithtex.core.errors import SchemaError
 from pithtex.core.model import Fields, PublicKey, parse_bundle
 from pithtex.trust.keyring import Keyring
 from pithtex.trust.signing import BundleBuilder, graph_snapshot_event
-from pithtex.trust.verify import Verdict, verify_bundle
+from pithtex.trust.verify import BundleVerdict, verify_bundle
 
 KEYRING = Keyring.default()
 Bundle = dict[str, Any]
@@ -28,7 +29,7 @@ def verify(raw: Bundle, keyring: Keyring = KEYRING):  # type: ignore[no-untyped-
 
 def test_seed_verifies_and_is_trusted() -> None:
     result = verify_bundle(parse_bundle(SEED_TEXT), KEYRING)
-    assert result.verdict is Verdict.VERIFIED
+    assert result.verdict is BundleVerdict.VERIFIED
     assert not result.failures
     codes = {c.code for c in result.checks}
     for code in (
@@ -54,7 +55,7 @@ def test_seed_state_recomputes_byte_identically() -> None:
 def test_seed_is_valid_but_untrusted_without_the_keyring() -> None:
     result = verify_bundle(parse_bundle(SEED_TEXT), Keyring.empty())
     assert result.valid and not result.trusted
-    assert result.verdict is Verdict.UNTRUSTED
+    assert result.verdict is BundleVerdict.UNTRUSTED
     assert [c.code for c in result.failures] == ["key.untrusted"]
 
 
@@ -230,7 +231,7 @@ def test_tampering_is_caught_by_the_right_check(name: str, seed_bundle: Bundle) 
     result = verify(seed_bundle)
     codes = [c.code for c in result.failures]
     assert expected in codes, codes
-    assert result.verdict is Verdict.INVALID
+    assert result.verdict is BundleVerdict.INVALID
 
 
 def test_whole_bundle_resigned_with_another_key_is_untrusted(seed_bundle: Bundle) -> None:
@@ -248,7 +249,7 @@ def test_whole_bundle_resigned_with_another_key_is_untrusted(seed_bundle: Bundle
     assert [k["key_id"] for k in forged["public_keys"]] == [attacker.key_id]
     result = verify(forged)
     assert result.valid
-    assert result.verdict is Verdict.UNTRUSTED
+    assert result.verdict is BundleVerdict.UNTRUSTED
     assert {c.code for c in result.failures} == {"key.untrusted"}
     assert verify(forged, Keyring.default().extended([_public(attacker)])).verified
 
@@ -294,3 +295,16 @@ def test_key_used_after_rotation_is_rejected(tmp_path: Any) -> None:
     ring = Keyring((PublicKey.parse(Fields(entry, "$")),))
     result = verify(seed, ring)
     assert "key.rotated" in [c.code for c in result.failures]
+
+
+@pytest.mark.parametrize("where", ["bundle_signature", "event_signature"])
+def test_an_unhashed_signature_block_takes_no_extra_field(where: str) -> None:
+    """Signature blocks are covered by no hash: a field smuggled into one is refused."""
+    doc = json.loads(SEED_TEXT)
+    block = (
+        doc["bundle_signature"] if where == "bundle_signature" else doc["events"][0]["signature"]
+    )
+    block["note"] = "added after signing"
+    with pytest.raises(SchemaError) as caught:
+        parse_bundle(json.dumps(doc))
+    assert caught.value.code == "schema.unknown_key" and "note" in caught.value.message

@@ -93,9 +93,10 @@ def test_title_detection_ignores_the_rotated_identifier(tmp_path: Path) -> None:
 @pytest.mark.tex
 def test_compiled_title_on_page_one_after_the_watermark(compiled_sample: Path) -> None:
     """The same for the compiled paper: its page-1 title, not the identifier."""
-    from pithtex.pdf.evidence import _page_text
+    from pithtex.pdf._access.document import open_for_reading
+    from pithtex.pdf.evidence import page1_title
 
     marked = compiled_sample.with_name("marked.pdf")
     add_watermark(compiled_sample, marked, STAMP)
-    _, title = _page_text(marked, want_title=True)
-    assert title == SEED_TITLE
+    with open_for_reading(marked) as document:
+        assert page1_title(document) == SEED_TITLE

@@ -21,6 +21,7 @@ from pithtex.core.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
     from pithtex.core.model import Bundle
+    from pithtex.jobs.progress import ProgressBar
     from pithtex.jobs.steps import Step
     from pithtex.pipelines.arxiv import UploadResult
     from pithtex.trust.keyring import Keyring
@@ -45,7 +46,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     which = parser.add_argument_group("the paper's bundle (one of)").add_mutually_exclusive_group(
         required=True
     )
-    which.add_argument("--bundle", metavar="FILE", help="the paper's bundle JSON file")
+    which.add_argument("--bundle", metavar="FILE", help="the paper's bundle (- for stdin)")
     which.add_argument(
         "--number",
         metavar="N",
@@ -80,6 +81,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pithtex.cli.outputs import output_parent
+    from pithtex.jobs.progress import open_progress
     from pithtex.pipelines.arxiv import UploadOptions, make_upload
 
     source = Path(args.source)
@@ -89,8 +92,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--timeout must be positive", code="usage.invalid")
     output = Path(args.output) if args.output else Path(f"{source.resolve().name}-arxiv.tar.gz")
     for target in (output, Path(args.pdf) if args.pdf else None):
-        if target is not None and not target.resolve().parent.is_dir():
-            raise InputError(f"{target}: its folder does not exist", code="file.missing")
+        if target is not None:
+            output_parent(target)
     keyring = keyring_from_args(args)
     bundle = _bundle(args, keyring)
     options = UploadOptions(
@@ -103,9 +106,9 @@ def run(args: argparse.Namespace) -> int:
     )
     style = Style(sys.stderr)
     show_steps = not (args.json or args.quiet)
-    result = make_upload(
-        source, bundle, keyring, options, on_step=_step_printer(style) if show_steps else None
-    )
+    with open_progress(None if show_steps else False, total=None, unit="step") as progress:
+        on_step = _step_printer(style, progress) if show_steps else None
+        result = make_upload(source, bundle, keyring, options, on_step=on_step, progress=progress)
     if args.json:
         print_json(result.to_json())
     else:
@@ -115,9 +118,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _bundle(args: argparse.Namespace, keyring: Keyring) -> Bundle:
     if args.bundle:
-        from pithtex.core.model import load_bundle
+        from pithtex.cli.inputs import load_bundle_input
 
-        return load_bundle(args.bundle)
+        return load_bundle_input(args.bundle)
     from pithtex.cli.resolving import resolver_from_args, warn_attempts
 
     resolver = resolver_from_args(args, keyring)
@@ -129,10 +132,11 @@ def _bundle(args: argparse.Namespace, keyring: Keyring) -> Bundle:
     return resolved.bundle
 
 
-def _step_printer(style: Style) -> Callable[[Step], None]:
+def _step_printer(style: Style, progress: ProgressBar) -> Callable[[Step], None]:
     def show(step: Step) -> None:
         detail = f"  {step.detail}" if step.detail else ""
-        print(f"{style.dim(f'{step.seconds:6.2f} s')}  {step.name:<8}{detail}", file=sys.stderr)
+        line = f"{style.dim(f'{step.seconds:6.2f} s')}  {step.name:<8}{detail}"
+        progress.write(line, stream=sys.stderr)
 
     return show
 

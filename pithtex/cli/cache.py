@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from pithtex.cli.common import add_json_option, print_json
+from pithtex.core.wording import counted
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,8 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         verb.add_argument("--cache-dir", metavar="DIR", help="cache directory")
         if name == "clear":
             verb.add_argument("numbers", metavar="NUMBER", nargs="*", help="numbers to remove")
-        if name == "list":
-            add_json_option(verb)
+        add_json_option(verb)
         verb.set_defaults(run=run)
 
 
@@ -44,7 +44,11 @@ def _cache(args: argparse.Namespace) -> Any:
 
 
 def run_path(args: argparse.Namespace) -> int:
-    print(_cache(args).root)
+    root = _cache(args).root
+    if args.json:
+        print_json({"schema": "pithtex.cache-path/1", "path": str(root)})
+    else:
+        print(root)
     return 0
 
 
@@ -79,13 +83,17 @@ def run_clear(args: argparse.Namespace) -> int:
 
     cache = _cache(args)
     if not args.numbers:
-        print(f"removed {cache.clear()} cached bundles from {cache.root}")
-        return 0
-    removed = 0
-    for text in args.numbers:
-        entry = cache.find(parse_number(text))
-        if entry is None:
-            raise InputError(f"{text}: not in the cache ({cache.root})", code="cache.missing")
-        removed += cache.remove(entry.body)
-    print(f"removed {removed} cached bundles from {cache.root}")
+        removed = cache.clear()
+    else:
+        entries = []
+        for text in args.numbers:
+            entry = cache.find(parse_number(text))
+            if entry is None:
+                raise InputError(f"{text}: not in the cache ({cache.root})", code="cache.missing")
+            entries.append(entry)
+        removed = sum(cache.remove(entry.body) for entry in entries)
+    if args.json:
+        print_json({"schema": "pithtex.cache-clear/1", "path": str(cache.root), "removed": removed})
+    else:
+        print(f"removed {counted(removed, 'cached bundle')} from {cache.root}")
     return 0

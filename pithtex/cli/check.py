@@ -3,38 +3,37 @@
 from __future__ import annotations
 
 import argparse
-import functools
-import glob
 import json
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pithtex.cli.common import (
     Style,
+    add_batch_options,
     add_json_option,
     add_keyring_options,
+    batch_from_args,
+    flush_now,
     format_check,
     keyring_from_args,
     print_json,
 )
+from pithtex.cli.corpus import Corpus, add_corpus_options, corpus_from_args
 from pithtex.cli.resolving import add_resolver_options
-from pithtex.core.errors import ExitCode, InputError
+from pithtex.core.errors import InputError, batch_exit_code
 
 if TYPE_CHECKING:
-    from pithtex.core.numbers import PithRef
+    from pithtex.jobs.executor import Bounds
+    from pithtex.jobs.progress import ProgressBar
     from pithtex.pdf.check import CheckOptions, CheckReport
-    from pithtex.registry.resolver import ResolvedBundle, Resolver
+    from pithtex.pipelines.batch import SharedRegistry
     from pithtex.trust.keyring import Keyring
 
-GLOB_CHARS = frozenset("*?[")
 SUMMARY_SCHEMA = "pithtex.check-summary/1"
-BATCH_EXIT_PRECEDENCE = (ExitCode.FAILED, ExitCode.UNUSABLE, ExitCode.NO_CLAIM, ExitCode.OK)
-"""A batch exits with the first of these codes that any of its files got."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,16 +45,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "the bundle with the keyring and check that the paper is the record's. One file "
         "gives a report; several files, directories or globs give one line per file and a "
         "summary. Exit codes: 0 verified, 1 a check failed, 2 unusable input, 3 no Pith "
-        "claim (for a batch: the first of 1, 2, 3 that any file got, else 0).",
+        "claim, 70 an internal error (for a batch: the first of 70, 1, 2, 3 that any file "
+        "got, else 0).",
     )
     parser.add_argument(
         "paths",
-        nargs="+",
-        metavar="PDF|DIR|GLOB",
-        help="PDF files, directories (searched recursively for *.pdf) or quoted glob patterns",
+        nargs="*",
+        metavar="PDF|DIR|GLOB|TAR",
+        help="PDF files, folders (searched recursively for *.pdf and tar archives), quoted glob "
+        "patterns or tar archives (plain or gzip: their PDF members are checked)",
     )
     parser.add_argument(
-        "--bundle", metavar="FILE", help="verify against this bundle (preferred over any other)"
+        "--bundle",
+        metavar="FILE",
+        help="verify against this bundle (preferred over any other; - for stdin)",
     )
     parser.add_argument(
         "--ignore-embedded",
@@ -65,26 +68,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_resolver_options(parser)
     add_keyring_options(parser)
     add_json_option(parser)
-    batch = parser.add_argument_group("batch and bounds")
-    batch.add_argument(
-        "-j", "--jobs", type=int, metavar="N", help="worker processes (default: one per core)"
-    )
-    batch.add_argument(
-        "--timeout", type=float, default=60.0, metavar="S", help="seconds per file (default 60)"
-    )
-    batch.add_argument(
-        "--memory",
-        type=int,
-        default=1024,
-        metavar="MIB",
-        help="memory a worker may use per file, in MiB (default 1024)",
-    )
-    batch.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar on stderr (default: when stderr is a terminal and several files)",
-    )
+    add_batch_options(parser)
+    add_corpus_options(parser)
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="only the verdict (one file) or failures"
     )
@@ -92,82 +77,70 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pithtex.jobs.executor import Bounds, default_jobs, run_bounded
+    jobs, bounds = batch_from_args(args)
+    corpus = corpus_from_args(args, args.paths)
+    if corpus.single:
+        return _run_single(args, jobs, bounds)
+    return _run_corpus(args, corpus, jobs, bounds)
 
-    if args.jobs is not None and args.jobs < 1:
-        raise InputError("--jobs must be at least 1", code="usage.invalid")
-    if args.timeout <= 0 or args.memory < 64:
-        raise InputError(
-            "--timeout must be positive and --memory at least 64", code="usage.invalid"
-        )
-    files, single = expand_paths(args.paths)
-    bounds = Bounds(timeout=args.timeout, memory_bytes=args.memory * 1024 * 1024)
-    jobs = args.jobs or (1 if single else default_jobs())
-    # the PDF readers run in bounded workers; they start before the checks are imported
-    results = run_bounded(read_evidence, files, jobs=jobs, bounds=bounds)
+
+def _run_single(args: argparse.Namespace, jobs: int | None, bounds: Bounds) -> int:
+    from pithtex.pipelines.batch import check_read, read_many
+
+    # the PDF reader runs in a bounded worker; it starts before the checks are set up
+    with read_many(args.paths, jobs=jobs, bounds=bounds) as readings:
+        keyring = keyring_from_args(args)
+        registry = registry_from_args(args, keyring)
+        try:
+            options = _options(args, keyring, registry)
+            return _print_single(next(check_read(readings, options)), args)
+        finally:
+            registry.close()
+
+
+def _run_corpus(args: argparse.Namespace, corpus: Corpus, jobs: int | None, bounds: Bounds) -> int:
+    from pithtex.jobs.progress import open_progress, progress_wanted
+    from pithtex.pipelines.batch import check_corpus
+
     keyring = keyring_from_args(args)
-    registry = LazyRegistry(keyring, args)
+    registry = registry_from_args(args, keyring)
     options = _options(args, keyring, registry)
+    store = corpus.open_store("check")
     try:
-        reports = (_report(path, outcome, options) for path, outcome in results)
-        if single:
-            return _print_single(next(reports), args)
-        return _print_batch(_progress(reports, len(files), args), args)
+        total = corpus.total(store) if progress_wanted(args.progress, total=None) else None
+        with open_progress(args.progress, total=total, unit="file") as progress:
+            reports = check_corpus(
+                corpus.chunks(store),
+                options,
+                executor=corpus.executor(jobs, bounds),
+                store=store,
+                progress=progress,
+            )
+            batch = _print_batch(reports, args, progress)
     finally:
         registry.close()
+    if store is not None:  # the summary of the whole run, resumed parts included
+        batch.tally, batch.reasons = store.tally.outcomes, store.tally.reasons
+        batch.codes = store.tally.codes
+    if not batch.tally and (store is None or not store.resumed_items):
+        raise InputError("no .pdf files found in the given folders", code="usage.no_files")
+    return _print_summary(batch, args)
 
 
-@functools.cache
-def link_bases(resolver_args: tuple[str, ...]) -> tuple[str, ...]:
-    """Resolvers whose ``/pith/<number>`` links are claims: pith.science and every
-    configured one (``--resolver``, ``$PITHTEX_RESOLVERS``, the config file)."""
-    from pithtex.core.names import DEFAULT_RESOLVER
-    from pithtex.registry.config import load_settings
+def registry_from_args(args: argparse.Namespace, keyring: Keyring) -> SharedRegistry:
+    """The cache and resolvers of ``--resolver`` and ``--cache-dir``, set up (HTTP modules
+    imported) only when a PDF needs them; each number looked up once per process."""
+    from pithtex.pipelines.batch import SharedRegistry
 
-    urls = load_settings(resolver_args or None).urls
-    return tuple(dict.fromkeys((DEFAULT_RESOLVER, *urls)))
+    return SharedRegistry(keyring, tuple(args.resolver), args.cache_dir)
 
 
-def read_evidence(path: str) -> object:
-    """What a worker does: read one PDF (a :class:`PdfError` becomes a failure value)."""
-    from pithtex.jobs.executor import TaskFailure
-    from pithtex.pdf.evidence import PdfError, read_pdf
-
-    try:
-        return read_pdf(path)
-    except PdfError as exc:
-        return TaskFailure(exc.code, exc.message)
-
-
-class LazyRegistry:
-    """The cache and resolvers, set up (HTTP modules imported) only when a PDF needs them."""
-
-    def __init__(self, keyring: Keyring, args: argparse.Namespace) -> None:
-        self.keyring = keyring
-        self.args = args
-        self.resolver: Resolver | None = None
-
-    def resolve(
-        self, ref: PithRef, *, offline: bool, refresh: bool, allow_stale: bool
-    ) -> ResolvedBundle:
-        if self.resolver is None:
-            from pithtex.registry.resolver import make_resolver
-
-            self.resolver = make_resolver(
-                self.keyring, resolvers=self.args.resolver or None, cache=self.args.cache_dir
-            )
-        return self.resolver.resolve(ref, offline=offline, refresh=refresh, allow_stale=allow_stale)
-
-    def close(self) -> None:
-        if self.resolver is not None:
-            self.resolver.http.close()
-
-
-def _options(args: argparse.Namespace, keyring: Keyring, registry: LazyRegistry) -> CheckOptions:
-    from pithtex.core.model import load_bundle
+def _options(args: argparse.Namespace, keyring: Keyring, registry: SharedRegistry) -> CheckOptions:
+    from pithtex.cli.inputs import load_bundle_input
     from pithtex.pdf.check import CheckOptions
+    from pithtex.pipelines.batch import link_bases
 
-    bundle = load_bundle(args.bundle) if args.bundle else None
+    bundle = load_bundle_input(args.bundle) if args.bundle else None
     return CheckOptions(
         keyring=keyring,
         bundle=bundle,
@@ -178,54 +151,6 @@ def _options(args: argparse.Namespace, keyring: Keyring, registry: LazyRegistry)
         offline=args.offline,
         refresh=args.refresh,
     )
-
-
-def _report(path: str, outcome: object, options: CheckOptions) -> CheckReport:
-    from pithtex.jobs.executor import TaskFailure
-    from pithtex.pdf.check import check_evidence, unusable_report
-    from pithtex.pdf.evidence import PdfEvidence
-
-    if isinstance(outcome, PdfEvidence):
-        return check_evidence(outcome, options)
-    assert isinstance(outcome, TaskFailure)
-    return unusable_report(path, outcome.code, outcome.message)
-
-
-def expand_paths(paths: list[str]) -> tuple[list[str], bool]:
-    """Files to check, and whether this is a single-file run (one plain file argument)."""
-    files: list[str] = []
-    for arg in paths:
-        path = Path(arg)
-        if path.is_dir():
-            found = (p for p in path.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file())
-            files.extend(sorted(str(p) for p in found))
-        elif not path.exists() and GLOB_CHARS & set(arg):
-            matched = sorted(glob.glob(arg, recursive=True))  # noqa: PTH207
-            files.extend(m for m in matched if not Path(m).is_dir())
-            if not matched:
-                files.append(arg)  # reported as a missing file
-        else:
-            files.append(arg)
-    single = len(paths) == 1 and len(files) == 1 and files[0] == paths[0]
-    if not files:
-        raise InputError("no PDF files found in the given directories", code="usage.no_files")
-    return files, single
-
-
-def _progress(
-    reports: Iterator[CheckReport], total: int, args: argparse.Namespace
-) -> Iterator[CheckReport]:
-    show = args.progress if args.progress is not None else sys.stderr.isatty()
-    if not show:
-        yield from reports
-        return
-    import tqdm
-
-    tqdm.tqdm.monitor_interval = 0  # no monitor thread: workers are forked
-    with tqdm.tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True) as bar:
-        for report in reports:
-            bar.update(1)
-            yield report
 
 
 def _verdict_word(report: CheckReport, style: Style) -> str:
@@ -252,39 +177,44 @@ def _print_single(report: CheckReport, args: argparse.Namespace) -> int:
     return int(report.exit_code)
 
 
-def _print_batch(reports: Iterator[CheckReport], args: argparse.Namespace) -> int:
+class _Batch:
+    """What a batch's lines added up to, for its summary."""
+
+    def __init__(self) -> None:
+        self.tally: Counter[str] = Counter()
+        self.reasons: Counter[tuple[str, str]] = Counter()
+        self.codes: set[int] = set()
+
+
+def _print_batch(
+    reports: Iterator[CheckReport], args: argparse.Namespace, progress: ProgressBar
+) -> _Batch:
     style = Style(sys.stdout)
-    tally: Counter[str] = Counter()
-    reasons: Counter[tuple[str, str]] = Counter()
-    codes: set[int] = set()
+    batch = _Batch()
     flushed = time.monotonic()
     for report in reports:
-        tally[report.verdict.value] += 1
-        codes.add(int(report.exit_code))
+        batch.tally[report.verdict.value] += 1
+        batch.codes.add(int(report.exit_code))
         if report.verdict.value != "verified":
-            reasons[(report.verdict.value, report.code)] += 1
+            batch.reasons[(report.verdict.value, report.code)] += 1
         if args.json:
-            print(json.dumps(report.to_json(), ensure_ascii=False, separators=(",", ":")))
+            progress.write(json.dumps(report.to_json(), ensure_ascii=False, separators=(",", ":")))
         elif not (args.quiet and report.verdict.value == "verified"):
             detail = report.number if report.verdict.value == "verified" else report.reason
-            print(f"{_verdict_word(report, style):<10} {report.file}  {style.dim(str(detail))}")
-        flushed = _flush_now(flushed)
-    exit_code = next((int(c) for c in BATCH_EXIT_PRECEDENCE if int(c) in codes), 0)
-    summary = _summary(tally, reasons, exit_code)
+            word = _verdict_word(report, style)
+            progress.write(f"{word:<10} {report.file}  {style.dim(str(detail))}")
+        flushed = flush_now(flushed)
+    return batch
+
+
+def _print_summary(batch: _Batch, args: argparse.Namespace) -> int:
+    exit_code = int(batch_exit_code(batch.codes))
+    summary = _summary(batch.tally, batch.reasons, exit_code)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, separators=(",", ":")))
     else:
-        print(format_summary(summary, style))
+        print(format_summary(summary, Style(sys.stdout)))
     return exit_code
-
-
-def _flush_now(last: float, every: float = 0.25) -> float:
-    """Flush stdout now and then: results stream without a system call per line."""
-    now = time.monotonic()
-    if now - last < every:
-        return last
-    sys.stdout.flush()
-    return now
 
 
 def _summary(

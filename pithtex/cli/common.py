@@ -6,10 +6,15 @@ import argparse
 import json
 import os
 import sys
+import time
 from typing import TYPE_CHECKING, Any, TextIO
+
+from pithtex.core.errors import InputError
+from pithtex.jobs.limits import DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT, MIB, MIN_MEMORY_MIB
 
 if TYPE_CHECKING:
     from pithtex.core.results import CheckResult
+    from pithtex.jobs.executor import Bounds
     from pithtex.trust.keyring import Keyring
 
 KEYRING_ENV = "PITHTEX_KEYRING"
@@ -39,12 +44,71 @@ def add_keyring_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_batch_options(parser: argparse.ArgumentParser, *, noun: str = "file") -> None:
+    """``-j``, ``--timeout``, ``--memory`` and ``--progress``: the same for every batch verb."""
+    batch = parser.add_argument_group("batch and bounds")
+    batch.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="worker processes (default: one per usable core)",
+    )
+    batch.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="S",
+        help=f"seconds per {noun} (default {DEFAULT_TIMEOUT:g})",
+    )
+    batch.add_argument(
+        "--memory",
+        type=int,
+        default=DEFAULT_MEMORY_MIB,
+        metavar="MIB",
+        help=f"memory a worker may use per {noun}, in MiB (default {DEFAULT_MEMORY_MIB})",
+    )
+    batch.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=f"progress bar on stderr (default: when stderr is a terminal and there are "
+        f"several {noun}s)",
+    )
+
+
+def batch_from_args(args: argparse.Namespace) -> tuple[int | None, Bounds]:
+    """The ``--jobs`` (``None``: one per usable core) and the bounds of a batch verb."""
+    if args.jobs is not None and args.jobs < 1:
+        raise InputError("--jobs must be at least 1", code="usage.invalid")
+    if args.timeout <= 0 or args.memory < MIN_MEMORY_MIB:
+        raise InputError(
+            f"--timeout must be positive and --memory at least {MIN_MEMORY_MIB}",
+            code="usage.invalid",
+        )
+    from pithtex.jobs.executor import Bounds
+
+    return args.jobs, Bounds(timeout=args.timeout, memory_bytes=args.memory * MIB)
+
+
 def keyring_from_args(args: argparse.Namespace) -> Keyring:
     from pithtex.trust.keyring import Keyring
 
     files = [f for f in os.environ.get(KEYRING_ENV, "").split(os.pathsep) if f]
     files.extend(args.keyring)
     return Keyring.build(files, include_default=not args.no_default_keyring)
+
+
+def flush_now(last: float, every: float = 0.25) -> float:
+    """Flush stdout now and then: a batch's lines stream without a system call per line.
+
+    Give it the time of the last flush (``time.monotonic()``); it returns the new one.
+    """
+    now = time.monotonic()
+    if now - last < every:
+        return last
+    sys.stdout.flush()
+    return now
 
 
 def print_json(value: Any, stream: TextIO | None = None) -> None:

@@ -18,6 +18,7 @@ from pithtex.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from pithtex.jobs.progress import ProgressBar
     from pithtex.jobs.steps import Step
     from pithtex.pipelines.demo import DemoResult
 
@@ -31,7 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "latexmk (pdfLaTeX, no shell escape), stamp the PDF (XMP and the embedded bundle), "
         "check it as a reader would, and write page 1 as a PNG to look at the badge. "
         "Exit 0 verified, 1 the check failed, 2 DIR is not empty (use --force), "
-        "5 TeX, latexmk or pdftoppm is missing (run ./bootstrap.sh as root).",
+        "5 TeX, latexmk or pdftoppm is missing (see: pithtex help install).",
     )
     parser.add_argument(
         "directory",
@@ -49,14 +50,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pithtex.jobs.progress import open_progress
     from pithtex.pipelines.demo import run_demo
 
     keyring = keyring_from_args(args)
     style = Style(sys.stdout)
-    on_step = None if args.json else _step_printer(style)
     if not args.json:
         print(style.bold(f"pithtex demo in {args.directory}/"))
-    result = run_demo(Path(args.directory), keyring, force=args.force, on_step=on_step)
+    with open_progress(None, total=None, unit="step") as progress:
+        on_step = None if args.json else _step_printer(style, progress)
+        result = run_demo(
+            Path(args.directory), keyring, force=args.force, on_step=on_step, progress=progress
+        )
     if args.json:
         print_json(result.to_json())
     else:
@@ -64,9 +69,9 @@ def run(args: argparse.Namespace) -> int:
     return int(result.report.exit_code) if result.report is not None else 1
 
 
-def _step_printer(style: Style) -> Callable[[Step], None]:
+def _step_printer(style: Style, progress: ProgressBar) -> Callable[[Step], None]:
     def show(step: Step) -> None:
-        print(f"  {step.name:<8} {style.dim(f'{step.seconds:5.2f} s')}  {step.detail}")
+        progress.write(f"  {step.name:<8} {style.dim(f'{step.seconds:5.2f} s')}  {step.detail}")
         sys.stdout.flush()
 
     return show

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
 from pithtex.cli.common import add_json_option, add_keyring_options, keyring_from_args, print_json
@@ -116,17 +115,6 @@ def _emit_document(args: argparse.Namespace, data: bytes, source: str, what: str
 
 
 def _write(output: str, data: bytes) -> None:
-    if output == "-":
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    from pithtex.core.errors import InputError
-    from pithtex.core.fileio import atomic_write_bytes
+    from pithtex.cli.outputs import write_output
 
-    try:
-        atomic_write_bytes(output, data)
-    except OSError as exc:
-        raise InputError(
-            f"{output}: cannot write ({exc.strerror or exc})", code="file.unwritable"
-        ) from None
+    write_output(output, data)

@@ -26,11 +26,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     generate.add_argument("--key-id", required=True, help="identifier, e.g. myregistry-2026-11")
     generate.add_argument(
         "--signer-id",
-        default="pith.science",
-        help="signer identity written into events (default: pith.science)",
+        required=True,
+        help="who signs with this key, written into every event it signs (e.g. your "
+        "registry's domain); required, so that no self-made key claims to be pith.science",
     )
     generate.add_argument("-o", "--output", required=True, metavar="KEYFILE")
     generate.add_argument("--force", action="store_true", help="overwrite an existing key file")
+    add_json_option(generate)
     generate.set_defaults(run=run_generate)
 
     show = verbs.add_parser(
@@ -56,9 +58,23 @@ def run_generate(args: argparse.Namespace) -> int:
         raise InputError(
             f"{args.output} exists; pass --force to overwrite a key file", code="file.exists"
         )
-    key = SigningKey.generate(args.key_id, signer_id=args.signer_id)
+    if not args.signer_id.strip():
+        raise InputError("--signer-id must name who signs", code="key.signer_missing")
+    key = SigningKey.generate(args.key_id, signer_id=args.signer_id.strip())
     key.save(args.output)
-    print(f"{key.key_id}  fingerprint {key.fingerprint}  written to {args.output}")
+    if args.json:
+        print_json(
+            {
+                "schema": "pithtex.keys-generate/1",
+                "file": args.output,
+                "key_id": key.key_id,
+                "signer_id": key.signer_id,
+                "fingerprint": key.fingerprint,
+                "public_key": key.public_entry(),
+            }
+        )
+    else:
+        print(f"{key.key_id}  fingerprint {key.fingerprint}  written to {args.output}")
     return 0
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from pithtex.cli.common import add_json_option, add_keyring_options, keyring_from_args, print_json
+from pithtex.core.wording import counted
+
+T = TypeVar("T")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,8 +60,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     build.add_argument(
         "--progress",
-        action="store_true",
-        help="show a progress bar even when stderr is not a terminal",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: when stderr is a terminal and there are "
+        "several numbers to write)",
     )
     add_keyring_options(build)
     add_json_option(build)
@@ -88,19 +93,21 @@ def _bundle_files(args: argparse.Namespace) -> list[Path]:
     return files
 
 
+def _with_progress(items: Iterable[T], *, asked: bool | None) -> Iterator[T]:
+    """The numbers the mirror writes, shown by the progress bar every verb uses."""
+    from pithtex.jobs.progress import open_progress, tracked
+
+    chosen = list(items)
+    with open_progress(asked, total=len(chosen), unit="number", desc="writing") as progress:
+        yield from tracked(chosen, progress)
+
+
 def run_build(args: argparse.Namespace) -> int:
     from pithtex.registry.config import normalise_base_url
     from pithtex.registry.mirror import build_mirror
 
     files = _bundle_files(args)
     base_url = normalise_base_url(args.base_url, "--base-url") if args.base_url else None
-    progress = None
-    if args.progress or (sys.stderr.isatty() and len(files) > 20):
-        from tqdm import tqdm
-
-        def progress(items: Iterable[Any]) -> Iterable[Any]:
-            return tqdm(items, desc="writing", unit="number", file=sys.stderr)
-
     report = build_mirror(
         args.directory,
         files,
@@ -108,15 +115,16 @@ def run_build(args: argparse.Namespace) -> int:
         base_url=base_url,
         force=args.force,
         short_aliases=args.short_aliases,
-        progress=progress,
+        progress=partial(_with_progress, asked=args.progress),
     )
     if args.json:
         print_json(report.to_json())
         return 0
     print(
-        f"{report.directory}: {report.total} numbers "
+        f"{report.directory}: {counted(report.total, 'number')} "
         f"({len(report.added)} added, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged), {report.aliases} short aliases"
+        f"{len(report.unchanged)} unchanged), "
+        f"{counted(report.aliases, 'short alias', 'short aliases')}"
     )
     for prefix in report.ambiguous:
         print(f"  short alias {prefix} is shared by several numbers: not written")

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from pithtex.cli.common import add_json_option, print_json
+from pithtex.core.errors import InputError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,7 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "source",
         metavar="FILE_OR_NUMBER",
-        help="a bundle or canonical record JSON file, or a Pith Number",
+        help="a bundle or canonical record JSON file (- for stdin), or a Pith Number",
     )
     parser.add_argument("--short", action="store_true", help="print the short form pith:XXXXXXXX")
     add_json_option(parser)
@@ -27,13 +28,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pithtex.cli.inputs import STDIN, read_bundle_input
     from pithtex.core.canonical import loads
     from pithtex.core.digests import record_number, record_sha256
-    from pithtex.core.model import Bundle, Fields, Record, read_limited
+    from pithtex.core.model import Bundle, Fields, Record
     from pithtex.core.numbers import parse_number
 
     source = args.source
-    if not Path(source).exists() and not source.lstrip().startswith(("{", "[")):
+    if source.lstrip().startswith(("{", "[")):
+        raise InputError(
+            "give a bundle or record as a file, or as - on standard input, not on the command line",
+            code="usage.invalid",
+        )
+    if source != STDIN and not Path(source).exists():
         ref = parse_number(source)
         result: dict[str, object] = {
             "pith_number": str(ref),
@@ -43,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         }
         text = f"pith:{ref.body[:8]}" if args.short else str(ref)
     else:
-        doc = loads(read_limited(source))
+        doc = loads(read_bundle_input(source)[0])
         fields = Fields(doc, "$")
         if isinstance(doc, dict) and "canonical_record" in doc:
             record = Bundle.parse(fields).record

@@ -3,29 +3,33 @@
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pithtex.cli.common import (
     Style,
+    add_batch_options,
     add_json_option,
     add_keyring_options,
+    batch_from_args,
     keyring_from_args,
     print_json,
 )
-from pithtex.core.errors import ExitCode, InputError
+from pithtex.cli.corpus import Corpus, add_corpus_options, corpus_from_args
+from pithtex.core.errors import InputError, batch_exit_code
+from pithtex.core.names import BADGE_CORNERS, DEFAULT_BADGE_CORNER
+from pithtex.jobs.progress import NULL_PROGRESS
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from pithtex.pdf.stamp.rewrite import StampOptions, StampResult, StampSpec
-
-CORNERS = ("top-right", "top-left", "bottom-right", "bottom-left")
+    from pithtex.jobs.executor import Bounds
+    from pithtex.jobs.progress import ProgressBar
+    from pithtex.pdf.stamp import StampOptions, StampResult
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,17 +41,27 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "associated file and a visible badge on page 1. Signed PDFs get an incremental update "
         "that keeps their signatures. A PDF is refused, and left untouched, when its title "
         "does not match the record, it is encrypted and no password is given, or its XMP is "
-        "malformed. Exit 0 all stamped, 1 bundle not verified or title mismatch, 2 unusable "
-        "input (in a batch: the worst code of any file).",
+        "malformed. Each file is stamped in a worker process bounded in time and memory. "
+        "Exit 0 all stamped, 1 bundle not verified or title mismatch, 2 unusable input, "
+        "70 an internal error (a batch: the first of 70, 1, 2 that any file got, else 0).",
     )
     parser.add_argument(
-        "inputs", nargs="+", metavar="PDF", help="PDF files, directories (their *.pdf) or globs"
+        "inputs",
+        nargs="*",
+        metavar="PDF|DIR|GLOB|TAR",
+        help="PDF files, folders (searched recursively for *.pdf and tar archives), quoted glob "
+        "patterns or tar archives (their PDF members are stamped into a folder named after "
+        "the archive under --out-dir)",
     )
     parser.add_argument("--bundle", required=True, metavar="FILE", help="the paper's bundle JSON")
     where = parser.add_argument_group("output (choose one)")
     where.add_argument("-o", "--output", metavar="OUT.pdf", help="write the stamped PDF here")
     where.add_argument("--in-place", action="store_true", help="replace each input atomically")
-    where.add_argument("--out-dir", metavar="DIR", help="write stamped PDFs into DIR (batch)")
+    where.add_argument(
+        "--out-dir",
+        metavar="DIR",
+        help="write stamped PDFs into DIR, keeping their paths below the folders named (batch)",
+    )
     what = parser.add_argument_group("what to stamp")
     what.add_argument(
         "--embed-bundle",
@@ -57,7 +71,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     what.add_argument("--badge", action="store_true", help="draw a visible badge on page 1")
     what.add_argument(
-        "--badge-corner", choices=CORNERS, default="top-right", help="preferred badge corner"
+        "--badge-corner",
+        choices=BADGE_CORNERS,
+        default=DEFAULT_BADGE_CORNER,
+        help="preferred badge corner",
     )
     what.add_argument("--badge-qr", action="store_true", help="add a QR code of the resolver link")
     what.add_argument(
@@ -93,91 +110,111 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="append an incremental update even to unsigned PDFs (keeps the original bytes)",
     )
-    batch = parser.add_argument_group("batch")
-    batch.add_argument(
-        "-j", "--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)"
-    )
-    batch.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar on stderr (default: when stderr is a terminal and there are "
-        "several files)",
-    )
+    add_batch_options(parser)
+    add_corpus_options(parser)
     add_keyring_options(parser)
     add_json_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from pithtex.pdf.stamp.rewrite import prepare
+    jobs, bounds = batch_from_args(args)
+    corpus = corpus_from_args(args, args.inputs)
+    _check_output_choice(args, corpus)
+    if args.output or (args.in_place and corpus.single):
+        return _run_single(args, jobs, bounds)
+    return _run_corpus(args, corpus, jobs, bounds)
 
-    jobs = _targets(args)
+
+def _run_single(args: argparse.Namespace, jobs: int | None, bounds: Bounds) -> int:
+    from pithtex.jobs.discovery import select_files
+    from pithtex.pdf.stamp import prepare
+    from pithtex.pipelines.batch import stamp_many
+
+    sources = select_files(args.inputs).paths
+    if len(sources) != 1:
+        raise InputError(
+            f"-o takes one input, got {len(sources)}: use --out-dir", code="stamp.options"
+        )
+    target = (sources[0], Path(args.output) if args.output else sources[0])
     options = _options(args)
     spec = prepare(args.bundle, keyring_from_args(args), resolver_base=args.resolver_base)
-    batch = len(jobs) > 1 or args.out_dir is not None
-    results = _run_all(jobs, spec, options, args, batch)
-    return max((r.exit_code for r in results), default=int(ExitCode.OK))
+    (result,) = stamp_many([target], spec, options, jobs=jobs, bounds=bounds)
+    _report(result, args, False, Style(sys.stdout), NULL_PROGRESS)
+    return result.exit_code
+
+
+def _run_corpus(args: argparse.Namespace, corpus: Corpus, jobs: int | None, bounds: Bounds) -> int:
+    from pithtex.jobs.progress import open_progress, progress_wanted
+    from pithtex.pdf.stamp import prepare
+    from pithtex.pipelines.batch import stamp_corpus
+
+    prune = (Path(args.out_dir),) if args.out_dir is not None else ()
+    if args.out_dir is not None:
+        _refuse_collisions(corpus, prune)
+    options = _options(args)
+    spec = prepare(args.bundle, keyring_from_args(args), resolver_base=args.resolver_base)
+    store = corpus.open_store("stamp")
+    style = Style(sys.stdout)
+    counts: Counter[str] = Counter()
+    codes: set[int] = set()
+    total = corpus.total(store, prune) if progress_wanted(args.progress, total=None) else None
+    with open_progress(args.progress, total=total, unit="pdf", desc="stamping") as progress:
+        for result in stamp_corpus(
+            corpus.chunks(store, prune),
+            spec,
+            options,
+            out_dir=args.out_dir,
+            executor=corpus.executor(jobs, bounds),
+            store=store,
+            progress=progress,
+        ):
+            counts[result.status.value] += 1
+            codes.add(result.exit_code)
+            _report(result, args, True, style, progress)
+    if store is not None:  # the summary of the whole run, resumed parts included
+        counts, codes = store.tally.outcomes, store.tally.codes
+    if not counts:
+        raise InputError("no .pdf files found in the given folders", code="usage.no_files")
+    _summary(counts, args)
+    return int(batch_exit_code(codes))
 
 
 # ---------------------------------------------------------------- arguments
 
 
-def _targets(args: argparse.Namespace) -> list[tuple[Path, Path]]:
-    """(input, output) pairs, checked before anything runs."""
+def _check_output_choice(args: argparse.Namespace, corpus: Corpus) -> None:
     chosen = [bool(args.output), args.in_place, args.out_dir is not None]
     if sum(chosen) != 1:
         raise InputError(
             "say where to write: -o OUT.pdf (one file), --in-place, or --out-dir DIR",
             code="stamp.options",
         )
-    if args.jobs < 1:
-        raise InputError("--jobs must be at least 1", code="stamp.options")
-    sources = _expand(args.inputs)
-    if args.output:
-        if len(sources) != 1:
-            raise InputError(
-                f"-o takes one input, got {len(sources)}: use --out-dir", code="stamp.options"
-            )
-        return [(sources[0], Path(args.output))]
-    if args.in_place:
-        return [(s, s) for s in sources]
-    out_dir = Path(args.out_dir)
-    names = Counter(s.name for s in sources)
-    clashes = sorted(n for n, count in names.items() if count > 1)
-    if clashes:
-        raise InputError(
-            f"several inputs are named {clashes[0]!r}: their outputs would collide in {out_dir}",
-            code="stamp.options",
-        )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return [(s, out_dir / s.name) for s in sources]
+    if args.output and not corpus.single:
+        raise InputError("-o takes one PDF file: use --out-dir", code="stamp.options")
 
 
-def _expand(patterns: list[str]) -> list[Path]:
-    found: list[Path] = []
-    for pattern in patterns:
-        path = Path(pattern)
-        if path.is_dir():
-            matches = sorted(p for p in path.iterdir() if p.suffix.lower() == ".pdf")
-        elif path.exists():
-            matches = [path]
-        else:
-            matches = sorted(Path(p) for p in glob.glob(pattern))  # noqa: PTH207
-        matches = [m for m in matches if not m.name.startswith(".pithtex-")]
-        if not matches:
-            raise InputError(f"{pattern}: no such file, and no PDF matches", code="file.missing")
-        found.extend(m for m in matches if m not in found)
-    return found
+def _refuse_collisions(corpus: Corpus, prune: tuple[Path, ...]) -> None:
+    """Refuse, before anything is written, two inputs that would share an output."""
+    from pithtex.jobs.corpus import KeySet
+
+    taken = KeySet()
+    for chunk in corpus.chunks(None, prune):
+        outputs = [chunk.relative] if chunk.archive else [item.relative for item in chunk.files]
+        for output in outputs:
+            if output is not None and not taken.add(output):
+                raise InputError(
+                    f"two inputs would both be written to {output} under the output folder: "
+                    "their outputs collide (stamp them in separate runs or name their folders)",
+                    code="batch.collision",
+                )
 
 
 def _options(args: argparse.Namespace) -> StampOptions:
-    from pithtex.pdf.stamp.rewrite import StampOptions
+    from pithtex.pdf.stamp import BadgeOptions, StampOptions
 
     badge = None
-    if args.badge:  # the badge module (and what it imports) only when a badge is drawn
-        from pithtex.pdf.stamp.badge import BadgeOptions
-
+    if args.badge:
         badge = BadgeOptions(corner=args.badge_corner, qr=args.badge_qr)
     return StampOptions(
         embed_bundle=args.embed_bundle,
@@ -216,83 +253,18 @@ def _source_date_epoch() -> datetime | None:
         ) from None
 
 
-# ---------------------------------------------------------------- running
-
-
-_WORKER: tuple[Any, Any] | None = None
-
-
-def _init_worker(spec: StampSpec, options: StampOptions) -> None:
-    global _WORKER  # noqa: PLW0603 - one spec per worker process, set once
-    _WORKER = (spec, options)
-
-
-def _stamp_one(job: tuple[Path, Path]) -> StampResult:
-    from pithtex.pdf.stamp.rewrite import stamp_pdf
-
-    assert _WORKER is not None
-    spec, options = _WORKER
-    return stamp_pdf(job[0], job[1], spec, options)
-
-
-def _run_all(
-    jobs: list[tuple[Path, Path]],
-    spec: StampSpec,
-    options: StampOptions,
-    args: argparse.Namespace,
-    batch: bool,
-) -> list[StampResult]:
-    show_progress = (
-        args.progress
-        if args.progress is not None
-        else (batch and len(jobs) > 1 and sys.stderr.isatty())
-    )
-    bar = None
-    if show_progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(jobs), unit="pdf", file=sys.stderr, desc="stamping")
-    style = Style(sys.stdout)
-    results: list[StampResult] = []
-    for result in _results(jobs, spec, options, args.jobs):
-        results.append(result)
-        if bar is not None:
-            bar.update(1)
-        _report(result, args, batch, style, bar)
-    if bar is not None:
-        bar.close()
-    if batch:
-        _summary(results, args)
-    return results
-
-
-def _results(
-    jobs: list[tuple[Path, Path]], spec: StampSpec, options: StampOptions, workers: int
-) -> Any:
-    if workers == 1 or len(jobs) == 1:
-        _init_worker(spec, options)
-        return map(_stamp_one, jobs)
-    from concurrent.futures import ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(jobs)), initializer=_init_worker, initargs=(spec, options)
-    )
-    chunk = max(1, len(jobs) // (workers * 8))
-    return _closing(pool, pool.map(_stamp_one, jobs, chunksize=chunk))
-
-
-def _closing(pool: Any, iterator: Any) -> Any:
-    with pool:
-        yield from iterator
+# ---------------------------------------------------------------- printing
 
 
 def _report(
-    result: StampResult, args: argparse.Namespace, batch: bool, style: Style, bar: Any
+    result: StampResult, args: argparse.Namespace, batch: bool, style: Style, progress: ProgressBar
 ) -> None:
     if args.json:
-        record = {"schema": "pithtex.stamp/1", **result.to_json()}
+        from pithtex.pipelines.batch import STAMP_SCHEMA
+
+        record = {"schema": STAMP_SCHEMA, **result.to_json()}
         if batch:
-            print(json.dumps(record, ensure_ascii=False), flush=True)
+            progress.write(json.dumps(record, ensure_ascii=False))
         else:
             print_json(record)
         return
@@ -307,19 +279,16 @@ def _report(
         target = "" if result.output == result.source else f" -> {result.output}"
         line = f"{label}  {result.source}{target}  {result.pith_number}  [{result.method.value}]"
         line += "".join(f"\n  note: {note}" for note in result.notes)
-    if bar is not None:
-        bar.write(line, file=stream)
-    else:
-        print(line, file=stream)
+    progress.write(line, stream=stream)
 
 
-def _summary(results: list[StampResult], args: argparse.Namespace) -> None:
-    counts = Counter(r.status.value for r in results)
+def _summary(counts: Counter[str], args: argparse.Namespace) -> None:
+    files = sum(counts.values())
     if args.json:
-        summary = {"schema": "pithtex.stamp-summary/1", "files": len(results), **counts}
+        summary = {"schema": "pithtex.stamp-summary/1", "files": files, **counts}
         print(json.dumps(summary), flush=True)
         return
     parts = [
         f"{counts[s]} {s}" for s in ("stamped", "unchanged", "planned", "refused") if counts[s]
     ]
-    print(f"{len(results)} files: " + ", ".join(parts), file=sys.stderr)
+    print(f"{files} files: " + ", ".join(parts), file=sys.stderr)

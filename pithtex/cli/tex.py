@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pithtex.cli.common import add_json_option, add_keyring_options, keyring_from_args, print_json
 from pithtex.cli.resolving import add_resolver_options, resolver_from_args, warn_attempts
 from pithtex.core.errors import ExitCode, InputError
+from pithtex.core.layout import check_resolver_base
 
 if TYPE_CHECKING:
     from pithtex.tex.render import PaperData
@@ -33,7 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "source",
         metavar="BUNDLE_OR_NUMBER",
-        help="a bundle JSON file, or a Pith Number in any accepted form",
+        help="a bundle JSON file (- for stdin), or a Pith Number in any accepted form",
     )
     parser.add_argument(
         "-o",
@@ -59,17 +60,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pithtex.cli.inputs import STDIN, load_bundle_input
+    from pithtex.cli.outputs import output_directory
     from pithtex.tex import render as latex
 
     directory = Path(args.output_dir)
-    if not directory.is_dir():
-        raise InputError(f"{directory}: no such directory", code="file.missing")
-    base = latex.check_resolver_base(args.resolver[0] if args.resolver else DEFAULT_BASE)
+    base = check_resolver_base(args.resolver[0] if args.resolver else DEFAULT_BASE)
     notes: list[str] = []
     source = Path(args.source)
-    if source.is_file():
-        data, result = latex.paper_data_from_file(
-            source, keyring_from_args(args), resolver_base=base, force=args.force
+    if args.source == STDIN or source.is_file():
+        data, result = latex.paper_data_of(
+            load_bundle_input(args.source),
+            keyring_from_args(args),
+            resolver_base=base,
+            force=args.force,
+            context=args.source,
         )
         if not result.verified:
             notes.append(f"the bundle is {result.verdict.value}; written because of --force")
@@ -80,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         notes.append("number only: the data file has no canonical hash and no title")
     else:
         data = _fetched(args, base)
-    path = latex.write_data(data, directory)
+    path = latex.write_data(data, output_directory(directory))
     if args.json:
         print_json(_summary(data, path, notes))
     else:

@@ -39,6 +39,22 @@ import orjson
 
 from pithtex.core.errors import JSONFormatError
 
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_DEPTH",
+    "MAX_SAFE_INTEGER",
+    "PLAIN_MAX_CONTAINERS",
+    "ParseLimits",
+    "canonical_bytes",
+    "loads",
+    "path_join",
+    "reference_canonical_bytes",
+    "sha256_digest",
+    "sha256_hex",
+    "without",
+]
+
 MAX_SAFE_INTEGER = 2**53 - 1
 """Largest integer every JSON implementation represents exactly."""
 

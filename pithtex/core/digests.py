@@ -20,6 +20,22 @@ from typing import Any
 from pithtex.core.canonical import sha256_digest, without
 from pithtex.core.numbers import SHORT_LENGTHS, PithNumber
 
+__all__ = [
+    "EVENT_ID_PREFIX",
+    "EVENT_UNSIGNED_FIELDS",
+    "bundle_sha256",
+    "canon_text",
+    "derive_source_aliases",
+    "event_content_sha256",
+    "event_id_for",
+    "is_placeholder_title",
+    "record_number",
+    "record_sha256",
+    "record_year",
+    "state_sha256",
+    "text_canon_sha256",
+]
+
 EVENT_UNSIGNED_FIELDS = ("signature", "content_sha256", "event_id")
 EVENT_ID_PREFIX = "sha256:"
 

@@ -9,7 +9,27 @@ decides exit codes.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from enum import IntEnum
+
+__all__ = [
+    "BATCH_EXIT_PRECEDENCE",
+    "SECURITY_CODES",
+    "UNAVAILABLE_CODES",
+    "BundleLookupError",
+    "ExitCode",
+    "InputError",
+    "InternalError",
+    "JSONFormatError",
+    "KeyringError",
+    "MissingToolError",
+    "NetworkError",
+    "NumberFormatError",
+    "PithError",
+    "SchemaError",
+    "UnverifiedBundleError",
+    "batch_exit_code",
+]
 
 
 class ExitCode(IntEnum):
@@ -27,7 +47,39 @@ class ExitCode(IntEnum):
     """A resolver could not be reached or answered wrongly."""
     MISSING_TOOL = 5
     """An external program the verb needs (TeX, latexmk, ...) is not installed."""
+    INTERNAL = 70
+    """A bug in pithtex (``EX_SOFTWARE`` of sysexits), never a property of the input."""
     INTERRUPTED = 130
+    """Stopped by ^C (SIGINT)."""
+
+
+BATCH_EXIT_PRECEDENCE = (
+    ExitCode.INTERNAL,
+    ExitCode.INTERRUPTED,
+    ExitCode.FAILED,
+    ExitCode.UNUSABLE,
+    ExitCode.NETWORK,
+    ExitCode.MISSING_TOOL,
+    ExitCode.NO_CLAIM,
+    ExitCode.OK,
+)
+"""A batch exits with the first of these codes that any of its items got.
+
+A bug outranks everything (the batch's results are incomplete), then a failed
+verification or refusal, then unusable input, then the rest; a batch whose items
+all succeeded exits 0.  Documented in docs/cli.md."""
+
+
+def batch_exit_code(codes: Iterable[int]) -> ExitCode:
+    """The exit code of a batch whose items exited with ``codes`` (OK for none).
+
+    A code that is not an :class:`ExitCode` can only come from a bug: it counts
+    as :attr:`ExitCode.INTERNAL`.
+    """
+    seen = set(codes)
+    if not seen <= set(BATCH_EXIT_PRECEDENCE):
+        return ExitCode.INTERNAL
+    return next(code for code in BATCH_EXIT_PRECEDENCE if code in seen or code is ExitCode.OK)
 
 
 class PithError(Exception):
@@ -146,3 +198,15 @@ class MissingToolError(PithError):
 
     exit_code = ExitCode.MISSING_TOOL
     default_code = "tool.missing"
+
+
+class InternalError(PithError):
+    """A bug in pithtex met while handling one item of a batch (exit code 70).
+
+    Raised by nobody on purpose: the job layer makes one when a worker's function
+    raised an exception nobody expected, so that the item is reported and the
+    batch goes on, with the bug's own exit code rather than unusable input's.
+    """
+
+    exit_code = ExitCode.INTERNAL
+    default_code = "internal.error"

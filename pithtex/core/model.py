@@ -22,6 +22,33 @@ from typing import Any, TypeVar
 from pithtex.core.canonical import DEFAULT_LIMITS, ParseLimits, loads, path_join
 from pithtex.core.errors import InputError, SchemaError
 
+__all__ = [
+    "ALGORITHM",
+    "BUNDLE_MESSAGE",
+    "BUNDLE_SIGNATURE_FIELDS",
+    "BUNDLE_TYPE",
+    "EVENT_MESSAGE",
+    "RECEIPT_KIND",
+    "RECEIPT_MESSAGE",
+    "SIGNATURE_FIELDS",
+    "STATE_TYPE",
+    "Bundle",
+    "Event",
+    "Fields",
+    "PublicKey",
+    "Receipt",
+    "Record",
+    "Signature",
+    "Signer",
+    "is_timestamp",
+    "load_bundle",
+    "parse_bundle",
+    "parse_record",
+    "parse_time",
+    "read_limited",
+    "snapshot_paper",
+]
+
 BUNDLE_TYPE = "pith_open_graph_bundle"
 STATE_TYPE = "pith_open_graph_state"
 RECEIPT_KIND = "pith_receipt"
@@ -138,6 +165,17 @@ class Fields:
     ) -> tuple[T, ...]:
         items = self.array(key, optional=optional)
         return tuple(parse(Fields(item, f"{self.at(key)}[{i}]")) for i, item in enumerate(items))
+
+    def only(self, allowed: frozenset[str]) -> None:
+        """Refuse any key outside ``allowed`` (for objects no hash covers)."""
+        unknown = sorted(set(self.obj) - allowed)
+        if unknown:
+            raise SchemaError(
+                f"unknown field {_clip(unknown[0])!r}: this object is covered by no hash, so "
+                "it may hold only the fields the format defines",
+                path=self.at(unknown[0]),
+                code="schema.unknown_key",
+            )
 
     def matching(
         self, key: str, pattern: re.Pattern[str], what: str, *, optional: bool = False
@@ -289,6 +327,24 @@ class Signer:
         )
 
 
+SIGNATURE_FIELDS = frozenset(
+    {
+        "algorithm",
+        "key_id",
+        "public_key_fingerprint",
+        "signature_b64",
+        "signed_message",
+        "signed_at",
+        "signature_status",
+    }
+)
+"""The fields of a signature block.  No hash covers the block (it holds the
+signature itself), so nothing else may be in it: a byte changed anywhere in a
+bundle either breaks a hash or signature, or makes it unparseable, except the
+values of ``signed_at`` and ``signature_status``, on which nothing depends."""
+BUNDLE_SIGNATURE_FIELDS = SIGNATURE_FIELDS | {"bundle_sha256"}
+
+
 @dataclass(frozen=True, slots=True)
 class Signature:
     """A detached signature block (``signature`` of events, ``bundle_signature``)."""
@@ -301,6 +357,7 @@ class Signature:
 
     @classmethod
     def parse(cls, f: Fields, message: str) -> Signature:
+        f.only(BUNDLE_SIGNATURE_FIELDS if message == BUNDLE_MESSAGE else SIGNATURE_FIELDS)
         f.const("algorithm", ALGORITHM)
         return cls(
             key_id=f.text("key_id"),
@@ -471,8 +528,8 @@ class Bundle:
         """
         snapshots = [e for e in self.events if e.event_type == "graph_snapshot"]
         for event in sorted(snapshots, key=lambda e: (e.created_at, e.event_id), reverse=True):
-            paper = event.payload.get("graph_snapshot", {}).get("paper")
-            if isinstance(paper, dict):
+            paper = snapshot_paper(event.payload)
+            if paper:
                 return paper
         return {}
 
@@ -480,6 +537,17 @@ class Bundle:
     def title(self) -> str | None:
         title = self.paper.get("title")
         return title if isinstance(title, str) else None
+
+
+def snapshot_paper(payload: object) -> dict[str, Any]:
+    """The ``paper`` object of a ``graph_snapshot`` payload; ``{}`` when any level is not one.
+
+    Payloads are free-form JSON: a junk event may put a string, a list or a
+    number where an object belongs, and must not break a reader.
+    """
+    snapshot = payload.get("graph_snapshot") if isinstance(payload, dict) else None
+    paper = snapshot.get("paper") if isinstance(snapshot, dict) else None
+    return paper if isinstance(paper, dict) else {}
 
 
 def _check_state_shape(f: Fields) -> None:

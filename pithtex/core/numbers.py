@@ -18,6 +18,19 @@ from dataclasses import dataclass
 
 from pithtex.core.errors import NumberFormatError
 
+__all__ = [
+    "BASE32_ALPHABET",
+    "BODY_LENGTH",
+    "DISPLAY_SHORT_LENGTH",
+    "SHORT_LENGTHS",
+    "PithNumber",
+    "PithRef",
+    "b32_prefix",
+    "body_from_digest",
+    "parse_full_number",
+    "parse_number",
+]
+
 BODY_LENGTH = 26
 """Characters in a full Pith Number body (130 bits of the record hash)."""
 

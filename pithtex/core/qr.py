@@ -16,6 +16,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+__all__ = [
+    "ERROR_CORRECTION",
+    "QUIET_ZONE",
+    "QRDrawing",
+    "Rect",
+    "qr_drawing",
+    "qr_matrix",
+]
+
 QUIET_ZONE = 2
 """Light modules around the symbol inside the drawing (the page adds more white)."""
 

@@ -12,6 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+__all__ = [
+    "CheckResult",
+    "Status",
+    "fail",
+    "ok",
+    "skip",
+]
+
 
 class Status(StrEnum):
     PASS = "pass"  # noqa: S105 - a status, not a password

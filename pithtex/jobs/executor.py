@@ -1,11 +1,28 @@
-"""Running one function per item in worker processes, each item bounded in time and memory.
+"""The one batch executor: a function over many items in bounded worker processes.
 
 Hostile files can make a C library loop or allocate without end, where no
 Python exception handler is ever reached.  :func:`run_bounded` therefore runs
 every item in a forked worker process whose address space is capped with
-``RLIMIT_AS`` and whose item is killed when it overruns its time.  A worker
-that dies or is killed is replaced, and its item gets a :class:`TaskFailure`
-naming why; the other items go on.  Results come back in input order.
+``RLIMIT_AS`` and whose item is abandoned (the worker killed) when it overruns
+its time.  A worker that dies or is killed is replaced, and its item gets a
+:class:`TaskFailure` naming why; the other items go on.
+
+* **Items** come from any iterable and are taken from it only when a worker is
+  free, so a generator of millions of paths is never held in memory.
+* **Workers** are forked when there is an item for them (at most ``jobs``) and
+  reused for item after item: the function and what it imported are set up once
+  per worker, not per item.  The first items are handed out before
+  :func:`run_bounded` returns, so the caller can prepare while they work.
+* **Results** come back in input order (``ordered=True``, the default: reports
+  are reproducible) or as they complete (``ordered=False``: no item waits for a
+  slow one).  Either way at most ``window`` items are taken and not yet yielded,
+  which bounds the memory of a run whatever its size; in input order a slow item
+  holds back at most ``window`` results behind it.
+* **Failures**: ``worker.timeout``, ``worker.memory`` (the function ran out of
+  its bound), ``worker.crashed`` (the process died: the memory bound hit inside
+  a C library, or a crash there) and ``worker.recursion`` are properties of the
+  input; ``worker.error`` (the function raised an exception it did not expect)
+  is a bug, with :attr:`~pithtex.core.errors.ExitCode.INTERNAL` as its exit code.
 """
 
 from __future__ import annotations
@@ -17,34 +34,106 @@ import os
 import resource
 import signal
 import time
+import traceback
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from types import TracebackType
 from typing import Any, Generic, TypeVar
+
+from pithtex.core.errors import ExitCode
+from pithtex.jobs.limits import DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT, MIB
+
+__all__ = [
+    "DEFAULT_BOUNDS",
+    "INTERNAL_FAILURES",
+    "MIB",
+    "WINDOW_PER_JOB",
+    "BoundedRun",
+    "Bounds",
+    "TaskFailure",
+    "default_jobs",
+    "run_bounded",
+    "unexpected_failure",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-MIB = 1024 * 1024
+WINDOW_PER_JOB = 16
+"""Items a run may have taken and not yet yielded, per worker (the default window)."""
+
+INTERNAL_FAILURES = frozenset({"worker.error"})
+"""Failure codes that mean a bug in pithtex rather than a property of the item."""
 
 
 @dataclass(frozen=True, slots=True)
 class Bounds:
     """What one item may cost."""
 
-    timeout: float = 60.0
+    timeout: float = DEFAULT_TIMEOUT
     """Seconds of wall time per item."""
-    memory_bytes: int | None = 1024 * MIB
+    memory_bytes: int | None = DEFAULT_MEMORY_MIB * MIB
     """Address space a worker may add to what it had when it started (``None``: no cap)."""
+
+
+DEFAULT_BOUNDS = Bounds()
+"""The bounds of every verb unless told otherwise (see :mod:`pithtex.jobs.limits`)."""
 
 
 @dataclass(frozen=True, slots=True)
 class TaskFailure:
-    """An item that produced no result; ``code`` is ``worker.timeout|memory|crashed|error``."""
+    """An item that produced no result.
+
+    ``code`` is ``worker.timeout|memory|crashed|recursion|error``, or a code of the
+    function's own when it returns a failure itself.
+    """
 
     code: str
     message: str
+
+    @property
+    def internal(self) -> bool:
+        """Whether the failure is a bug in pithtex (an exception nobody expected)."""
+        return self.code in INTERNAL_FAILURES
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.INTERNAL if self.internal else ExitCode.UNUSABLE
+
+
+def default_jobs() -> int:
+    """Worker processes for a batch: one per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_bounded(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    jobs: int | None = None,
+    bounds: Bounds = DEFAULT_BOUNDS,
+    ordered: bool = True,
+    window: int | None = None,
+) -> BoundedRun[T, R]:
+    """Run ``fn`` over ``items``; iterate the result for ``(item, fn(item) or TaskFailure)``.
+
+    ``jobs`` defaults to :func:`default_jobs`; ``window`` to ``WINDOW_PER_JOB``
+    per job.  ``fn`` is not pickled (the workers are forked), items and results
+    are.  Close the run (or use it as a context manager) to stop its workers
+    when not iterating it to the end.
+    """
+    workers = default_jobs() if jobs is None else max(1, jobs)
+    limit = WINDOW_PER_JOB * workers if window is None else max(window, workers)
+    return BoundedRun(fn, iter(items), workers, bounds, ordered=ordered, window=limit)
+
+
+# ---------------------------------------------------------------- the worker process
 
 
 def _address_space() -> int:
@@ -66,6 +155,24 @@ def _limit_memory(extra: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+def unexpected_failure(exc: Exception) -> TaskFailure:
+    """The ``worker.error`` failure of an exception nobody expected, naming where it was raised."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    return TaskFailure("worker.error", f"{type(exc).__name__}: {exc}{where}")
+
+
+def _outcome(fn: Callable[[Any], Any], item: Any) -> Any:
+    try:
+        return fn(item)
+    except MemoryError:
+        return TaskFailure("worker.memory", "ran out of its memory bound")
+    except RecursionError:
+        return TaskFailure("worker.recursion", "objects nested too deeply")
+    except Exception as exc:  # an unexpected error is this item's result, not the batch's
+        return unexpected_failure(exc)
+
+
 def _worker_main(conn: Connection, fn: Callable[[Any], Any], memory: int | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops us
     faulthandler.disable()  # a crash is reported by the parent, not dumped on stderr
@@ -78,22 +185,19 @@ def _worker_main(conn: Connection, fn: Callable[[Any], Any], memory: int | None)
         if message is None:
             return
         index, item = message
-        try:
-            outcome: Any = fn(item)
-        except MemoryError:
-            outcome = TaskFailure("worker.memory", "ran out of its memory bound")
-        except RecursionError:
-            outcome = TaskFailure("worker.error", "objects nested too deeply")
-        except Exception as exc:  # an unexpected error is this item's result, not the batch's
-            outcome = TaskFailure("worker.error", f"{type(exc).__name__}: {exc}")
+        outcome = _outcome(fn, item)
         try:
             conn.send((index, outcome))
-        except (MemoryError, OSError, ValueError, TypeError) as exc:
-            conn.send((index, TaskFailure("worker.error", f"cannot return the result: {exc}")))
+        except MemoryError:
+            conn.send((index, TaskFailure("worker.memory", "ran out of memory returning")))
+        except Exception as exc:  # a result that cannot be pickled is a bug
+            conn.send((index, unexpected_failure(exc)))
 
 
-class _Worker(Generic[T]):
-    def __init__(self, fn: Callable[[T], Any], bounds: Bounds) -> None:
+class _Worker:
+    """One forked worker process, its pipe, and the item it is working on."""
+
+    def __init__(self, fn: Callable[[Any], Any], bounds: Bounds) -> None:
         context = multiprocessing.get_context("fork")
         self.conn, child = context.Pipe()
         self.process = context.Process(
@@ -101,25 +205,23 @@ class _Worker(Generic[T]):
         )
         self.process.start()
         child.close()
-        self.task: tuple[int, T] | None = None
+        self.task: tuple[int, Any] | None = None
         self.deadline = 0.0
 
-    def assign(self, index: int, item: T, timeout: float) -> None:
+    def assign(self, index: int, item: Any, timeout: float) -> None:
         self.task = (index, item)
         self.deadline = time.monotonic() + timeout
         self.conn.send((index, item))
+
+    def ask_to_stop(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send(None)
 
     def kill(self) -> None:
         if self.process.is_alive():
             self.process.kill()
         self.process.join(5)
         self.conn.close()
-
-    def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self.conn.send(None)
-        self.process.join(1)
-        self.kill()
 
     def death(self, bounds: Bounds) -> TaskFailure:
         self.process.join(5)
@@ -129,99 +231,157 @@ class _Worker(Generic[T]):
             cap = f"{bounds.memory_bytes // MIB} MiB" if bounds.memory_bytes else "no"
             return TaskFailure(
                 "worker.crashed",
-                f"the reader process died with {name} (memory bound {cap}, or a crash "
+                f"the worker process died with {name} (memory bound {cap}, or a crash "
                 "in a PDF library)",
             )
-        return TaskFailure("worker.crashed", f"the reader process exited with status {code}")
+        return TaskFailure("worker.crashed", f"the worker process exited with status {code}")
 
 
-def run_bounded(
-    fn: Callable[[T], R],
-    items: Sequence[T],
-    *,
-    jobs: int = 1,
-    bounds: Bounds = Bounds(),
-) -> Iterator[tuple[T, R | TaskFailure]]:
-    """Yield ``(item, fn(item) or TaskFailure)`` in input order, ``jobs`` items at a time.
-
-    The workers are forked and given their first items before this returns, so
-    the caller can prepare what it needs for the results while they work.
-    """
-    pending = deque(enumerate(items))
-    workers = [_Worker(fn, bounds) for _ in range(max(1, min(jobs, len(items))))]
-    _assign(workers, pending, bounds)
-    return _results(fn, items, pending, workers, bounds)
+# ---------------------------------------------------------------- the run
 
 
-def _assign(workers: list[_Worker[T]], pending: deque[tuple[int, T]], bounds: Bounds) -> None:
-    for worker in workers:
-        if worker.task is None and pending:
-            index, item = pending.popleft()
-            worker.assign(index, item, bounds.timeout)
+class BoundedRun(Generic[T, R]):
+    """An iterator of ``(item, outcome)`` pairs; the outcome is ``fn(item)`` or a failure."""
 
+    def __init__(
+        self,
+        fn: Callable[[T], R],
+        items: Iterator[T],
+        jobs: int,
+        bounds: Bounds,
+        *,
+        ordered: bool,
+        window: int,
+    ) -> None:
+        self._fn = fn
+        self._items = items
+        self._jobs = jobs
+        self._bounds = bounds
+        self._ordered = ordered
+        self._window = window
+        self._workers: list[_Worker] = []
+        self._taken = 0
+        """Items taken from ``items`` so far (the next item's index)."""
+        self._yielded = 0
+        self._exhausted = False
+        self._done: dict[int, tuple[T, R | TaskFailure]] = {}
+        self._completed: deque[tuple[T, R | TaskFailure]] = deque()
+        self._closed = False
+        self._fill()
 
-def _results(
-    fn: Callable[[T], R],
-    items: Sequence[T],
-    pending: deque[tuple[int, T]],
-    workers: list[_Worker[T]],
-    bounds: Bounds,
-) -> Iterator[tuple[T, R | TaskFailure]]:
-    done: dict[int, R | TaskFailure] = {}
-    emitted = 0
-    try:
-        while emitted < len(items):
-            _assign(workers, pending, bounds)
-            busy = [w for w in workers if w.task is not None]
-            if busy:
-                _collect(busy, workers, done, fn, bounds)
-                _assign(workers, pending, bounds)  # keep workers busy while results are used
-            while emitted in done:
-                yield items[emitted], done.pop(emitted)
-                emitted += 1
-    finally:
-        for worker in workers:
-            worker.stop()
+    def __iter__(self) -> BoundedRun[T, R]:
+        return self
 
+    def __next__(self) -> tuple[T, R | TaskFailure]:
+        while True:
+            ready = self._pop_ready()
+            if ready is not None:
+                self._yielded += 1
+                self._fill()  # keep the workers busy while the caller uses the result
+                return ready
+            self._fill()
+            busy = [w for w in self._workers if w.task is not None]
+            if not busy:
+                self.close()
+                raise StopIteration
+            self._collect(busy)
 
-def _collect(
-    busy: list[_Worker[T]],
-    workers: list[_Worker[T]],
-    done: dict[int, Any],
-    fn: Callable[[T], Any],
-    bounds: Bounds,
-) -> None:
-    """Wait for results or the next deadline; replace workers that died or overran."""
-    remaining = min(w.deadline for w in busy) - time.monotonic()
-    ready = set(wait([w.conn for w in busy], timeout=max(0.0, remaining)))
-    now = time.monotonic()
-    for worker in busy:
-        assert worker.task is not None
-        index = worker.task[0]
-        if worker.conn in ready:
+    def __enter__(self) -> BoundedRun[T, R]:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # at interpreter exit, modules may be gone
+            self.close()
+
+    def close(self) -> None:
+        """Stop every worker (an item still running is abandoned)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._exhausted = True
+        for worker in self._workers:
+            worker.ask_to_stop()
+        for worker in self._workers:
+            worker.process.join(1 if worker.task is None else 0)
+            worker.kill()
+        self._workers.clear()
+
+    # ------------------------------------------------------------ taking items
+
+    def _fill(self) -> None:
+        """Hand items to free workers, forking new ones up to ``jobs``, within the window."""
+        while not self._exhausted and self._taken - self._yielded < self._window:
+            worker = next((w for w in self._workers if w.task is None), None)
+            if worker is None and len(self._workers) >= self._jobs:
+                return
             try:
-                got, outcome = worker.conn.recv()
-            except (EOFError, OSError):
-                done[index] = worker.death(bounds)
-            except Exception as exc:  # a result that cannot be unpickled
-                done[index] = TaskFailure("worker.error", f"unreadable result: {exc}")
-            else:
-                done[got] = outcome
-                worker.task = None
-                continue
-        elif now >= worker.deadline:
-            done[index] = TaskFailure(
-                "worker.timeout", f"took longer than the {bounds.timeout:g} s bound"
-            )
-        else:
-            continue
+                item = next(self._items)
+            except StopIteration:
+                self._exhausted = True
+                return
+            if worker is None:  # forked only now that there is an item for it
+                worker = self._fork()
+            try:
+                worker.assign(self._taken, item, self._bounds.timeout)
+            except OSError:  # it died while idle (killed from outside): a new one takes it
+                self._drop(worker)
+                self._fork().assign(self._taken, item, self._bounds.timeout)
+            self._taken += 1
+
+    def _fork(self) -> _Worker:
+        worker = _Worker(self._fn, self._bounds)
+        self._workers.append(worker)
+        return worker
+
+    def _drop(self, worker: _Worker) -> None:
         worker.kill()
-        workers[workers.index(worker)] = _Worker(fn, bounds)
+        self._workers.remove(worker)
 
+    # ------------------------------------------------------------ results
 
-def default_jobs() -> int:
-    """Worker processes for a batch: one per core this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+    def _pop_ready(self) -> tuple[T, R | TaskFailure] | None:
+        if not self._ordered:
+            return self._completed.popleft() if self._completed else None
+        return self._done.pop(self._yielded, None)
+
+    def _finish(self, index: int, item: T, outcome: R | TaskFailure) -> None:
+        if self._ordered:
+            self._done[index] = (item, outcome)
+        else:
+            self._completed.append((item, outcome))
+
+    def _collect(self, busy: list[_Worker]) -> None:
+        """Wait for results or the next deadline; drop workers that died or overran."""
+        remaining = min(w.deadline for w in busy) - time.monotonic()
+        ready = set(wait([w.conn for w in busy], timeout=max(0.0, remaining)))
+        now = time.monotonic()
+        for worker in busy:
+            assert worker.task is not None
+            index, item = worker.task
+            if worker.conn in ready:
+                try:
+                    _, outcome = worker.conn.recv()
+                except (EOFError, OSError):
+                    failure = worker.death(self._bounds)
+                except Exception as exc:  # a result that cannot be unpickled is a bug
+                    failure = unexpected_failure(exc)
+                else:
+                    worker.task = None
+                    self._finish(index, item, outcome)
+                    continue
+            elif now >= worker.deadline:
+                failure = TaskFailure(
+                    "worker.timeout", f"took longer than the {self._bounds.timeout:g} s bound"
+                )
+            else:
+                continue
+            self._finish(index, item, failure)
+            self._drop(worker)

@@ -36,8 +36,25 @@ from pithtex.pdf.evidence import (
     read_pdf,
 )
 from pithtex.trust.keyring import Keyring
-from pithtex.trust.verify import BundleVerification, verify_bundle
-from pithtex.trust.verify import Verdict as BundleVerdict
+from pithtex.trust.verify import BundleVerdict, BundleVerification, verify_bundle
+
+__all__ = [
+    "CHANNEL_ORDER",
+    "SCHEMA",
+    "BundleSource",
+    "CheckOptions",
+    "CheckReport",
+    "ChosenBundle",
+    "FoundBundle",
+    "Registry",
+    "Verdict",
+    "check_evidence",
+    "check_pdf",
+    "choose_bundle",
+    "claimed_number",
+    "registry_bundle",
+    "unusable_report",
+]
 
 SCHEMA = "pithtex.check/1"
 
@@ -282,7 +299,7 @@ def check_evidence(evidence: PdfEvidence, options: CheckOptions) -> CheckReport:
         checks.append(_check_verification(verification))
         checks.append(_check_hashes(evidence.hashes, chosen.bundle.canonical_sha256, claimed))
         checks.append(_check_stamp(evidence.stamp, chosen, verification))
-        checks.append(_check_title(evidence, chosen.bundle, record_title))
+        checks.append(_check_paper_title(evidence, chosen.bundle, record_title))
     verdict = Verdict.FAILED if any(c.failed for c in checks) else Verdict.VERIFIED
     return CheckReport(
         path,
@@ -605,7 +622,7 @@ def _record_title(bundle: Bundle) -> str | None:
     return title
 
 
-def _check_title(ev: PdfEvidence, bundle: Bundle, record_title: str | None) -> CheckResult:
+def _check_paper_title(ev: PdfEvidence, bundle: Bundle, record_title: str | None) -> CheckResult:
     wanted = bundle.record.title_canon_sha256
     matched = next((s for s, t in ev.titles if text_canon_sha256(t) == wanted), None)
     page = normalise_for_search(ev.page_text)

@@ -4,14 +4,25 @@ arXiv rewrites each submitted PDF (with pikepdf, skipping PDF/A files) to draw
 ``arXiv:YYMM.NNNNNvV [cat] D Mon YYYY`` vertically in the left margin of page 1.
 pithtex reproduces that rewrite so the test suite can prove a badge survives it:
 page 1's content is wrapped in ``q … Q`` and a text object in a standard font is
-appended; the rest of the file is rewritten as qpdf does.
+appended; the rest of the file is rewritten as qpdf does by default.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pithtex.core.fileio import atomic_output
+from pithtex.pdf._access.editing import open_for_stamping
+from pithtex.pdf._access.values import Indirect, Name
+
+__all__ = [
+    "BAND_X",
+    "FONT_NAME",
+    "FONT_SIZE",
+    "GREY",
+    "add_watermark",
+    "arxiv_stamp_text",
+    "watermark_content",
+]
 
 FONT_SIZE = 20.0
 BAND_X = 32.0
@@ -46,21 +57,17 @@ def watermark_content(text: str, page_height: float) -> bytes:
 
 def add_watermark(source: Path, target: Path, text: str) -> None:
     """Write ``source`` with ``text`` drawn in page 1's left margin to ``target``."""
-    import pikepdf
-
-    with pikepdf.open(source) as pdf:
-        page = pdf.pages[0]
-        font = pdf.make_indirect(
-            pikepdf.Dictionary(
-                Type=pikepdf.Name.Font,
-                Subtype=pikepdf.Name.Type1,
-                BaseFont=pikepdf.Name("/Times-Roman"),
-                Encoding=pikepdf.Name.WinAnsiEncoding,
-            )
-        )
-        page.add_resource(font, pikepdf.Name.Font, pikepdf.Name(FONT_NAME))
-        height = float(page.mediabox[3]) - float(page.mediabox[1])
-        page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
-        page.contents_add(pikepdf.Stream(pdf, b"\nQ\n" + watermark_content(text, height)))
-        with atomic_output(target) as handle:
-            pdf.save(handle)
+    font = Indirect(
+        {
+            "/Type": Name("/Font"),
+            "/Subtype": Name("/Type1"),
+            "/BaseFont": Name("/Times-Roman"),
+            "/Encoding": Name("/WinAnsiEncoding"),
+        }
+    )
+    with open_for_stamping(source, None) as document:
+        document.page1_set_resource("/Font", FONT_NAME, font)
+        box = document.page1_geometry().media_box
+        document.page1_add_contents(b"q\n", prepend=True)
+        document.page1_add_contents(b"\nQ\n" + watermark_content(text, box[3] - box[1]))
+        document.save(target, qpdf_defaults=True)

@@ -25,7 +25,7 @@ specified in ``docs/arxiv.md``.
 from __future__ import annotations
 
 import io
-import shutil
+import re
 import tempfile
 import threading
 from collections.abc import Callable
@@ -34,12 +34,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pithtex.core.errors import InputError
-from pithtex.core.fileio import atomic_output, atomic_write_bytes
+from pithtex.core.fileio import atomic_output, atomic_write_bytes, copy_tree_confined
 from pithtex.core.names import DEFAULT_RESOLVER
+from pithtex.jobs.progress import NULL_PROGRESS, ProgressBar
 from pithtex.jobs.steps import Step, StepTimer
 from pithtex.tex import source as texsource
 from pithtex.tex.render import paper_data_from_bundle
-from pithtex.tex.run import DEFAULT_TIMEOUT
+from pithtex.tex.run import DEFAULT_TIMEOUT, CompileError
 from pithtex.trust.verify import require_verified
 
 if TYPE_CHECKING:
@@ -49,6 +50,17 @@ if TYPE_CHECKING:
     from pithtex.tex.run import CompileResult
     from pithtex.trust.keyring import Keyring
 
+
+__all__ = [
+    "ARCHIVE_MTIME",
+    "BUILD_SUFFIXES",
+    "SCHEMA",
+    "SKIPPED_DIRS",
+    "UploadOptions",
+    "UploadResult",
+    "archive_members",
+    "make_upload",
+]
 SCHEMA = "pithtex.arxiv/1"
 ARCHIVE_MTIME = 1_700_000_000
 """The mtime of every archive member (2023-11-14): fixed, so archives are reproducible."""
@@ -131,12 +143,13 @@ def make_upload(
     options: UploadOptions,
     *,
     on_step: Callable[[Step], None] | None = None,
+    progress: ProgressBar = NULL_PROGRESS,
 ) -> UploadResult:
     """Compile ``source_dir`` with the badge, check it, and write the upload archive."""
     source_dir = Path(source_dir)
     if not source_dir.is_dir():
         raise InputError(f"{source_dir}: not a directory", code="source.missing")
-    timer = StepTimer(on_step)
+    timer = StepTimer(on_step, progress)
     with timer.step("bundle") as detail:
         verified = require_verified(bundle, keyring, refusal="no upload was made")
         data = paper_data_from_bundle(
@@ -199,7 +212,11 @@ def _compile_and_check(
     warm = threading.Thread(target=_import_checker, daemon=True)
     warm.start()  # the checker's imports load while TeX runs
     with timer.step("compile") as detail:
-        compiled = compile_tex(main, engine, timeout=options.timeout)
+        try:
+            compiled = compile_tex(main, engine, timeout=options.timeout)
+        except CompileError as exc:
+            _refuse_outside_reads(exc)
+            raise
         detail.append(engine)
     with timer.step("lines") as detail:
         read = texsource.scan_files(work, recorded_inputs(compiled.recorder, work))
@@ -227,12 +244,36 @@ def _compile_and_check(
     return result, compiled
 
 
+_MISSING_FILE = re.compile(
+    r"(?:File `|I can't find file `)([^']+)' not found|I can't find file `([^']+)'"
+)
+
+
+def _refuse_outside_reads(failure: CompileError) -> None:
+    """A compile that failed on a file outside the source folder is a source problem (exit 2).
+
+    The upload is compiled from a copy of the folder, as arXiv compiles it on its
+    own: ``\\input{../x}`` or an absolute path finds nothing there.
+    """
+    names = {a or b for a, b in _MISSING_FILE.findall(failure.log_excerpt)}
+    outside = sorted(n for n in names if n.startswith(("../", "/", "~")) or "/../" in n)
+    if outside:
+        raise InputError(
+            f"the source reads files outside its folder ({', '.join(outside[:5])}): arXiv "
+            "compiles the upload on its own, so move them into the source folder",
+            code="source.outside_input",
+        ) from None
+
+
 def _import_checker() -> None:
-    """Import what the check needs (pikepdf, pypdfium2, the checker) ahead of time."""
+    """Import what the check needs (the PDF libraries, the checker) ahead of time."""
     import importlib
 
-    for name in ("pikepdf", "pypdfium2", "pithtex.pdf.check", "tarfile", "gzip", "hashlib"):
+    for name in ("pithtex.pdf.check", "tarfile", "gzip", "hashlib"):
         importlib.import_module(name)
+    from pithtex.pdf.evidence import preload
+
+    preload()
 
 
 def _pith_lines(
@@ -314,11 +355,10 @@ def _copy_tree(source_dir: Path, work: Path, main: Path, output: Path) -> None:
     outputs = {stem.with_name(stem.name + suffix) for suffix in BUILD_SUFFIXES}
     outputs.add(output.resolve())
 
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        base = Path(directory).resolve()
-        return {n for n in names if n in SKIPPED_DIRS or base / n in outputs}
+    def skip(path: Path) -> bool:
+        return path.name in SKIPPED_DIRS or path in outputs
 
-    shutil.copytree(source_dir.resolve(), work, ignore=ignore, symlinks=False)
+    copy_tree_confined(source_dir, work, skip=skip)
 
 
 def archive_members(compiled: CompileResult, root: Path) -> list[Path]:

@@ -25,22 +25,34 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pithtex.core.errors import InputError, MissingToolError
+from pithtex.core.resources import shipped_dir
+from pithtex.jobs.progress import NULL_PROGRESS, ProgressBar
 from pithtex.jobs.steps import Step, StepTimer
+from pithtex.tex.install import install_hint
 
 if TYPE_CHECKING:
     from pithtex.pdf.check import CheckReport
     from pithtex.trust.keyring import Keyring
 
+__all__ = [
+    "MARKER",
+    "PNG_RESOLUTION",
+    "REQUIRED_TOOLS",
+    "SAMPLE",
+    "SAMPLE_FILES",
+    "DemoResult",
+    "page_one_png",
+    "prepare_directory",
+    "require_tools",
+    "run_demo",
+    "samples_dir",
+]
+
 SAMPLE = "lamb"
 SAMPLE_FILES = ("paper.tex", "bundle.json")
 PNG_RESOLUTION = 110
-REQUIRED_TOOLS = {
-    "latexmk": "latexmk",
-    "pdflatex": "texlive-latex-extra",
-    "pdftoppm": "poppler-utils",
-}
-"""Programs the demo runs, and the Debian package that provides each."""
-INSTALL_PACKAGES = "texlive-latex-extra texlive-fonts-recommended latexmk poppler-utils"
+REQUIRED_TOOLS = ("latexmk", "pdflatex", "pdftoppm")
+"""Programs the demo runs."""
 
 
 @dataclass
@@ -72,30 +84,15 @@ class DemoResult:
 
 
 def samples_dir() -> Path:
-    """``samples/``: beside the package in a checkout, else inside it."""
-    package = Path(__file__).resolve().parents[1]  # the pithtex package
-    for candidate in (package.parent / "samples", package / "samples"):
-        if all((candidate / SAMPLE / name).is_file() for name in SAMPLE_FILES):
-            return candidate
-    raise InputError(
-        "the sample paper (samples/lamb/paper.tex) is not installed with pithtex: run the "
-        "demo from a checkout of pithtex",
-        code="demo.no_sample",
-    )
+    """``samples/``, installed or in a checkout."""
+    return shipped_dir("samples", marker=f"{SAMPLE}/{SAMPLE_FILES[0]}")
 
 
 def require_tools() -> None:
     """Raise :class:`MissingToolError` (exit 5) naming every missing program and its fix."""
     missing = [name for name in REQUIRED_TOOLS if shutil.which(name) is None]
     if missing:
-        packages = " ".join(dict.fromkeys(REQUIRED_TOOLS[name] for name in missing))
-        raise MissingToolError(
-            f"the demo needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
-            f"not installed: run ./bootstrap.sh as root in the pithtex checkout (it installs "
-            f"everything), or on Debian/Ubuntu: sudo apt-get install {packages} "
-            f"(for the whole test suite: {INSTALL_PACKAGES} and the rest of "
-            ".ci/system-packages.txt)"
-        )
+        raise MissingToolError(f"the demo cannot run: {install_hint(missing)}")
 
 
 MARKER = ".pithtex-demo"
@@ -127,12 +124,13 @@ def run_demo(
     *,
     force: bool = False,
     on_step: Callable[[Step], None] | None = None,
+    progress: ProgressBar = NULL_PROGRESS,
 ) -> DemoResult:
     """Render, compile, stamp, check and picture the sample paper in ``directory``."""
     require_tools()
     sample = samples_dir() / SAMPLE
     prepare_directory(directory, force=force)
-    steps = StepTimer(on_step)
+    steps = StepTimer(on_step, progress)
     paper = directory / "paper.tex"
     bundle = directory / "bundle.json"
     with steps.step("copy") as detail:
@@ -168,7 +166,7 @@ def _render(directory: Path, bundle: Path, keyring: Keyring) -> list[str]:
 
 
 def _stamp(pdf: Path, bundle: Path, keyring: Keyring) -> str:
-    from pithtex.pdf.stamp.rewrite import StampOptions, prepare, stamp_pdf
+    from pithtex.pdf.stamp import StampOptions, prepare, stamp_pdf
 
     spec = prepare(bundle, keyring)
     stamped = stamp_pdf(pdf, pdf, spec, StampOptions(embed_bundle=True))

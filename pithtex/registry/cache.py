@@ -24,17 +24,29 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pithtex.core.canonical import DEFAULT_LIMITS
 from pithtex.core.errors import InputError, NetworkError
 from pithtex.core.fileio import atomic_write_bytes
-from pithtex.core.model import Bundle, read_limited
+from pithtex.core.model import Bundle
 from pithtex.core.numbers import BASE32_ALPHABET, BODY_LENGTH, PithRef
 from pithtex.core.paths import CACHE_ENV, default_cache_dir
+
+__all__ = [
+    "BUNDLE_NAME",
+    "META_MAX_BYTES",
+    "META_NAME",
+    "META_SCHEMA",
+    "BundleCache",
+    "CacheEntry",
+    "CacheMeta",
+]
 
 META_SCHEMA = "pithtex.cache-entry/1"
 BUNDLE_NAME = "bundle.json"
@@ -116,11 +128,13 @@ class BundleCache:
     def get(self, body: str) -> CacheEntry | None:
         """The entry for a full body, or ``None`` (also when it is damaged)."""
         directory = self.entry_dir(body)
+        meta_bytes = _read_regular(directory / META_NAME, META_MAX_BYTES)
+        data = _read_regular(directory / BUNDLE_NAME, DEFAULT_LIMITS.max_bytes)
+        if meta_bytes is None or data is None:
+            return None
         try:
-            meta_bytes = read_limited(directory / META_NAME, META_MAX_BYTES)
             meta = CacheMeta.from_json(json.loads(meta_bytes))
-            data = read_limited(directory / BUNDLE_NAME)
-        except (InputError, ValueError, TypeError):  # missing, damaged or foreign
+        except (ValueError, TypeError):  # damaged or foreign
             return None
         if hashlib.sha256(data).hexdigest() != meta.file_sha256:
             return None
@@ -204,6 +218,30 @@ class BundleCache:
         for entry in list(self.entries()):
             count += self.remove(entry.body)
         return count
+
+
+def _read_regular(path: Path, limit: int) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes, else ``None``.
+
+    A cache entry is only ever written by :meth:`BundleCache.put` as a regular
+    file; anything else planted there (a FIFO that would block a reader forever,
+    a device, a symbolic link, a folder) is ignored without being opened for a read.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return data if len(data) <= limit else None
 
 
 def _year_matches(entry: CacheEntry, ref: PithRef) -> bool:

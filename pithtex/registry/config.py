@@ -41,6 +41,18 @@ from pithtex.core.errors import InputError
 from pithtex.core.names import DEFAULT_RESOLVER
 from pithtex.core.paths import CONFIG_ENV, default_config_path
 
+__all__ = [
+    "CONFIG_MAX_BYTES",
+    "RESOLVERS_ENV",
+    "ConfigError",
+    "ResolverSettings",
+    "load_settings",
+    "normalise_base_url",
+    "normalise_urls",
+    "read_config",
+    "settings_from_table",
+]
+
 RESOLVERS_ENV = "PITHTEX_RESOLVERS"
 CONFIG_MAX_BYTES = 1024 * 1024
 

@@ -20,6 +20,12 @@ exactly what went wrong:
 ``resolver.insecure_redirect`` a redirect from https to http (a downgrade)
 ``resolver.bad_redirect``     a redirect without a usable ``Location``
 
+One wall-clock deadline (``total_timeout``) covers each try from the first
+byte sent to the last byte read, the status line and headers included: a
+watchdog shuts the connection's socket when it passes, so a server that
+trickles its headers (or its TLS handshake) one byte at a time cannot hold a
+client longer than that.  ``read_timeout`` still bounds each wait for data.
+
 Redirects are followed by hand (urllib3's own following is switched off) so
 that each hop is checked by :func:`next_redirect`.  Timeouts, 5xx, 429 and
 bodies cut short are retried with exponential backoff; everything else fails
@@ -30,25 +36,46 @@ while streaming, after gzip decoding too.  Proxies from ``$HTTPS_PROXY`` /
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import email.utils
+import functools
 import ipaddress
 import random
 import re
+import socket
 import ssl
+import threading
 import time
 import urllib.request
 import zlib
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from pithtex.core.errors import NetworkError
 from pithtex.core.version import __version__
-from pithtex.registry.config import ResolverSettings
+from pithtex.registry.config import ConfigError, ResolverSettings
 
 if TYPE_CHECKING:
     import urllib3
+
+__all__ = [
+    "CHUNK_SIZE",
+    "REDIRECT_STATUSES",
+    "RETRYABLE_CODES",
+    "USER_AGENT",
+    "FetchError",
+    "FetchPolicy",
+    "HttpClient",
+    "Response",
+    "cache_max_age",
+    "media_type_accepted",
+    "next_redirect",
+    "proxy_for",
+    "retry_after",
+]
 
 USER_AGENT = f"pithtex/{__version__} (+https://pith.science)"
 CHUNK_SIZE = 64 * 1024
@@ -82,33 +109,27 @@ class FetchError(NetworkError):
         self.args = (self.message,)
 
 
+_DEFAULTS = ResolverSettings()
+
+
 @dataclass(frozen=True, slots=True)
 class FetchPolicy:
-    """Limits of one fetch; :meth:`from_settings` takes them from the configuration."""
+    """Limits of one fetch; the defaults are those of :class:`ResolverSettings`."""
 
-    connect_timeout: float = 5.0
-    read_timeout: float = 15.0
-    total_timeout: float = 60.0
-    max_bytes: int = 16 * 1024 * 1024
-    retries: int = 3
-    backoff: float = 0.5
-    max_backoff: float = 8.0
-    max_redirects: int = 5
-    ca_file: str | None = None
+    connect_timeout: float = _DEFAULTS.connect_timeout
+    read_timeout: float = _DEFAULTS.read_timeout
+    total_timeout: float = _DEFAULTS.total_timeout
+    max_bytes: int = _DEFAULTS.max_bytes
+    retries: int = _DEFAULTS.retries
+    backoff: float = _DEFAULTS.backoff
+    max_backoff: float = _DEFAULTS.max_backoff
+    max_redirects: int = _DEFAULTS.max_redirects
+    ca_file: str | None = _DEFAULTS.ca_file
 
     @classmethod
     def from_settings(cls, settings: ResolverSettings) -> FetchPolicy:
-        return cls(
-            connect_timeout=settings.connect_timeout,
-            read_timeout=settings.read_timeout,
-            total_timeout=settings.total_timeout,
-            max_bytes=settings.max_bytes,
-            retries=settings.retries,
-            backoff=settings.backoff,
-            max_backoff=settings.max_backoff,
-            max_redirects=settings.max_redirects,
-            ca_file=settings.ca_file,
-        )
+        """The fetch limits of ``settings`` (the fields the two share, by name)."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
     def delay(self, attempt: int, asked: float = 0.0) -> float:
         """Seconds to wait before try ``attempt + 1``: exponential, jittered, capped."""
@@ -189,7 +210,7 @@ class HttpClient:
         visited = [url]
         current = url
         while True:
-            raw = self._open(current, accept, headers)
+            raw = self._open(current, accept, headers, deadline)
             complete = False
             try:
                 if raw.status in REDIRECT_STATUSES:
@@ -207,6 +228,32 @@ class HttpClient:
                 raw.release_conn()
 
     def _open(
+        self, url: str, accept: Sequence[str], headers: Mapping[str, str], deadline: float
+    ) -> urllib3.BaseHTTPResponse:
+        """Send the request and read the status line and headers, all before ``deadline``."""
+        token = _DEADLINE.set(deadline)
+        try:
+            raw = self._request(url, accept, headers)
+        except FetchError:
+            if time.monotonic() >= deadline:
+                raise self._late(url) from None
+            raise
+        finally:
+            _DEADLINE.reset(token)
+        if time.monotonic() >= deadline:  # the watchdog cut the headers short
+            raw.close()
+            raw.release_conn()
+            raise self._late(url)
+        return raw
+
+    def _late(self, url: str) -> FetchError:
+        return FetchError(
+            f"no complete answer (status line and headers) within {self.policy.total_timeout:g} s",
+            code="resolver.timeout",
+            url=url,
+        )
+
+    def _request(
         self, url: str, accept: Sequence[str], headers: Mapping[str, str]
     ) -> urllib3.BaseHTTPResponse:
         import urllib3
@@ -365,8 +412,70 @@ class HttpClient:
                 manager = urllib3.PoolManager(**kwargs)
             else:
                 manager = urllib3.ProxyManager(proxy, **kwargs)
+            manager.pool_classes_by_scheme = _deadline_pools()
             self._managers[proxy] = manager
         return manager
+
+
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "pithtex_http_deadline", default=None
+)
+"""The wall-clock deadline (``time.monotonic()``) of the request being made, if any."""
+
+
+@functools.cache
+def _deadline_pools() -> dict[str, type[Any]]:
+    """urllib3 pools whose connections are cut at :data:`_DEADLINE` while sending and
+    while waiting for the status line and headers."""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class DeadlineHTTPConnection(HTTPConnection):
+        def _new_conn(self) -> socket.socket:
+            self._raw_sock = super()._new_conn()
+            return self._raw_sock
+
+        def request(self, *args: Any, **kwargs: Any) -> None:
+            with _watchdog(self):
+                super().request(*args, **kwargs)
+
+        def getresponse(self) -> Any:
+            with _watchdog(self):
+                return super().getresponse()
+
+    class DeadlineHTTPSConnection(DeadlineHTTPConnection, HTTPSConnection):
+        pass
+
+    class DeadlineHTTPPool(HTTPConnectionPool):
+        ConnectionCls = DeadlineHTTPConnection
+
+    class DeadlineHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = DeadlineHTTPSConnection
+
+    return {"http": DeadlineHTTPPool, "https": DeadlineHTTPSPool}
+
+
+@contextlib.contextmanager
+def _watchdog(connection: Any) -> Iterator[None]:
+    """Shut ``connection``'s socket if the current request's deadline passes meanwhile."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        yield
+        return
+    timer = threading.Timer(max(0.0, deadline - time.monotonic()), _cut, (connection,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def _cut(connection: Any) -> None:
+    for sock in (getattr(connection, "_raw_sock", None), getattr(connection, "sock", None)):
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 def _with_attempts(response: Response, attempts: int) -> Response:
@@ -557,8 +666,6 @@ def _ssl_context(ca_file: str | None) -> ssl.SSLContext:
         try:
             context.load_verify_locations(cafile=ca_file)
         except (OSError, ssl.SSLError) as exc:
-            from pithtex.registry.config import ConfigError
-
             raise ConfigError(f"ca_file {ca_file}: cannot load certificates ({exc})") from None
     return context
 

@@ -22,6 +22,14 @@ from pithtex.core.model import Bundle
 from pithtex.core.names import DEFAULT_RESOLVER
 from pithtex.core.numbers import PithNumber, PithRef
 
+__all__ = [
+    "CONTEXT",
+    "PITH_VOCAB",
+    "check_jsonld",
+    "jsonld_bytes",
+    "jsonld_document",
+]
+
 PITH_VOCAB = "https://pith.science/ns/1.0/"
 CONTEXT: dict[str, Any] = {
     "@vocab": "https://schema.org/",

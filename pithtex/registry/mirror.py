@@ -38,6 +38,7 @@ from pithtex.core.canonical import loads
 from pithtex.core.digests import bundle_sha256
 from pithtex.core.errors import InputError, PithError, UnverifiedBundleError
 from pithtex.core.fileio import atomic_write_bytes
+from pithtex.core.html import json_for_script
 from pithtex.core.layout import (
     BUNDLE_FILE,
     HTML_FILE,
@@ -53,13 +54,25 @@ from pithtex.core.layout import (
     state_path,
     well_known_bundle_path,
 )
-from pithtex.core.model import Bundle, parse_bundle, read_limited
+from pithtex.core.model import Bundle, parse_bundle, parse_time, read_limited
 from pithtex.core.numbers import BODY_LENGTH, SHORT_LENGTHS
 from pithtex.core.version import __version__
+from pithtex.core.wording import counted
 from pithtex.registry.jsonld import jsonld_bytes, jsonld_document
 from pithtex.registry.resolver import rollback_reason
 from pithtex.trust.keyring import Keyring
 from pithtex.trust.verify import VerifiedBundle, require_verified
+
+__all__ = [
+    "INDEX_SCHEMA",
+    "MirrorEntry",
+    "MirrorError",
+    "MirrorReport",
+    "build_mirror",
+    "index_page",
+    "read_index",
+    "record_page",
+]
 
 INDEX_SCHEMA = "pithtex.mirror-index/1"
 
@@ -255,8 +268,6 @@ def _choose(
 
 
 def _refuse_rollback(old: MirrorEntry, candidate: _Candidate) -> None:
-    from pithtex.core.model import parse_time
-
     new = candidate.bundle
     reason = None
     if parse_time(new.built_at) < parse_time(old.built_at):
@@ -379,7 +390,7 @@ def record_page(bundle: Bundle, document: dict[str, Any], base_url: str | None) 
     """A small self-contained HTML page for one record, with its JSON-LD embedded."""
     body = bundle.body
     title = bundle.title or bundle.pith_number
-    embedded = json.dumps(document, ensure_ascii=False).replace("</", "<\\/")
+    embedded = json_for_script(document)
     authors = bundle.paper.get("authors_text")
     rows = [
         ("Pith Number", html.escape(bundle.pith_number)),
@@ -430,11 +441,11 @@ def index_page(entries: Sequence[MirrorEntry], base_url: str | None) -> bytes:
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>Pith mirror ({len(entries)} records)</title>
+<title>Pith mirror ({counted(len(entries), "record")})</title>
 </head>
 <body>
 <h1>Pith mirror</h1>
-<p>{len(entries)} records. Machine-readable list:
+<p>{counted(len(entries), "record")}. Machine-readable list:
 <a href="{_href(base_url, INDEX_JSON)}">index.json</a>.</p>
 <ul>
 {items}

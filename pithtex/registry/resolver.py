@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pithtex.core.canonical import loads
 from pithtex.core.digests import bundle_sha256, state_sha256
 from pithtex.core.errors import SECURITY_CODES, BundleLookupError, InputError
 from pithtex.core.layout import (
@@ -65,8 +66,23 @@ from pithtex.core.paths import default_cache_dir
 from pithtex.registry.cache import BundleCache, CacheEntry, CacheMeta
 from pithtex.registry.config import ResolverSettings, load_settings
 from pithtex.registry.http import FetchError, FetchPolicy, HttpClient, Response
+from pithtex.registry.jsonld import check_jsonld
 from pithtex.trust.keyring import Keyring
-from pithtex.trust.verify import BundleVerification, Verdict, verify_bundle
+from pithtex.trust.verify import BundleVerdict, BundleVerification, verify_bundle
+
+__all__ = [
+    "Attempt",
+    "ResolveError",
+    "ResolvedBundle",
+    "ResolvedDocument",
+    "Resolver",
+    "as_ref",
+    "cached_bundle",
+    "failure",
+    "make_resolver",
+    "resolve_bundle",
+    "rollback_reason",
+]
 
 _TRY_OTHER_LAYOUT = frozenset({"resolver.not_found", "resolver.content_type"})
 
@@ -371,8 +387,6 @@ class Resolver:
         Its ``canonical_record`` must derive to the number asked for; the rest of
         the document is descriptive and unsigned.
         """
-        from pithtex.registry.jsonld import check_jsonld
-
         wanted = as_ref(ref)
         attempts: list[Attempt] = []
         for base in self.settings.urls:
@@ -443,12 +457,16 @@ def _has_security_failure(attempts: Sequence[Attempt]) -> bool:
 
 
 def _verdict_code(verification: BundleVerification) -> str:
-    return "resolver.untrusted" if verification.verdict is Verdict.UNTRUSTED else "resolver.invalid"
+    return (
+        "resolver.untrusted"
+        if verification.verdict is BundleVerdict.UNTRUSTED
+        else "resolver.invalid"
+    )
 
 
 def _unverified_reason(verification: BundleVerification) -> str:
     first = verification.failures[0]
-    if verification.verdict is Verdict.UNTRUSTED:
+    if verification.verdict is BundleVerdict.UNTRUSTED:
         return f"bundle is not signed by a trusted key ({first.reason})"
     return f"bundle failed verification: {first.check}: {first.reason}"
 
@@ -483,8 +501,6 @@ def _with_attempts(
 
 
 def _checked_state(response: Response, merged: dict[str, Any]) -> dict[str, Any]:
-    from pithtex.core.canonical import loads
-
     url = response.url
     try:
         document = loads(response.body)

@@ -27,6 +27,7 @@ import mimetypes
 import os
 import re
 import socket
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -45,6 +46,20 @@ from pithtex.core.layout import (
     RESOLVER_PREFIX,
 )
 from pithtex.core.version import __version__
+
+__all__ = [
+    "DEFAULT_MAX_AGE",
+    "GZIP_MIN_BYTES",
+    "MAX_PRELOAD_BYTES",
+    "MirrorHandler",
+    "MirrorServer",
+    "Resource",
+    "load_tree",
+    "media_type_for",
+    "negotiate",
+    "parse_accept",
+    "serve",
+]
 
 GZIP_MIN_BYTES = 1024
 DEFAULT_MAX_AGE = 300
@@ -214,13 +229,22 @@ class MirrorServer(ThreadingHTTPServer):
         *,
         max_age: int = DEFAULT_MAX_AGE,
         access_log: bool = False,
+        handler: type[MirrorHandler] | None = None,
     ) -> None:
+        """``handler``: a :class:`MirrorHandler` subclass that answers more paths."""
         self.root = Path(root)
         self.max_age = max_age
         self.access_log = access_log
         self.resources = load_tree(self.root)
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        super().__init__(address, MirrorHandler)
+        super().__init__(address, handler or MirrorHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line on stderr per failed connection (a reset, a timeout), no traceback."""
+        failure = sys.exc_info()[1]
+        reason = f"{type(failure).__name__}: {failure}" if failure else "unknown failure"
+        host = client_address[0] if isinstance(client_address, tuple) else client_address
+        sys.stderr.write(f"pithtex serve: connection from {host} failed ({reason})\n")
 
     def reload(self) -> int:
         """Read the directory again (``SIGHUP``); returns the number of files."""

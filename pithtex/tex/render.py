@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pithtex.core import names as xmpschema
 from pithtex.core import numbers
 from pithtex.core.errors import InputError
+from pithtex.core.layout import RESOLVER_CHARACTERS, check_resolver_base, resolver_url
+from pithtex.core.resources import shipped_dir
 from pithtex.core.version import __version__
 
 if TYPE_CHECKING:
@@ -41,6 +43,33 @@ if TYPE_CHECKING:
     from pithtex.trust.keyring import Keyring
     from pithtex.trust.verify import BundleVerification, VerifiedBundle
 
+
+__all__ = [
+    "DATA_FILE_PREFIX",
+    "DATA_FORMAT",
+    "DATA_TEMPLATE",
+    "LATEX_DIR",
+    "PACKAGE_DATE",
+    "PACKAGE_NAME",
+    "PACKAGE_VERSION",
+    "STY_FILE",
+    "STY_TEMPLATE",
+    "PaperData",
+    "data_file_name",
+    "environment",
+    "paper_data_from_bundle",
+    "paper_data_from_file",
+    "paper_data_from_number",
+    "paper_data_of",
+    "paper_data_unverified",
+    "qr_pen_steps",
+    "render_data",
+    "render_sty",
+    "templates_dir",
+    "tex_escape",
+    "write_data",
+    "write_sty",
+]
 PACKAGE_NAME = "pith"
 PACKAGE_DATE = "2026-11-24"
 """Release date written into ``\\ProvidesExplPackage``: fixed, so rendering is reproducible."""
@@ -53,10 +82,6 @@ DATA_FORMAT = 1
 DATA_FILE_PREFIX = "pith-"
 LATEX_DIR = "latex"
 """Where the rendered package is committed, relative to the repository root."""
-
-_RESOLVER_BASE = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~+@-]+)*")
-RESOLVER_CHARACTERS = "A-Z a-z 0-9 : / . _ ~ + @ -"
-"""What a resolver base URL may contain, here and in ``pith.sty`` (no TeX or PDF specials)."""
 
 _TEX_SPECIALS = {
     "\\": r"\textbackslash{}",
@@ -73,12 +98,8 @@ _TEX_SPECIALS = {
 
 
 def templates_dir() -> Path:
-    """The ``templates/`` directory: in a checkout beside the package, else inside it."""
-    package = Path(__file__).resolve().parents[1]  # the pithtex package
-    for candidate in (package.parent / "templates", package / "templates"):
-        if (candidate / STY_TEMPLATE).is_file():
-            return candidate
-    raise InputError(f"the LaTeX templates ({STY_TEMPLATE}) are not installed with pithtex")
+    """The ``templates/`` directory, installed or in a checkout."""
+    return shipped_dir("templates", marker=STY_TEMPLATE)
 
 
 @cache
@@ -146,23 +167,6 @@ def tex_escape(text: str) -> str:
     return re.sub(r" {2,}", " ", "".join(out)).strip()
 
 
-def check_resolver_base(base: str) -> str:
-    """A resolver base URL without its trailing slash; raises :class:`InputError` otherwise."""
-    value = base.strip().rstrip("/")
-    if not _RESOLVER_BASE.fullmatch(value):
-        raise InputError(
-            f"{base!r} is not a usable resolver base URL: it must start with http:// or "
-            f"https:// and contain only {RESOLVER_CHARACTERS}",
-            code="resolver.invalid",
-        )
-    return value
-
-
-def resolver_url(number: PithNumber, base: str = xmpschema.DEFAULT_RESOLVER) -> str:
-    """``<base>/pith/<body>``: where the badge links and what the QR code holds."""
-    return f"{check_resolver_base(base)}{xmpschema.RESOLVER_PATH}{number.body}"
-
-
 def data_file_name(body: str) -> str:
     """``pith-<BODY>.tex``: the name ``pith.sty`` derives from ``\\pithnumber``."""
     return f"{DATA_FILE_PREFIX}{body}.tex"
@@ -221,7 +225,7 @@ class PaperData:
 
     @property
     def url(self) -> str:
-        return resolver_url(self.number, self.resolver_base)
+        return resolver_url(self.number.body, self.resolver_base)
 
     @property
     def file_name(self) -> str:
@@ -267,18 +271,32 @@ def paper_data_from_file(
     An unverified bundle raises :class:`~pithtex.core.errors.UnverifiedBundleError`
     naming the first failed check, unless ``force`` (the data file then says so).
     """
-    from pithtex.core.errors import UnverifiedBundleError
     from pithtex.core.model import load_bundle
+
+    return paper_data_of(
+        load_bundle(path), keyring, resolver_base=resolver_base, force=force, context=str(path)
+    )
+
+
+def paper_data_of(
+    bundle: Bundle,
+    keyring: Keyring,
+    *,
+    resolver_base: str = xmpschema.DEFAULT_RESOLVER,
+    force: bool = False,
+    context: str | None = None,
+) -> tuple[PaperData, BundleVerification]:
+    """:func:`paper_data_from_file` for a bundle already parsed (from stdin, say)."""
+    from pithtex.core.errors import UnverifiedBundleError
     from pithtex.trust.verify import require_verified, verify_bundle
 
     base = check_resolver_base(resolver_base)
-    bundle = load_bundle(path)
     try:
         verified = require_verified(
             bundle,
             keyring,
             refusal="refusing to write a data file for it (use --force to write it anyway)",
-            context=str(path),
+            context=context,
         )
     except UnverifiedBundleError:
         if not force:

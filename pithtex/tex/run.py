@@ -22,6 +22,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pithtex.core.errors import ExitCode, InputError, MissingToolError, PithError
+from pithtex.tex.install import install_hint
+
+__all__ = [
+    "DEFAULT_ENGINE",
+    "DEFAULT_TIMEOUT",
+    "ENGINE_FLAGS",
+    "PREFERRED_MAIN_NAMES",
+    "CompileError",
+    "CompileResult",
+    "compile_tex",
+    "detect_engine",
+    "find_main_file",
+    "is_main_file",
+    "latexmk_command",
+    "log_errors",
+    "read_tex",
+    "recorded_inputs",
+    "require_programs",
+    "strip_comments",
+]
 
 ENGINE_FLAGS = {
     "pdflatex": "-pdf",
@@ -32,10 +52,6 @@ ENGINE_FLAGS = {
 DEFAULT_ENGINE = "pdflatex"
 DEFAULT_TIMEOUT = 600.0
 PREFERRED_MAIN_NAMES = ("main.tex", "ms.tex", "paper.tex", "article.tex")
-INSTALL_HINT = (
-    "install TeX Live and latexmk (Debian: apt-get install texlive-latex-extra "
-    "texlive-publishers texlive-xetex texlive-luatex latexmk), or run ./bootstrap.sh as root"
-)
 
 _MAGIC = re.compile(r"^%\s*!\s*TeX\s+(?:TS-)?program\s*=\s*([A-Za-z]+)", re.IGNORECASE | re.M)
 _COMMENT = re.compile(r"(?<!\\)%.*$", re.M)
@@ -122,7 +138,7 @@ def detect_engine(tex: str) -> str:
 def require_programs(*names: str) -> None:
     missing = [name for name in names if shutil.which(name) is None]
     if missing:
-        raise MissingToolError(f"{', '.join(missing)} not found: {INSTALL_HINT}")
+        raise MissingToolError(install_hint(missing))
 
 
 def latexmk_command(main: Path, engine: str) -> list[str]:

@@ -195,7 +195,7 @@ def require_pith_lines(lines: PithLines, number: PithNumber, hint: str = "") -> 
     if missing:
         raise PithLinesError(
             f"the source has no {' and no '.join(missing)} in its preamble{hint}: add "
-            f"{' and '.join(missing)} (see docs/latex.md), or run with --insert to add "
+            f"{' and '.join(missing)} (see: pithtex help latex), or run with --insert to add "
             "them to the uploaded copy",
             code="source.no_pith",
         )

@@ -21,6 +21,17 @@ from __future__ import annotations
 from enum import Enum
 from functools import lru_cache
 
+__all__ = [
+    "SMALL_ORDER_Y",
+    "D",
+    "L",
+    "P",
+    "SigStatus",
+    "check_point_encoding",
+    "check_public_key",
+    "verify",
+]
+
 P = 2**255 - 19
 """The field prime."""
 L = 2**252 + 27742317777372353535851937790883648493

@@ -22,6 +22,19 @@ from pithtex.core.numbers import b32_prefix
 from pithtex.core.results import CheckResult, fail, ok
 from pithtex.trust import ed25519
 
+__all__ = [
+    "KEYRING_MAX_BYTES",
+    "Keyring",
+    "SignatureClaim",
+    "fingerprint_b32",
+    "fingerprint_hex",
+    "key_entry",
+    "key_problems",
+    "parse_keyring",
+    "signature_checks",
+    "signed_within_validity",
+]
+
 KEYRING_MAX_BYTES = 1024 * 1024
 
 

@@ -33,14 +33,26 @@ from pithtex.core.digests import (
     record_sha256,
     state_sha256,
 )
-from pithtex.core.model import Event, PublicKey, parse_time
+from pithtex.core.model import STATE_TYPE, Event, PublicKey, parse_time
 from pithtex.core.numbers import PithNumber
 from pithtex.core.results import CheckResult, fail, ok
 from pithtex.trust.keyring import SignatureClaim, signature_checks
 
+__all__ = [
+    "CURRENT_LISTS",
+    "MERGE_VERSION",
+    "RECORD_CREATED",
+    "STATE_VERSION",
+    "EventValidation",
+    "KeyLookup",
+    "MergeResult",
+    "build_state",
+    "merge",
+    "validate_event",
+]
+
 MERGE_VERSION = "pith-open-graph-merge-v1"
 STATE_VERSION = "1.0"
-STATE_TYPE = "pith_open_graph_state"
 RECORD_CREATED = "record_created"
 
 CURRENT_LISTS: dict[str, str] = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,8 +37,10 @@ from pithtex.core.model import (
     RECEIPT_MESSAGE,
     Event,
     Fields,
+    PublicKey,
     read_limited,
 )
+from pithtex.core.names import DEFAULT_RESOLVER
 from pithtex.core.numbers import PithNumber
 from pithtex.trust.keyring import fingerprint_hex, key_entry
 from pithtex.trust.merge import MERGE_VERSION, RECORD_CREATED, merge
@@ -45,10 +48,28 @@ from pithtex.trust.merge import MERGE_VERSION, RECORD_CREATED, merge
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+__all__ = [
+    "BUILDER_VERSION",
+    "DEFAULT_SIGNER_ID",
+    "RECEIPT_VERSION",
+    "REGISTRY_SIGNER_TYPE",
+    "SIGNATURE_STATUS",
+    "BundleBuilder",
+    "PaperMetadata",
+    "SigningKey",
+    "build_paper_bundle",
+    "graph_snapshot_event",
+    "mint_record",
+    "record_created_event",
+    "sign_bundle",
+    "sign_event",
+    "sign_receipt",
+    "utc_now",
+]
+
 BUILDER_VERSION = "pithtex-0.1"
 RECEIPT_VERSION = "0.3"
 SIGNATURE_STATUS = "signed_v1"
-DEFAULT_BASE_URL = "https://pith.science"
 DEFAULT_SIGNER_ID = "pith.science"
 REGISTRY_SIGNER_TYPE = "pith_registry"
 
@@ -148,8 +169,6 @@ class SigningKey:
 
     def save(self, path: str | Path) -> None:
         """Write the key file atomically, readable by its owner only."""
-        import json
-
         data = (json.dumps(self.to_json(), indent=2) + "\n").encode()
         atomic_write_bytes(path, data, mode=0o600)
 
@@ -292,8 +311,6 @@ def graph_snapshot_event(
 
 
 def _lookup_from(keys: Iterable[SigningKey]) -> dict[str, Any]:
-    from pithtex.core.model import PublicKey
-
     table = {}
     for key in keys:
         entry = key.public_entry()
@@ -309,7 +326,7 @@ class BundleBuilder:
     key: SigningKey
     events: list[dict[str, Any]] = field(default_factory=list)
     other_signers: list[SigningKey] = field(default_factory=list)
-    base_url: str = DEFAULT_BASE_URL
+    base_url: str = DEFAULT_RESOLVER
 
     @property
     def number(self) -> PithNumber:
@@ -382,7 +399,7 @@ def build_paper_bundle(
     created_at: str,
     built_at: str | None = None,
     authors: str = "",
-    base_url: str = DEFAULT_BASE_URL,
+    base_url: str = DEFAULT_RESOLVER,
 ) -> dict[str, Any]:
     """Mint, sign and bundle a paper in one go: record_created plus a graph snapshot."""
     record = mint_record(paper)

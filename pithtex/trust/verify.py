@@ -35,7 +35,7 @@ from pithtex.core.digests import (
     text_canon_sha256,
 )
 from pithtex.core.errors import InputError, UnverifiedBundleError
-from pithtex.core.model import Bundle, PublicKey, Receipt
+from pithtex.core.model import Bundle, PublicKey, Receipt, snapshot_paper
 from pithtex.core.numbers import PithNumber
 from pithtex.core.results import CheckResult, fail, ok, skip
 from pithtex.trust.keyring import Keyring, SignatureClaim, key_problems, signature_checks
@@ -44,7 +44,7 @@ from pithtex.trust.merge import MERGE_VERSION, RECORD_CREATED, MergeResult, merg
 SUPPORTED_BUNDLE_VERSIONS = ("1.0",)
 
 
-class Verdict(StrEnum):
+class BundleVerdict(StrEnum):
     VERIFIED = "verified"
     """Valid, and signed only by keys in the keyring."""
     UNTRUSTED = "untrusted"
@@ -74,14 +74,14 @@ class BundleVerification:
         return self.valid and not any(c.failed for c in self.checks if c.check in TRUST_CHECKS)
 
     @property
-    def verdict(self) -> Verdict:
+    def verdict(self) -> BundleVerdict:
         if not self.valid:
-            return Verdict.INVALID
-        return Verdict.VERIFIED if self.trusted else Verdict.UNTRUSTED
+            return BundleVerdict.INVALID
+        return BundleVerdict.VERIFIED if self.trusted else BundleVerdict.UNTRUSTED
 
     @property
     def verified(self) -> bool:
-        return self.verdict is Verdict.VERIFIED
+        return self.verdict is BundleVerdict.VERIFIED
 
     @property
     def failures(self) -> list[CheckResult]:
@@ -219,7 +219,7 @@ def verify_bundle(bundle: Bundle, keyring: Keyring) -> BundleVerification:
         keys.note_use(validation.event.signer.fingerprint, f"events[{validation.index}]")
     checks.append(_check_unique_events(bundle))
     checks.extend(_check_record_created(merged, record_hash, keys))
-    checks.append(_check_title(bundle, merged))
+    checks.append(_check_record_title_hash(bundle, merged))
     checks.extend(_check_state(bundle, merged))
     checks.extend(_check_bundle_signature(bundle, keys))
     checks.extend(_check_trust(keys))
@@ -369,10 +369,10 @@ def _signature_checks(
     return signature_checks(check, keys.get(claim.fingerprint), claim, message, subject)
 
 
-def _check_title(bundle: Bundle, merged: MergeResult) -> CheckResult:
+def _check_record_title_hash(bundle: Bundle, merged: MergeResult) -> CheckResult:
     snapshots = merged.state["current"]["graph_snapshots"]
-    paper = snapshots[-1]["payload"].get("graph_snapshot", {}).get("paper") if snapshots else None
-    title = paper.get("title") if isinstance(paper, dict) else None
+    paper = snapshot_paper(snapshots[-1]["payload"]) if snapshots else {}
+    title = paper.get("title")
     if not isinstance(title, str):
         return skip("record.title", "no_title", "no graph snapshot gives the title")
     if text_canon_sha256(title) != bundle.record.title_canon_sha256:
@@ -479,8 +479,8 @@ def _check_trust(keys: _Keys) -> list[CheckResult]:
 
 
 __all__ = [
+    "BundleVerdict",
     "BundleVerification",
-    "Verdict",
     "VerifiedBundle",
     "require_verified",
     "verify_bundle",

@@ -21,21 +21,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import pikepdf
+from pithtex.core.errors import InputError
+from pithtex.core.names import BADGE_CORNERS, BADGE_XOBJECT
+from pithtex.core.qr import QUIET_ZONE, qr_drawing
+from pithtex.pdf._access.editing import EditableDocument
+from pithtex.pdf._access.limits import StreamError
+from pithtex.pdf._access.values import Indirect, Name, Rect, Stream
+from pithtex.pdf.stamp.result import StampRefusedError
+from pithtex.pdf.stamp.spec import BadgeOptions, StampSpec
 
-    from pithtex.pdf.stamp.rewrite import StampSpec
+__all__ = [
+    "ANNOTATION_NAME",
+    "FONT_NAME",
+    "GLYPHS",
+    "BadgeOptions",
+    "BadgePlacement",
+    "badge_content",
+    "badge_size",
+    "draw_badge",
+    "place_badge",
+]
 
-XOBJECT_NAME = "/PithBadge"
 FONT_NAME = "/PithBadgeFont"
 ANNOTATION_NAME = "pith-badge"
-CORNERS = ("top-right", "top-left", "bottom-right", "bottom-left")
 
-Rect = tuple[float, float, float, float]
-"""``(x0, y0, x1, y1)`` with ``x0 <= x1`` and ``y0 <= y1``."""
 Matrix = tuple[float, float, float, float, float, float]
 
 # ---------------------------------------------------------------- the glyphs
@@ -131,14 +142,6 @@ STROKE = 85
 CAP_HEIGHT = 0.6  # of the font size
 
 
-@dataclass(frozen=True, slots=True)
-class BadgeOptions:
-    corner: str = "top-right"
-    qr: bool = False
-    margin: float = 18.0
-    """Distance from the page edges, in points."""
-
-
 @dataclass
 class BadgePlacement:
     """Where the badge goes on page 1 and how it is drawn."""
@@ -161,66 +164,6 @@ class BadgePlacement:
         }
 
 
-# ---------------------------------------------------------------- reading the page
-
-
-def existing_badge_number(pdf: pikepdf.Pdf) -> str | None:
-    """The number of a badge this module drew on page 1 earlier, if any."""
-    import pikepdf
-
-    if len(pdf.pages) == 0:
-        return None
-    resources = pdf.pages[0].obj.get("/Resources")
-    xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
-    badge = xobjects.get(XOBJECT_NAME) if isinstance(xobjects, pikepdf.Dictionary) else None
-    if isinstance(badge, pikepdf.Stream) and isinstance(badge.get("/PithNumber"), pikepdf.String):
-        return str(badge.PithNumber)
-    return None
-
-
-def _open_pdfium(pdf: pikepdf.Pdf, password: str | None) -> Any:
-    import pypdfium2
-
-    return pypdfium2.PdfDocument(Path(pdf.filename), password=password)
-
-
-def page_text(pdf: pikepdf.Pdf, index: int, password: str | None = None) -> str:
-    """The text of one page as pdfium extracts it ('' when pdfium cannot read the file)."""
-    import pypdfium2
-
-    try:
-        document = _open_pdfium(pdf, password)
-    except pypdfium2.PdfiumError:
-        return ""
-    try:
-        return str(document[index].get_textpage().get_text_range())
-    except pypdfium2.PdfiumError:
-        return ""
-    finally:
-        document.close()
-
-
-def text_boxes(pdf: pikepdf.Pdf, index: int, password: str | None = None) -> list[Rect] | None:
-    """Bounding boxes (user space) of the text runs on one page; ``None`` if unreadable."""
-    import pypdfium2
-
-    try:
-        document = _open_pdfium(pdf, password)
-    except pypdfium2.PdfiumError:
-        return None
-    try:
-        text_page = document[index].get_textpage()
-        boxes = []
-        for i in range(text_page.count_rects()):
-            left, bottom, right, top = text_page.get_rect(i)
-            boxes.append((min(left, right), min(bottom, top), max(left, right), max(bottom, top)))
-        return boxes
-    except pypdfium2.PdfiumError:
-        return None
-    finally:
-        document.close()
-
-
 # ---------------------------------------------------------------- placing
 
 
@@ -232,20 +175,24 @@ def badge_size(options: BadgeOptions, text: str, font_size: float = 8.0) -> tupl
 
 
 def place_badge(
-    pdf: pikepdf.Pdf, options: BadgeOptions, spec: StampSpec, password: str | None = None
+    document: EditableDocument, options: BadgeOptions, spec: StampSpec
 ) -> BadgePlacement:
-    """Choose where the badge goes on page 1: free of text where possible."""
-    if options.corner not in CORNERS:
-        from pithtex.core.errors import InputError
+    """Choose where the badge goes on page 1: free of text where possible.
 
-        raise InputError(f"unknown corner {options.corner!r}: use one of {', '.join(CORNERS)}")
-    page = pdf.pages[0]
-    box = _visible_box(page)
-    rotation = _rotation(page)
+    Page 1's text is located by PDFium, on the copy of page 1 that passed the
+    reader's caps; a page that does not pass them gets no badge (refused with
+    the cap's code), one PDFium cannot read gets the badge in the chosen corner.
+    """
+    if options.corner not in BADGE_CORNERS:
+        raise InputError(
+            f"unknown corner {options.corner!r}: use one of {', '.join(BADGE_CORNERS)}"
+        )
+    geometry = document.page1_geometry()
+    box, rotation = geometry.crop_box, geometry.rotation
     display_size = _display_size(box, rotation)
     size = badge_size(options, spec.short_form)
     notes: list[str] = []
-    boxes = text_boxes(pdf, 0, password)
+    boxes = _text_boxes(document)
     if boxes is None:
         notes.append("page 1's text could not be located: the badge may cover some")
     occupied = [_to_display(r, box, rotation) for r in boxes or ()]
@@ -274,13 +221,19 @@ def place_badge(
     )
 
 
-def _visible_box(page: pikepdf.Page) -> Rect:
-    x0, y0, x1, y1 = (float(v) for v in page.cropbox)
-    return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
-
-
-def _rotation(page: pikepdf.Page) -> int:
-    return int(page.obj.get("/Rotate", 0)) % 360 // 90 * 90
+def _text_boxes(document: EditableDocument) -> list[Rect] | None:
+    """The boxes of page 1's text; ``None`` when PDFium cannot read the page."""
+    try:
+        return document.page1_view().boxes()
+    except StreamError as exc:
+        if exc.code == "text.unreadable":
+            return None
+        code = "pdf.damaged" if exc.code in ("pdf.object", "pdf.nesting") else exc.code
+        raise StampRefusedError(
+            f"page 1 cannot be read within the reader's bounds ({exc.message}), so no badge "
+            "is drawn on it; leave out --badge",
+            code=code,
+        ) from None
 
 
 def _display_size(box: Rect, rotation: int) -> tuple[float, float]:
@@ -347,7 +300,7 @@ def _candidates(
     options: BadgeOptions, page: tuple[float, float], size: tuple[float, float]
 ) -> Iterator[tuple[str, Rect]]:
     """The requested corner, slides along its two edges, then the other corners."""
-    order = [options.corner, *(c for c in CORNERS if c != options.corner)]
+    order = [options.corner, *(c for c in BADGE_CORNERS if c != options.corner)]
     for corner in order:
         base = _corner_rect(corner, page, size, options.margin)
         yield corner, base
@@ -373,73 +326,38 @@ def _overlaps(a: Rect, b: Rect, pad: float) -> bool:
 # ---------------------------------------------------------------- drawing
 
 
-def draw_badge(pdf: pikepdf.Pdf, placement: BadgePlacement, spec: StampSpec) -> None:
+def draw_badge(document: EditableDocument, placement: BadgePlacement, spec: StampSpec) -> None:
     """Put the badge XObject and its link on page 1 (replacing an earlier badge)."""
-    import pikepdf
-
-    page = pdf.pages[0]
-    xobject = pdf.make_stream(
+    xobject = Stream(
         badge_content(placement, spec),
-        Type=pikepdf.Name.XObject,
-        Subtype=pikepdf.Name.Form,
-        BBox=pikepdf.Array([0, 0, *(round(v, 3) for v in placement.size)]),
-        Matrix=pikepdf.Array([round(v, 4) for v in placement.matrix]),
-        Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary({FONT_NAME: _type3_font(pdf)})),
-        PithNumber=pikepdf.String(spec.number),
+        {
+            "/Type": Name("/XObject"),
+            "/Subtype": Name("/Form"),
+            "/BBox": [0, 0, *(round(v, 3) for v in placement.size)],
+            "/Matrix": [round(v, 4) for v in placement.matrix],
+            "/Resources": {"/Font": {FONT_NAME: _type3_font()}},
+            "/PithNumber": spec.number,
+        },
     )
-    resources = _own_resources(page)
-    xobjects = resources.get("/XObject")
-    if not isinstance(xobjects, pikepdf.Dictionary):
-        xobjects = pikepdf.Dictionary()
-        resources.XObject = xobjects
-    first_time = XOBJECT_NAME not in xobjects
-    xobjects[XOBJECT_NAME] = xobject
+    first_time = not document.page1_has_resource("/XObject", BADGE_XOBJECT)
+    document.page1_set_resource("/XObject", BADGE_XOBJECT, xobject)
     if first_time:
-        page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
-        page.contents_add(pdf.make_stream(b"\nQ\nq " + XOBJECT_NAME.encode() + b" Do Q\n"))
-    _put_link(pdf, page, placement, spec)
+        document.page1_add_contents(b"q\n", prepend=True)
+        document.page1_add_contents(b"\nQ\nq " + BADGE_XOBJECT.encode() + b" Do Q\n")
+    document.page1_replace_annotation(ANNOTATION_NAME, _link(placement, spec))
 
 
-def _own_resources(page: pikepdf.Page) -> pikepdf.Dictionary:
-    """Page 1's resource dictionary, made its own if it was inherited from the page tree."""
-    import pikepdf
-
-    resources = page.obj.get("/Resources")
-    if isinstance(resources, pikepdf.Dictionary):
-        return resources
-    node = page.obj.get("/Parent")
-    inherited = None
-    while isinstance(node, pikepdf.Dictionary) and inherited is None:
-        inherited = node.get("/Resources")
-        node = node.get("/Parent")
-    own = pikepdf.Dictionary(dict(inherited.items())) if inherited is not None else None
-    page.obj.Resources = own if own is not None else pikepdf.Dictionary()
-    return page.obj.Resources  # type: ignore[no-any-return]
-
-
-def _put_link(
-    pdf: pikepdf.Pdf, page: pikepdf.Page, placement: BadgePlacement, spec: StampSpec
-) -> None:
-    import pikepdf
-
-    annotation = pdf.make_indirect(
-        pikepdf.Dictionary(
-            Type=pikepdf.Name.Annot,
-            Subtype=pikepdf.Name.Link,
-            Rect=pikepdf.Array([round(v, 3) for v in placement.user_rect]),
-            Border=pikepdf.Array([0, 0, 0]),
-            F=4,
-            NM=pikepdf.String(ANNOTATION_NAME),
-            Contents=pikepdf.String(f"Pith Number {spec.number}: open the record"),
-            A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String(spec.resolver)),
-        )
-    )
-    kept = [
-        a
-        for a in page.obj.get("/Annots", pikepdf.Array())
-        if not (isinstance(a, pikepdf.Dictionary) and str(a.get("/NM", "")) == ANNOTATION_NAME)
-    ]
-    page.obj.Annots = pikepdf.Array([*kept, annotation])
+def _link(placement: BadgePlacement, spec: StampSpec) -> dict[str, Any]:
+    return {
+        "/Type": Name("/Annot"),
+        "/Subtype": Name("/Link"),
+        "/Rect": [round(v, 3) for v in placement.user_rect],
+        "/Border": [0, 0, 0],
+        "/F": 4,
+        "/NM": ANNOTATION_NAME,
+        "/Contents": f"Pith Number {spec.number}: open the record",
+        "/A": {"/S": Name("/URI"), "/URI": spec.resolver},
+    }
 
 
 def _fmt(value: float) -> str:
@@ -514,45 +432,24 @@ def _circle(cx: float, cy: float, r: float) -> str:
     )
 
 
-def qr_matrix(data: str) -> list[list[bool]]:
-    """The QR code of ``data`` (error correction M, no quiet zone) as rows of modules."""
-    import qrcode
-    import qrcode.constants
-
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    code.add_data(data)
-    code.make(fit=True)
-    return [list(row) for row in code.get_matrix()]
-
-
 def _qr_ops(data: str, x: float, y: float, side: float) -> str:
-    """The QR code as filled rectangles, one per run of dark modules in a row."""
-    rows = qr_matrix(data)
-    module = side / len(rows)
+    """The QR code (:mod:`pithtex.core.qr`) as filled rectangles on a white square."""
+    drawing = qr_drawing(data)
+    module = side / (drawing.size - 2 * QUIET_ZONE)
     ops = [
         "1 g",
         f"{_fmt(x - module)} {_fmt(y - module)} {_fmt(side + 2 * module)} "
         f"{_fmt(side + 2 * module)} re f",
         "0 g",
     ]
-    for r, row in enumerate(rows):
-        top = y + side - (r + 1) * module
-        for start, length in _runs(row):
-            ops.append(
-                f"{_fmt(x + start * module)} {_fmt(top)} {_fmt(length * module)} {_fmt(module)} re"
-            )
+    for rect in drawing.rects:
+        left = x + (rect.x - QUIET_ZONE) * module
+        bottom = y + (rect.y - QUIET_ZONE) * module
+        ops.append(
+            f"{_fmt(left)} {_fmt(bottom)} {_fmt(rect.w * module)} {_fmt(rect.h * module)} re"
+        )
     ops.append("f")
     return "\n".join(ops)
-
-
-def _runs(row: Sequence[bool]) -> Iterator[tuple[int, int]]:
-    start = None
-    for i, dark in enumerate([*row, False]):
-        if dark and start is None:
-            start = i
-        elif not dark and start is not None:
-            yield start, i - start
-            start = None
 
 
 # ---------------------------------------------------------------- the Type 3 font
@@ -583,34 +480,28 @@ def _to_unicode(codes: Sequence[int]) -> bytes:
     return ("\n".join(lines) + "\n").encode("ascii")
 
 
-def _type3_font(pdf: pikepdf.Pdf) -> pikepdf.Object:
-    import pikepdf
-
+def _type3_font() -> Indirect:
     codes = sorted(ord(c) for c in GLYPHS)
     first, last = codes[0], codes[-1]
-    procs = pikepdf.Dictionary(
-        {"/" + GLYPH_NAMES[chr(c)]: pdf.make_stream(_glyph_stream(chr(c))) for c in codes}
-    )
-    differences: list[Any] = []
+    procs = {"/" + GLYPH_NAMES[chr(c)]: Stream(_glyph_stream(chr(c)), {}) for c in codes}
+    differences: list[int | Name] = []
     for code in codes:
-        differences.extend([code, pikepdf.Name("/" + GLYPH_NAMES[chr(code)])])
+        differences.extend([code, Name("/" + GLYPH_NAMES[chr(code)])])
     widths = [ADVANCE if chr(c) in GLYPHS else 0 for c in range(first, last + 1)]
     bbox = [UNIT - STROKE, -2 * UNIT - STROKE, 5 * UNIT + STROKE, 6 * UNIT + STROKE]
-    return pdf.make_indirect(
-        pikepdf.Dictionary(
-            Type=pikepdf.Name.Font,
-            Subtype=pikepdf.Name.Type3,
-            Name=pikepdf.Name(FONT_NAME),
-            FontBBox=pikepdf.Array(bbox),
-            FontMatrix=pikepdf.Array([0.001, 0, 0, 0.001, 0, 0]),
-            CharProcs=procs,
-            Encoding=pikepdf.Dictionary(
-                Type=pikepdf.Name.Encoding, Differences=pikepdf.Array(differences)
-            ),
-            FirstChar=first,
-            LastChar=last,
-            Widths=pikepdf.Array(widths),
-            Resources=pikepdf.Dictionary(),
-            ToUnicode=pdf.make_stream(_to_unicode(codes)),
-        )
+    return Indirect(
+        {
+            "/Type": Name("/Font"),
+            "/Subtype": Name("/Type3"),
+            "/Name": Name(FONT_NAME),
+            "/FontBBox": bbox,
+            "/FontMatrix": [0.001, 0, 0, 0.001, 0, 0],
+            "/CharProcs": procs,
+            "/Encoding": {"/Type": Name("/Encoding"), "/Differences": differences},
+            "/FirstChar": first,
+            "/LastChar": last,
+            "/Widths": widths,
+            "/Resources": {},
+            "/ToUnicode": Stream(_to_unicode(codes), {}),
+        }
     )

@@ -22,23 +22,26 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pithtex.core.errors import InputError
-from pithtex.core.names import NAMESPACE_URI
+from pithtex.core.names import DC, NAMESPACE_URI, PDFAID, RDF, XML_LANG, XMP, X
 
 if TYPE_CHECKING:
     from lxml import etree
 
+__all__ = [
+    "MAX_PACKET_BYTES",
+    "XmpError",
+    "XmpPacket",
+    "find_rdf",
+    "parse_packet",
+    "parse_tree",
+]
+
 MAX_PACKET_BYTES = 4 * 1024 * 1024
 """Largest packet accepted (XMP packets of papers are a few kilobytes)."""
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-X = "adobe:ns:meta/"
-DC = "http://purl.org/dc/elements/1.1/"
-XMP_BASIC = "http://ns.adobe.com/xap/1.0/"
-PDFAID = "http://www.aiim.org/pdfa/ns/id/"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 _DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
-_WANTED = (NAMESPACE_URI, DC, XMP_BASIC, PDFAID)
+_WANTED = (NAMESPACE_URI, DC, XMP, PDFAID)
 
 
 class XmpError(InputError):
@@ -246,7 +249,7 @@ def _packet(values: dict[tuple[str, str], list[str]]) -> XmpPacket:
     return XmpPacket(
         pith=pith,
         identifiers=tuple(values.get((DC, "identifier"), [])),
-        xmp_identifiers=tuple(values.get((XMP_BASIC, "Identifier"), [])),
+        xmp_identifiers=tuple(values.get((XMP, "Identifier"), [])),
         title=titles[0] if titles else None,
         pdfa_part=_single("pdfaid:part", part) if part else None,
         pdfa_conformance=_single("pdfaid:conformance", conformance) if conformance else None,

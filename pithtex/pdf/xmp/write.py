@@ -32,18 +32,42 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from pithtex.core import names as xmpschema
-from pithtex.pdf.xmp.read import DC, RDF, X, XmpError, find_rdf
+from pithtex.core.names import (
+    DC,
+    PDF,
+    PDFA_EXTENSION,
+    PDFA_PROPERTY,
+    PDFA_SCHEMA,
+    PDFAID,
+    RDF,
+    XML_LANG,
+    XMP,
+    X,
+)
+from pithtex.pdf.xmp.read import XmpError, find_rdf
 
 if TYPE_CHECKING:
     from lxml import etree
 
-XMP = "http://ns.adobe.com/xap/1.0/"
-PDF = "http://ns.adobe.com/pdf/1.3/"
-PDFAID = "http://www.aiim.org/pdfa/ns/id/"
-PDFA_EXTENSION = "http://www.aiim.org/pdfa/ns/extension/"
-PDFA_SCHEMA = "http://www.aiim.org/pdfa/ns/schema#"
-PDFA_PROPERTY = "http://www.aiim.org/pdfa/ns/property#"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+__all__ = [
+    "INFO_EQUIVALENTS",
+    "PACKET_HEADER",
+    "PACKET_TRAILER",
+    "PREFIXES",
+    "PdfALevel",
+    "XmpStamp",
+    "XmpUpdate",
+    "empty_packet",
+    "lang_alt_value",
+    "pdf_date",
+    "pdfa_level",
+    "pith_values",
+    "serialize",
+    "simple_value",
+    "update_packet",
+    "xmp_date",
+    "xmp_date_from_pdf",
+]
 
 PREFIXES = {
     "rdf": RDF,

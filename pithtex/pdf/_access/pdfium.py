@@ -1,0 +1,258 @@
+"""Page 1 as PDFium (pypdfium2) sees it: its text, where the text is, and renderings.
+
+A :class:`Page1View` opens only the sanitised one-page copy that
+:func:`pithtex.pdf._access.page1.sanitised_page1` wrote after checking page 1
+against the caps, never the received file.  It gives the text of the page,
+its text runs with their boxes, font sizes, angles and render modes, and a
+grey rendering of the page or a region of it, within ``max_render_pixels``.
+A failure of PDFium is a :class:`~pithtex.pdf._access.limits.StreamError`
+with code ``text.unreadable``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
+
+from pithtex.pdf._access.limits import ReadLimits, StreamError, first_line
+from pithtex.pdf._access.values import Rect
+
+__all__ = ["Bitmap", "Page1View", "Rendering", "TextRun"]
+
+T = TypeVar("T")
+
+
+class TextRun(NamedTuple):
+    """One run of text on page 1 (a rectangle PDFium groups characters into)."""
+
+    rect: Rect
+    """Its box in user space, ``(left, bottom, right, top)``."""
+    text: str
+    """The text inside the box, stripped."""
+    font_size: float | None
+    """The font size of the glyph at (or nearest to) the middle of the box; ``None``
+    when no glyph is found there."""
+    angle: float | None
+    """That glyph's angle in radians, anticlockwise (``None`` when PDFium does not know)."""
+    render_mode: int | None
+    """That glyph's text render mode (0 fill, 1 stroke, 3 invisible, 7 clip, ...)."""
+
+
+class Rendering(NamedTuple):
+    """A grey rendering: ``width`` x ``height`` pixels, one byte each, rows from the top."""
+
+    width: int
+    height: int
+    pixels: bytes
+
+
+class Bitmap(NamedTuple):
+    """An RGB rendering: ``height`` rows of ``stride`` bytes, ``width`` pixels of 3 bytes each."""
+
+    width: int
+    height: int
+    stride: int
+    pixels: bytes
+
+
+class Page1View:
+    """PDFium's view of page 1 (the sanitised copy); close it when done."""
+
+    def __init__(self, copy: bytes, limits: ReadLimits) -> None:
+        import pypdfium2
+
+        self.limits = limits
+        self.pdf_bytes = copy
+        """The one-page PDF PDFium reads."""
+        self._textpage: Any = None
+        self._document: Any = None
+        self._page: Any = None
+        try:
+            self._document = pypdfium2.PdfDocument(copy)
+            self._page = self._document[0]
+        except pypdfium2.PdfiumError as exc:
+            self.close()
+            raise StreamError("text.unreadable", first_line(exc)) from None
+
+    def close(self) -> None:
+        for part in (self._textpage, self._page, self._document):
+            if part is not None:
+                part.close()
+        self._textpage = self._page = self._document = None
+
+    def _call(self, step: Callable[[], T]) -> T:
+        import pypdfium2
+
+        try:
+            return step()
+        except pypdfium2.PdfiumError as exc:
+            raise StreamError("text.unreadable", first_line(exc)) from None
+
+    def _text(self) -> Any:
+        if self._textpage is None:
+            self._textpage = self._call(self._page.get_textpage)
+        return self._textpage
+
+    @property
+    def height(self) -> float:
+        return float(self._page.get_height())
+
+    @property
+    def width(self) -> float:
+        return float(self._page.get_width())
+
+    def text(self) -> str:
+        """All the text of page 1, in PDFium's reading order."""
+        return str(self._call(lambda: self._text().get_text_range()))
+
+    def boxes(self) -> list[Rect]:
+        """The boxes of the text runs on page 1."""
+
+        def boxes() -> list[Rect]:
+            textpage = self._text()
+            found = []
+            for index in range(textpage.count_rects()):
+                left, bottom, right, top = textpage.get_rect(index)
+                found.append(
+                    (min(left, right), min(bottom, top), max(left, right), max(bottom, top))
+                )
+            return found
+
+        return self._call(boxes)
+
+    def runs(self, *, min_top: float | None = None, max_runs: int = 400) -> list[TextRun]:
+        """The first ``max_runs`` text runs, those whose top is at least ``min_top``."""
+        return self._call(lambda: list(self._runs(min_top, max_runs)))
+
+    def _runs(self, min_top: float | None, max_runs: int) -> list[TextRun]:
+        import pypdfium2.raw as pdfium_c
+
+        textpage = self._text()
+        found = []
+        for index in range(min(textpage.count_rects(), max_runs)):
+            left, bottom, right, top = textpage.get_rect(index)
+            if min_top is not None and top < min_top:
+                continue
+            text = textpage.get_text_bounded(left, bottom, right, top).strip()
+            middle = ((left + right) / 2, (bottom + top) / 2)
+            char = pdfium_c.FPDFText_GetCharIndexAtPos(textpage, *middle, 2.0, 2.0)
+            if char < 0:  # the middle falls between glyphs: take the glyph nearest to it
+                reach = ((right - left) / 2, (top - bottom) / 2)
+                char = pdfium_c.FPDFText_GetCharIndexAtPos(textpage, *middle, *reach)
+            size = angle = mode = None
+            if char >= 0:
+                size = float(pdfium_c.FPDFText_GetFontSize(textpage, char))
+                turned = float(pdfium_c.FPDFText_GetCharAngle(textpage, char))
+                angle = turned if turned >= 0 else None
+                mode = _render_mode(pdfium_c, textpage, char)
+            found.append(TextRun((left, bottom, right, top), text, size, angle, mode))
+        return found
+
+    def render(self, region: Rect | None = None, *, scale: float = 1.0) -> Rendering:
+        """Page 1 (or ``region`` of it) in grey, ``scale`` pixels per point.
+
+        ``region`` is ``(left, bottom, right, top)`` in points of the page as it is
+        displayed (origin at its visible bottom-left corner, after ``/Rotate``);
+        :attr:`TextRun.rect` is in user space, the same for unrotated pages whose
+        crop box starts at the origin.  Refused (``render.too_large``) beyond
+        ``max_render_pixels``.
+        """
+        width, height = self.width, self.height
+        left, bottom, right, top = region or (0.0, 0.0, width, height)
+        crop = (max(0.0, left), max(0.0, bottom), max(0.0, width - right), max(0.0, height - top))
+        pixels = (width - crop[0] - crop[2]) * scale * (height - crop[1] - crop[3]) * scale
+        if pixels > self.limits.max_render_pixels or scale <= 0:
+            raise StreamError(
+                "render.too_large",
+                f"a rendering of {pixels:.0f} pixels exceeds the "
+                f"{self.limits.max_render_pixels}-pixel cap",
+            )
+
+        def render() -> Rendering:
+            bitmap = self._page.render(scale=scale, crop=crop, grayscale=True)
+            try:
+                rows = bytes(bitmap.buffer)
+                stride, w, h = bitmap.stride, bitmap.width, bitmap.height
+                step = bitmap.n_channels
+            finally:
+                bitmap.close()
+            grey = b"".join(rows[r * stride : r * stride + w * step : step] for r in range(h))
+            return Rendering(w, h, grey)
+
+        return self._call(render)
+
+    def render_rgb(self, scale: float) -> Bitmap:
+        """The whole of page 1 in colour, ``scale`` pixels per point (forms drawn), within
+        ``max_render_pixels`` (else ``render.too_large``)."""
+        pixels = math.ceil(self.width * scale) * math.ceil(self.height * scale)
+        if pixels > self.limits.max_render_pixels or scale <= 0:
+            raise StreamError(
+                "render.too_large",
+                f"a rendering of {pixels} pixels exceeds the "
+                f"{self.limits.max_render_pixels}-pixel cap",
+            )
+
+        def render() -> Bitmap:
+            bitmap = self._page.render(scale=scale, rev_byteorder=True, may_draw_forms=True)
+            try:
+                return Bitmap(bitmap.width, bitmap.height, bitmap.stride, bytes(bitmap.buffer))
+            finally:
+                bitmap.close()
+
+        return self._call(render)
+
+    def to_pixels(self, x: float, y: float, width: int, height: int) -> tuple[float, float]:
+        """Where the point ``(x, y)`` of user space falls on a rendering of the whole page
+        ``width`` x ``height`` pixels (origin top left; the page's rotation applied)."""
+        import pypdfium2.raw as pdfium_c
+
+        device_x, device_y = ctypes.c_int(), ctypes.c_int()
+        pdfium_c.FPDF_PageToDevice(
+            self._page.raw, 0, 0, width, height, 0, x, y,
+            ctypes.byref(device_x), ctypes.byref(device_y),
+        )  # fmt: skip
+        return float(device_x.value), float(device_y.value)
+
+    # -- finding text
+
+    def char_count(self) -> int:
+        return int(self._call(lambda: self._text().count_chars()))
+
+    def search(self, needle: str, *, limit: int) -> list[tuple[int, int]]:
+        """``(start, length)`` in characters of the first ``limit`` matches (case ignored)."""
+
+        def search() -> list[tuple[int, int]]:
+            searcher = self._text().search(needle, match_case=False)
+            try:
+                found = []
+                for _ in range(limit):
+                    match = searcher.get_next()
+                    if match is None:
+                        break
+                    found.append((int(match[0]), int(match[1])))
+                return found
+            finally:
+                searcher.close()
+
+        return self._call(search)
+
+    def text_range(self, start: int, length: int) -> str:
+        return str(self._call(lambda: self._text().get_text_range(start, length)))
+
+    def range_boxes(self, start: int, length: int) -> list[Rect]:
+        """The boxes (user space) of the characters ``start`` to ``start + length``."""
+
+        def boxes() -> list[Rect]:
+            textpage = self._text()
+            return [textpage.get_rect(i) for i in range(textpage.count_rects(start, length))]
+
+        return self._call(boxes)
+
+
+def _render_mode(pdfium_c: Any, textpage: Any, char: int) -> int | None:
+    text_object = pdfium_c.FPDFText_GetTextObject(textpage, char)
+    if not text_object:
+        return None
+    return int(pdfium_c.FPDFTextObj_GetTextRenderMode(text_object))
