@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything pithtex needs on a fresh Debian/Ubuntu machine with Python >= 3.11:
 # the Debian packages listed in .ci/system-packages.txt (TeX Live, qpdf, poppler, zbar,
-# exiftool, ...) when any is missing, then pithtex itself (editable) with its test tools.
+# exiftool, ...) when any is missing, the fonts of .ci/fonts-extra.sh, then pithtex
+# itself (editable) with its test tools.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -21,6 +22,12 @@ if [ -n "$missing" ]; then
     echo "bootstrap: run as root, or: sudo apt-get install $missing" >&2
     exit 5
   fi
+fi
+
+# The few packages of texlive-fonts-extra the real paper templates need, in a private
+# TEXMF tree (tests/test_latex_templates.py uses it); skipped when TeX Live has them.
+if ! kpsewhich newtxtext.sty libertine.sty inconsolata.sty txfontsb.sty >/dev/null 2>&1; then
+  .ci/fonts-extra.sh >/dev/null
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e ".[dev]"

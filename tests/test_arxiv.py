@@ -291,6 +291,53 @@ def test_insert_adds_the_lines_to_the_upload_only(
     recompile_and_check(archive, tmp_path / "fresh", Keyring.build([str(keyring)]), bundle)
 
 
+def test_pith_lines_in_a_file_the_main_file_does_not_read_do_not_count(
+    tmp_path: Path, test_bundle: tuple[Path, Path]
+) -> None:
+    """An old draft with pith lines (another paper's number, even) is not read by the
+    compile: the lines are missing, the error says where they are, and --insert puts
+    them into the main file."""
+    bundle, keyring = test_bundle
+    bare = MAIN.replace("\\usepackage{pith}\n\\pithnumber{%(number)s}\n", "")
+    source = _subfolder_tree(tmp_path, "", main=bare)
+    (source / "old" / "main_v0.tex").write_text(MAIN % {"number": SEED_NUMBER, "title": "v0"})
+    archive = tmp_path / "upload.tar.gz"
+    refused = run_cli("arxiv", source, "--bundle", bundle, "--keyring", keyring, "-o", archive)
+    assert refused.returncode == 2, refused.stderr
+    assert "old/main_v0.tex has pith lines, but the main file does not read it" in refused.stderr
+    assert not archive.exists()
+    result = run_cli(
+        "arxiv", source, "--bundle", bundle, "--keyring", keyring, "-o", archive, "--insert"
+    )
+    assert result.returncode == 0, result.stderr
+    with tarfile.open(archive) as tar:
+        assert "old/main_v0.tex" not in tar.getnames()
+        member = tar.extractfile("main.tex")
+        assert member is not None
+        text = member.read().decode()
+    assert f"\\pithnumber{{{load_bundle(bundle).pith_number}}}" in text
+    recompile_and_check(archive, tmp_path / "fresh", Keyring.build([str(keyring)]), bundle)
+
+
+def test_pith_lines_in_a_file_the_main_file_reads(
+    tmp_path: Path, test_bundle: tuple[Path, Path]
+) -> None:
+    """A preamble split into an \\input file: its pith lines count."""
+    bundle, keyring = test_bundle
+    number = load_bundle(bundle).pith_number
+    bare = MAIN.replace("\\usepackage{pith}\n\\pithnumber{%(number)s}\n", "\\input{setup}\n")
+    source = _subfolder_tree(tmp_path, "", main=bare)
+    (source / "setup.tex").write_text(f"\\usepackage{{pith}}\n\\pithnumber{{{number}}}\n")
+    archive = tmp_path / "upload.tar.gz"
+    result = run_cli(
+        "arxiv", source, "--bundle", bundle, "--keyring", keyring, "-o", archive, "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["inserted"] == [] and "setup.tex" in report["files"]
+    assert [s["name"] for s in report["steps"]].count("compile") == 1
+
+
 def test_missing_pithnumber_is_an_error(tmp_path: Path) -> None:
     source = _sample_source(tmp_path)
     text = (source / "paper.tex").read_text()

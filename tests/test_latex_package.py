@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SEED_BODY, SEED_BUNDLE, SEED_HASH, SEED_NUMBER, make_test_bundle, run_cli
+from pagegeometry import Rect, badge_layout, read_page
 from texdocs import (
     PITH_LABEL,
     SEED_URL,
@@ -50,6 +51,10 @@ def seed_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
         latex.paper_data_from_bundle(require_verified(load_bundle(SEED_BUNDLE), Keyring.default())),
         directory,
     )
+
+
+NUMBER_LINE = 3
+"""The line of the preamble :func:`paper` puts first (where tests give \\pithnumber)."""
 
 
 def paper(preamble: str = "", body: str = BODY, options: str = "") -> str:
@@ -127,11 +132,16 @@ def test_number_given_twice(tmp_path: Path) -> None:
 
 
 def test_data_file_year_disagrees(tmp_path: Path, seed_data: Path) -> None:
+    """A mistyped year: a warning naming the file and the command, where \\pithnumber stands."""
     directory = with_data(tmp_path, seed_data)
-    result = compile_source(directory, paper(f"\\pithnumber{{pith:2020:{SEED_BODY}}}"), halt=False)
-    assert log_messages(result.log) == [
-        f"The data file {seed_data.name} is for {SEED_NUMBER}, but \\pithnumber says "
-        f"pith:2020:{SEED_BODY}."
+    typed = f"pith:2020:{SEED_BODY.lower()}"
+    result = compile_source(directory, paper(f"\\pithnumber{{{typed}}}"))
+    assert result.ok and log_messages(result.log) == []
+    assert log_messages(result.log, "Warning") == [
+        f"The data file {seed_data.name} is for {SEED_NUMBER}, but \\pithnumber{{{typed}}} on "
+        f"line {NUMBER_LINE} says pith:2020:{SEED_BODY}: the data file is ignored. Run "
+        f"`pithtex tex {typed}' to write the file of this number, or correct "
+        f"\\pithnumber{{{typed}}} (it may be mistyped)"
     ]
     assert "/PithCanonicalSHA256" not in PdfFacts(result.pdf).info()
 
@@ -141,12 +151,14 @@ def test_data_file_for_another_number(tmp_path: Path, seed_data: Path) -> None:
     data = directory / seed_data.name
     other = "B" * 26
     data.write_text(data.read_text().replace(f"{{{SEED_NUMBER}}}", f"{{pith:2019:{other}}}"))
-    result = compile_source(directory, paper(f"\\pithnumber{{{SEED_BODY}}}"), halt=False)
-    messages = log_messages(result.log)
-    assert messages == [
-        f"The data file {seed_data.name} is for pith:2019:{other}, but \\pithnumber says "
-        f"pith:{SEED_BODY}."
-    ]
+    result = compile_source(directory, paper(f"\\pithnumber{{{SEED_BODY}}}"))
+    assert result.ok and log_messages(result.log) == []
+    (warning,) = log_messages(result.log, "Warning")
+    assert warning.startswith(
+        f"The data file {seed_data.name} is for pith:2019:{other}, but "
+        f"\\pithnumber{{{SEED_BODY}}} on line {NUMBER_LINE} says pith:{SEED_BODY}: the data "
+        "file is ignored."
+    )
 
 
 @pytest.mark.parametrize(
@@ -222,7 +234,7 @@ def test_bad_options_are_package_errors(tmp_path: Path) -> None:
         halt=False,
     )
     assert log_messages(result.log) == [
-        "'side' is not a value of the option 'badge' (title, footnote, none).",
+        "'side' is not a value of the option 'badge' (title, manual, footnote, none).",
         "'ftp://mirror' is not a usable resolver base URL.",
         "The option 'xmp' can only be set in the preamble.",
     ]
@@ -274,16 +286,29 @@ def test_no_title_falls_back_to_the_foot_of_page_one(tmp_path: Path, seed_data: 
     assert badge.top < section.bottom
     assert [link["uri"] for link in facts.link_annotations()] == [SEED_URL]
     (warning,) = log_messages(result.log, "Warning")
-    assert warning.startswith("No title was made before page 1 was shipped out")
+    assert warning == (
+        "No title was made before page 1 was shipped out (no \\maketitle, titlecmd or "
+        "titleenv); the badge was set at the foot of page 1. For a title set by hand, use "
+        "badge=manual and put \\pithbadge after it"
+    )
+
+
+def no_data_warning(typed: str, line: int = 0) -> str:
+    """The warning for a number without its data file, \\pithnumber on ``line``
+    (default: the line :func:`paper` gives the preamble)."""
+    body = typed.rsplit(":", maxsplit=1)[-1].upper()
+    return (
+        f"No data file pith-{body}.tex was found for \\pithnumber{{{typed}}} on line "
+        f"{line or NUMBER_LINE}: the badge has no QR code and the metadata no canonical hash. "
+        f"Run `pithtex tex {typed}' beside the paper; if it does not know the number, "
+        f"\\pithnumber{{{typed}}} may be mistyped"
+    )
 
 
 def test_qr_without_data_file_warns(tmp_path: Path) -> None:
     result = compile_source(tmp_path, paper(f"\\pithnumber{{{SEED_NUMBER}}}", options="qr"))
     assert result.ok
-    assert log_messages(result.log, "Warning") == [
-        f"No data file pith-{SEED_BODY}.tex was found: the badge has no QR code and the "
-        f"metadata no canonical hash. Run `pithtex tex {SEED_BODY}' beside the paper"
-    ]
+    assert log_messages(result.log, "Warning") == [no_data_warning(SEED_NUMBER)]
     assert PdfFacts(result.pdf).all_text().count(PITH_LABEL) == 1
     assert decode_qr(render_png(result.pdf, tmp_path / "page")) == []
 
@@ -383,3 +408,186 @@ def test_badge_without_number_is_an_error(tmp_path: Path) -> None:
     body = BODY.replace("Text of the paper.", "\\pithbadge")
     result = compile_source(tmp_path, paper(body=body), halt=False)
     assert log_messages(result.log) == ["\\pithbadge needs \\pithnumber first."]
+
+
+# ------------------------------------------------------------- places and mistakes
+
+
+def badge_box(result_pdf: Path) -> Rect:
+    return badge_layout(read_page(result_pdf), PITH_LABEL, SEED_URL).rect
+
+
+def test_mistyped_number_is_named_where_pithnumber_stands(tmp_path: Path, seed_data: Path) -> None:
+    """A typo that is still base32 finds no data file: the warning names the number as
+    typed, the command that would make its file, and the line of \\pithnumber."""
+    directory = with_data(tmp_path, seed_data)
+    typed = SEED_BODY[:-1].lower() + "4"
+    body = BODY.replace("\\section", f"\\pithnumber{{{typed}}}\n\\section")
+    result = compile_source(directory, paper(body=body, options="qr"))
+    assert result.ok
+    warnings = log_messages(result.log, "Warning")
+    line = paper(body=body).splitlines().index(f"\\pithnumber{{{typed}}}") + 1
+    assert warnings[0] == no_data_warning(typed, line)
+
+
+def test_class_without_a_hookable_maketitle(tmp_path: Path, seed_data: Path) -> None:
+    """\\maketitle let to \\relax (as some classes leave it): never a LaTeX error."""
+    directory = with_data(tmp_path, seed_data)
+    preamble = f"\\pithnumber{{{SEED_BODY}}}\\let\\maketitle\\relax"
+    for options in ("badge=none", ""):
+        result = compile_source(directory, paper(preamble, options=options))
+        assert result.ok and tex_errors(result.log) == [], result.output[-2000:]
+    assert log_messages(result.log, "Warning")[0].startswith("No title was made")
+    assert PdfFacts(result.pdf).all_text().count(PITH_LABEL) == 1
+
+
+def test_titlecmd_replaces_the_default_places(tmp_path: Path, seed_data: Path) -> None:
+    directory = with_data(tmp_path, seed_data)
+    preamble = (
+        f"\\pithnumber{{{SEED_BODY}}}\\pithsetup{{titlecmd=venue}}\n"
+        "\\newcommand\\venue[1]{\\begin{center}\\itshape #1\\end{center}}"
+    )
+    body = BODY.replace("\\maketitle", "\\maketitle\n\\venue{Presented at the Venue}")
+    result = compile_source(directory, paper(preamble, body))
+    page = read_page(result.pdf)
+    (venue,) = page.find("Presented at the Venue")
+    assert badge_box(result.pdf).top <= venue.rect.bottom, "the badge is not after \\venue"
+    assert log_warnings(result.log) == []
+
+
+def test_titleenv_places_after_the_environment(tmp_path: Path, seed_data: Path) -> None:
+    directory = with_data(tmp_path, seed_data)
+    preamble = (
+        f"\\pithnumber{{{SEED_BODY}}}\\pithsetup{{titleenv=authors}}\n"
+        "\\newenvironment{authors}{\\begin{center}}{\\end{center}}"
+    )
+    body = BODY.replace("\\maketitle", "\\maketitle\n\\begin{authors}Jing Li\\end{authors}")
+    result = compile_source(directory, paper(preamble, body))
+    (authors,) = read_page(result.pdf).find("Jing Li")
+    assert badge_box(result.pdf).top <= authors.rect.bottom
+    assert log_warnings(result.log) == []
+
+
+@pytest.mark.parametrize(
+    ("definition", "reason"),
+    [
+        ("", "does not exist"),
+        ("\\let\\venue\\relax", "is not a macro"),
+        # a definition that does not read back the same (an active character in it)
+        ("\\begingroup\\catcode`\\|=13 \\gdef\\venue#1{|#1}\\endgroup", "cannot be patched"),
+    ],
+)
+def test_titlecmd_that_cannot_take_a_hook(
+    tmp_path: Path, seed_data: Path, definition: str, reason: str
+) -> None:
+    """A titlecmd LaTeX cannot patch is a warning that says why, never an error."""
+    directory = with_data(tmp_path, seed_data)
+    preamble = f"\\pithnumber{{{SEED_BODY}}}\\pithsetup{{titlecmd=venue}}\n{definition}"
+    result = compile_source(directory, paper(preamble), halt=False)
+    assert result.ok and tex_errors(result.log) == [], result.output[-2000:]
+    warnings = log_messages(result.log, "Warning")
+    assert warnings[0] == f"\\venue (titlecmd) {reason}: the badge cannot follow it"
+    assert warnings[1].startswith("No title was made before page 1 was shipped out")
+
+
+def test_manual_badge_follows_the_alignment_around_it(tmp_path: Path, seed_data: Path) -> None:
+    directory = with_data(tmp_path, seed_data)
+    for env, check in (("flushleft", "left"), ("center", "center")):
+        body = BODY.replace(
+            "\\maketitle", f"\\begin{{{env}}}\\Large My own title\\par\\pithbadge\\end{{{env}}}"
+        )
+        result = compile_source(
+            with_data(directory / env, seed_data),
+            paper(f"\\pithnumber{{{SEED_BODY}}}", body, "badge=manual"),
+        )
+        assert log_warnings(result.log) == [], env
+        page = read_page(result.pdf)
+        (title,) = page.find("My own title")
+        badge = badge_box(result.pdf)
+        assert badge.top <= title.rect.bottom
+        if check == "left":
+            assert abs(badge.left - title.rect.left) <= 2.0
+        else:
+            assert abs(badge.center_x - title.rect.center_x) <= 2.0
+
+
+def test_manual_badge_forgotten_falls_back_with_a_warning(tmp_path: Path, seed_data: Path) -> None:
+    directory = with_data(tmp_path, seed_data)
+    result = compile_source(
+        directory, paper(f"\\pithnumber{{{SEED_BODY}}}", options="badge=manual")
+    )
+    assert log_messages(result.log, "Warning") == [
+        "badge=manual, but page 1 was shipped out without \\pithbadge; the badge was set at "
+        "the foot of page 1. Put \\pithbadge after the title"
+    ]
+    assert PdfFacts(result.pdf).all_text().count(PITH_LABEL) == 1
+
+
+def test_align_left(tmp_path: Path, seed_data: Path) -> None:
+    directory = with_data(tmp_path, seed_data)
+    result = compile_source(directory, paper(f"\\pithnumber{{{SEED_BODY}}}", options="align=left"))
+    text_left = min(line.rect.left for line in read_page(result.pdf).lines)
+    assert abs(badge_box(result.pdf).left - text_left) <= 2.0
+
+
+def test_badge_size_follows_the_body_text(tmp_path: Path, seed_data: Path) -> None:
+    """A class whose \\small is 5 pt: the badge keeps the body size."""
+    directory = with_data(tmp_path, seed_data)
+    preamble = (
+        f"\\pithnumber{{{SEED_BODY}}}\\renewcommand\\small{{\\fontsize{{5}}{{6}}\\selectfont}}"
+    )
+    result = compile_source(directory, paper(preamble))
+    page = read_page(result.pdf)
+    assert badge_layout(page, PITH_LABEL, SEED_URL).size == pytest.approx(10.0, abs=0.1)
+    result = compile_source(directory / "plain", paper(f"\\pithnumber{{{SEED_BODY}}}"))
+    assert badge_layout(read_page(result.pdf), PITH_LABEL, SEED_URL).size == pytest.approx(
+        9.0, abs=0.1
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "ending"),
+    [
+        ("negative-space", "\\vspace{-2.5em}"),  # pulls the columns up into the block
+        ("rule", "\\par\\vspace{4pt}\\hrule"),
+    ],
+)
+def test_badge_never_overprints_what_ends_the_title_block(
+    tmp_path: Path, seed_data: Path, name: str, ending: str
+) -> None:
+    """A two-column title block that ends in negative space or a rule: the badge
+    overlaps neither the columns below nor the rule."""
+    directory = with_data(tmp_path / name, seed_data)
+    source = (
+        "\\documentclass[twocolumn]{article}\n\\usepackage{pith}\n"
+        f"\\pithnumber{{{SEED_BODY}}}\n{TITLE_BLOCK}"
+        f"\\makeatletter\\g@addto@macro\\@maketitle{{{ending}}}\\makeatother\n"
+        "\\begin{document}\n\\maketitle\n"
+        + "\n\n".join(["Text of the paper, in the columns below the title block."] * 30)
+        + "\n\\end{document}\n"
+    )
+    result = compile_source(directory, source)
+    assert result.ok, result.output[-2000:]
+    page = read_page(result.pdf)
+    layout = badge_layout(page, PITH_LABEL, SEED_URL)
+    assert layout.touching == ()
+    (author,) = page.find("Yang You")
+    assert layout.rect.top <= author.rect.bottom
+    column_tops = [line.rect.top for line in page.find("Text of the paper")]
+    assert max(column_tops) <= layout.rect.bottom
+
+
+def test_fallback_under_a_footnote_overprints_nothing(tmp_path: Path, seed_data: Path) -> None:
+    directory = with_data(tmp_path, seed_data)
+    body = BODY.replace(
+        "\\maketitle",
+        "\\begin{center}\\Large My own title\\end{center}"
+        "Text\\footnote{A footnote at the foot of page 1, long enough to take two lines "
+        "of the footnote area below the text block of the page.}",
+    )
+    result = compile_source(directory, paper(f"\\pithnumber{{{SEED_BODY}}}", body))
+    page = read_page(result.pdf)
+    layout = badge_layout(page, PITH_LABEL, SEED_URL)
+    assert layout.touching == ()
+    (footnote,) = page.find("A footnote at the foot")
+    assert layout.rect.top <= footnote.rect.bottom, "the badge is not below the footnote"

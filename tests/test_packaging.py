@@ -120,6 +120,7 @@ def test_the_wheel_in_a_fresh_venv_runs_the_demo_in_an_empty_folder(
     assert shown.returncode == 0 and "pipx install pithtex" in shown.stdout
 
 
+@pytest.mark.tex  # the tests it runs from the sdist compile (the API guide's example)
 def test_the_sdist_carries_its_tests_and_they_run(dist: Path, tmp_path: Path) -> None:
     with tarfile.open(_one(dist, "*.tar.gz")) as archive:
         archive.extractall(tmp_path, filter="data")

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,6 @@ from pithtex.core import names as xmpschema
 
 PITH_LABEL = f"pith:{SEED_BODY[:8]}"
 SEED_URL = f"https://pith.science/pith/{SEED_BODY}"
-ARXIV_BAND_BP = 36.0
-"""arXiv stamps its identifier into the left margin of page 1, x < 0.5 in: keep out."""
 
 TITLE = "Large Batch Optimization for Deep Learning: Training BERT in 76 minutes"
 AUTHORS = ("Yang You", "Jing Li", "Sashank Reddi", "James Demmel")
@@ -65,6 +64,25 @@ class Paper:
     title_page: bool = False
     pith_setup: str = ""
     """Extra pith setup this paper needs (e.g. titlecmd)."""
+    pith_options: str = ""
+    """Package options this paper needs (e.g. badge=manual)."""
+    after: tuple[str, ...] = ()
+    """Text of the title and author block that must be above the badge."""
+    before: str = ""
+    """The first thing after the title block: it must be below the badge."""
+    align: str = "center"
+    """``center``: the badge is centred as the title; ``left``: flush left (but
+    right of arXiv's band); ``foot``: at the foot of page 1 (no title is made)."""
+    files: tuple[tuple[str, str], ...] = ()
+    """Files written beside the paper: the class or style this paper is for, in
+    a few lines that reproduce a real template's title mechanism."""
+    warnings: tuple[str, ...] = ()
+    """The beginnings of the pith warnings this paper gets."""
+    control_after: str = ""
+    """Where the badge goes, in the source: a control compile without pith puts
+    the same vertical space here (see :func:`compile_control`)."""
+    control_code: str = "\\vspace{{{space}bp}}"
+    """What the control compile puts there (``{space}`` is the badge's space)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +96,8 @@ class Variant:
     """Give \\pithnumber in the body (before the title) instead of the preamble."""
     data_file: bool = True
     qr: bool = True
+    tagging: bool = False
+    """\\DocumentMetadata with tagging (the key this TeX Live has for it)."""
 
 
 ENGINES = ("pdflatex", "xelatex", "lualatex", "dvips")
@@ -114,6 +134,69 @@ _AND = " \\and "
 _ARTICLE_PREAMBLE = (
     f"\\title{{{TITLE}}}\n\\author{{{_AND.join(AUTHORS)}}}\n\\date{{1 April 2019}}\n"
 )
+_LAST = AUTHORS[-1]
+
+# Minimal classes and styles, a few lines each, that reproduce the title
+# mechanisms of real templates (which are third-party and stay out of this
+# repository): the adapters of pith.sty recognise them by the same names.
+CONF_STYLE = r"""\ProvidesPackage{confstyle}[2026/01/01 title and authors in a two-column block]
+\newcommand\icmltitle[1]{{\centering\LARGE\bfseries #1\par}\vskip 0.25in}
+\newenvironment{icmlauthorlist}{\begin{center}\bfseries}{\end{center}}
+\newcommand\icmlauthor[1]{\mbox{#1}\quad}
+"""
+IOPART_CLASS = r"""\ProvidesClass{iopart}[2026/01/01 the title set at once, maketitle a new page]
+\LoadClass{article}
+\renewcommand\maketitle{\newpage}
+\renewcommand\title[1]{\vspace*{2pc}{\Large\bfseries\raggedright\noindent #1\par}}
+\renewcommand\author[1]{\vspace{1pc}{\raggedright\noindent #1\par}}
+\newcommand\address[1]{{\small\itshape\raggedright\noindent #1\par}}
+\renewenvironment{abstract}{\vspace{16pt}\noindent\textbf{Abstract.}\quad}{\par\vspace{18pt}}
+"""
+MDPI_CLASS = r"""\ProvidesClass{mdpi}[2026/01/01 the title made after the preamble]
+\LoadClass{article}
+\RequirePackage{etoolbox}
+\newcommand\Title[1]{\gdef\@Title{#1}}
+\newcommand\Author[1]{\gdef\@Author{#1}}
+\renewcommand\abstract[1]{\gdef\@abstract{#1}}
+\renewcommand\@maketitle{\begin{flushleft}{\Large\bfseries\@Title\par}\vspace{12pt}%
+  {\bfseries\@Author\par}\end{flushleft}}
+\newcommand\abstractkeywords{\noindent\textbf{Abstract:}\space\@abstract\par
+  \vspace{4pt}\hrule\vspace{12pt}}
+\AfterEndPreamble{\maketitle\let\maketitle\relax\abstractkeywords}
+"""
+EARLY_CLASS = r"""\ProvidesClass{earlytitle}[2026/01/01 the title made at begin document]
+\LoadClass{article}
+\AtBeginDocument{\maketitle\let\maketitle\relax}
+"""
+ECAI_CLASS = r"""\ProvidesClass{ecai}[2026/01/01 authors and addresses set after the title]
+\LoadClass[twocolumn]{article}
+\newcommand\ecai@authors{}
+\newcommand\ecai@addresses{}
+\renewcommand\author[1]{\g@addto@macro\ecai@authors{\mbox{#1}\quad}}
+\newcommand\address[1]{\g@addto@macro\ecai@addresses{#1\par}}
+\renewcommand\maketitle{\begin{center}{\LARGE\bfseries\@title\par}\end{center}}
+\newcommand\makeauthors{\begin{center}\bfseries\ecai@authors\end{center}}
+\newcommand\makeaddresses{{\small\itshape\ecai@addresses}}
+\newcommand\makeorcids{\vskip 2em}
+\newenvironment{frontmatter}{}{\twocolumn[\maketitle\makeauthors
+  \begin{center}\makeaddresses\makeorcids\end{center}]}
+"""
+MNRAS_CLASS = r"""\ProvidesClass{mnras}[2026/01/01 a flush-left title, the text block from 0.55in]
+\LoadClass[twocolumn]{article}
+\setlength\oddsidemargin{-0.45in}
+\setlength\textwidth{7.4in}
+\renewcommand\@maketitle{\noindent{\LARGE\bfseries\raggedright\@title\par}\vskip 1em
+  \noindent{\raggedright\let\and\quad\@author\par}\vskip 2em}
+"""
+OFFSET_STYLE = r"""\ProvidesPackage{offsetpub}[2026/01/01 the page origin at the paper's corner]
+\hoffset=-1in \voffset=-1in
+\setlength\oddsidemargin{1.3in}
+\setlength\topmargin{0.9in}
+\renewcommand\maketitle{{\LARGE\bfseries\raggedright\@title\par}\bigskip
+  {\raggedright\let\and\quad\@author\par}\tableofcontents\newpage}
+"""
+OFFSET_LEFT_BP = 1.3 * 72
+"""Where offsetpub's text block starts: 1in + \\hoffset + \\oddsidemargin = 1.3 in."""
 
 PAPERS: dict[str, Paper] = {
     p.name: p
@@ -123,6 +206,8 @@ PAPERS: dict[str, Paper] = {
             r"\documentclass{article}",
             _ARTICLE_PREAMBLE,
             "\\maketitle\n" + _abstract_env(),
+            after=(_LAST, "1 April 2019"),
+            before="Abstract",
         ),
         Paper(
             "article-2col",
@@ -130,6 +215,8 @@ PAPERS: dict[str, Paper] = {
             _ARTICLE_PREAMBLE,
             "\\maketitle\n" + _abstract_env(),
             two_column_title=True,
+            after=(_LAST, "1 April 2019"),
+            before="Abstract",
         ),
         Paper(
             "report",
@@ -137,39 +224,48 @@ PAPERS: dict[str, Paper] = {
             _ARTICLE_PREAMBLE,
             "\\maketitle\n" + _abstract_env(),
             title_page=True,
+            after=(_LAST, "1 April 2019"),
         ),
         Paper(
             "amsart",
             r"\documentclass{amsart}",
             f"\\title{{{TITLE}}}\n\\author{{{AUTHORS[0]}}}\n\\address{{UC Berkeley}}\n"
-            f"\\author{{{AUTHORS[3]}}}\n\\address{{UC Berkeley}}\n",
+            f"\\author{{{_LAST}}}\n\\address{{UC Berkeley}}\n",
             _abstract_env() + "\\maketitle\n",
+            after=(AUTHORS[0], "accelerate"),
+            before="Part 1",
         ),
         Paper(
             "revtex",
             r"\documentclass[aps,prl,twocolumn]{revtex4-2}",
             "",
             f"\\title{{{TITLE}}}\n\\author{{{AUTHORS[0]}}}\n\\affiliation{{UC Berkeley}}\n"
-            f"\\author{{{AUTHORS[3]}}}\n\\affiliation{{UC Berkeley}}\n"
+            f"\\author{{{_LAST}}}\n\\affiliation{{UC Berkeley}}\n"
             + _abstract_env()
             + "\\maketitle\n",
             two_column_title=True,
+            after=(_LAST, "UC Berkeley", "accelerate"),
+            before="Part 1",
         ),
         Paper(
             "ieee-journal",
             r"\documentclass[journal]{IEEEtran}",
-            f"\\title{{{TITLE}}}\n\\author{{{AUTHORS[0]} and {AUTHORS[3]}}}\n",
+            f"\\title{{{TITLE}}}\n\\author{{{AUTHORS[0]} and {_LAST}}}\n",
             "\\maketitle\n" + _abstract_env(),
             two_column_title=True,
+            after=(_LAST,),
+            before="Abstract",
         ),
         Paper(
             "ieee-conference",
             r"\documentclass[conference]{IEEEtran}",
             f"\\title{{{TITLE}}}\n"
             f"\\author{{\\IEEEauthorblockN{{{AUTHORS[0]}}}\\IEEEauthorblockA{{UC Berkeley}}"
-            f"\\and\\IEEEauthorblockN{{{AUTHORS[3]}}}\\IEEEauthorblockA{{UC Berkeley}}}}\n",
+            f"\\and\\IEEEauthorblockN{{{_LAST}}}\\IEEEauthorblockA{{UC Berkeley}}}}\n",
             "\\maketitle\n" + _abstract_env(),
             two_column_title=True,
+            after=(_LAST, "UC Berkeley"),
+            before="Abstract",
         ),
         Paper(
             "acmart",
@@ -178,23 +274,28 @@ PAPERS: dict[str, Paper] = {
             "\\renewcommand\\footnotetextcopyrightpermission[1]{}\n"
             f"\\title{{{TITLE}}}\n\\author{{{AUTHORS[0]}}}\n"
             "\\affiliation{\\institution{UC Berkeley}\\city{Berkeley}\\country{USA}}\n"
-            f"\\author{{{AUTHORS[3]}}}\n"
+            f"\\author{{{_LAST}}}\n"
             "\\affiliation{\\institution{UC Berkeley}\\city{Berkeley}\\country{USA}}\n",
             _abstract_env() + "\\maketitle\n",
             two_column_title=True,
+            after=(_LAST, "UC Berkeley"),
+            before="Part 1",
         ),
         Paper(
             "llncs",
             r"\documentclass{llncs}",
-            f"\\title{{{TITLE}}}\n\\author{{{AUTHORS[0]} \\and {AUTHORS[3]}}}\n"
+            f"\\title{{{TITLE}}}\n\\author{{{AUTHORS[0]} \\and {_LAST}}}\n"
             "\\institute{UC Berkeley}\n",
             "\\maketitle\n" + _abstract_env(),
+            after=(_LAST, "UC Berkeley"),
+            before="Abstract",
         ),
         Paper(
             "elsarticle",
             r"\documentclass[preprint,12pt]{elsarticle}",
             "",
             _elsarticle_frontmatter(),
+            after=(_LAST, "UC Berkeley"),
         ),
         Paper(
             "elsarticle-2col",
@@ -202,20 +303,136 @@ PAPERS: dict[str, Paper] = {
             "",
             _elsarticle_frontmatter(),
             two_column_title=True,
+            after=(_LAST, "UC Berkeley"),
+            before="Part 1",
         ),
         Paper(
             "conference",
             r"\documentclass[twocolumn]{article}",
-            "\\newcommand\\conftitle[1]{{\\centering\\LARGE\\bfseries #1\\par}\\vskip 1em}\n",
-            "\\twocolumn[\n\\conftitle{" + TITLE + "}\n"
-            "\\begin{center}"
-            + ", ".join(AUTHORS)
-            + "\\end{center}\n\\vskip 1em]\n"
-            + "\\section*{Abstract}\n"
+            "\\newcommand\\conftitle[2]{{\\centering\\LARGE\\bfseries #1\\par}\\vskip 1em"
+            "{\\centering #2\\par}\\vskip 1em}\n",
+            "\\twocolumn[\n\\conftitle{" + TITLE + "}{" + ", ".join(AUTHORS) + "}\n]\n"
+            "\\section*{Abstract}\n" + ABSTRACT + "\n",
+            two_column_title=True,
+            pith_setup="\\pithsetup{titlecmd=conftitle}\n",
+            after=(_LAST,),
+            before="Abstract",
+            control_after=", ".join(AUTHORS) + "}",
+        ),
+        # the title mechanisms of real templates, in minimal classes and styles
+        Paper(
+            "icml",
+            r"\documentclass[twocolumn]{article}",
+            "\\usepackage{confstyle}\n",
+            "\\twocolumn[\n\\icmltitle{"
+            + TITLE
+            + "}\n\\begin{icmlauthorlist}\n"
+            + "".join(f"\\icmlauthor{{{a}}}\n" for a in AUTHORS)
+            + "\\end{icmlauthorlist}\n\\vskip 0.3in\n]\n\\section*{Abstract}\n"
             + ABSTRACT
             + "\n",
             two_column_title=True,
-            pith_setup="\\pithsetup{titlecmd=conftitle}\n",
+            files=(("confstyle.sty", CONF_STYLE),),
+            after=(_LAST,),
+            before="Abstract",
+            control_after="\\end{icmlauthorlist}",
+        ),
+        Paper(
+            "iopart",
+            r"\documentclass{iopart}",
+            "",
+            f"\\title{{{TITLE}}}\n\\author{{{', '.join(AUTHORS)}}}\n\\address{{UC Berkeley}}\n"
+            + _abstract_env()
+            + "\\maketitle\n",
+            files=(("iopart.cls", IOPART_CLASS),),
+            align="left",
+            after=(_LAST, "UC Berkeley"),
+            before="Abstract.",
+        ),
+        Paper(
+            "mdpi",
+            r"\documentclass{mdpi}",
+            f"\\Title{{{TITLE}}}\n\\Author{{{', '.join(AUTHORS)}}}\n\\abstract{{{ABSTRACT}}}\n",
+            "",
+            files=(("mdpi.cls", MDPI_CLASS),),
+            align="left",
+            after=(_LAST, "Abstract:"),
+            before="Part 1",
+        ),
+        Paper(
+            "earlytitle",
+            r"\documentclass{earlytitle}",
+            _ARTICLE_PREAMBLE,
+            _abstract_env(),
+            files=(("earlytitle.cls", EARLY_CLASS),),
+            after=(_LAST, "1 April 2019"),
+            before="Abstract",
+        ),
+        Paper(
+            "ecai",
+            r"\documentclass{ecai}",
+            "",
+            "\\begin{frontmatter}\n"
+            f"\\title{{{TITLE}}}\n"
+            + "".join(f"\\author{{{a}}}\n" for a in AUTHORS)
+            + "\\address{UC Berkeley}\n\\address{Google}\n\\end{frontmatter}\n"
+            "\\section*{Abstract}\n" + ABSTRACT + "\n",
+            two_column_title=True,
+            files=(("ecai.cls", ECAI_CLASS),),
+            after=(_LAST, "Google"),
+            before="Abstract",
+        ),
+        Paper(
+            "titleenv",
+            r"\documentclass{article}",
+            "\\newenvironment{titleblock}{\\begin{center}}{\\end{center}}\n",
+            "\\begin{titleblock}\n{\\LARGE\\bfseries "
+            + TITLE
+            + "\\par}\\bigskip\n"
+            + ", ".join(AUTHORS)
+            + "\n\\end{titleblock}\n"
+            + _abstract_env(),
+            pith_setup="\\pithsetup{titleenv=titleblock}\n",
+            after=(_LAST,),
+            before="Abstract",
+        ),
+        Paper(
+            "handset",
+            r"\documentclass{article}",
+            "",
+            "\\begin{flushleft}\n{\\Large\\bfseries "
+            + TITLE
+            + "\\par}\\bigskip\n"
+            + ", ".join(AUTHORS)
+            + "\\\\\nUC Berkeley\n%BADGE\n\\end{flushleft}\n"
+            + _abstract_env(),
+            pith_options="badge=manual",
+            align="left",
+            after=(_LAST, "UC Berkeley"),
+            before="Abstract",
+        ),
+        Paper(
+            "mnras",
+            r"\documentclass{mnras}",
+            _ARTICLE_PREAMBLE,
+            "\\maketitle\n" + _abstract_env(),
+            two_column_title=True,
+            files=(("mnras.cls", MNRAS_CLASS),),
+            align="left",
+            after=(_LAST,),
+            before="Abstract",
+            control_after="\\begin{document}",
+            control_code="\\makeatletter\\g@addto@macro\\@maketitle{{\\vspace{{{space}bp}}}}"
+            "\\makeatother",
+        ),
+        Paper(
+            "offset",
+            r"\documentclass{article}",
+            "\\usepackage{offsetpub}\n" + _ARTICLE_PREAMBLE,
+            "\\maketitle\n" + _abstract_env(),
+            files=(("offsetpub.sty", OFFSET_STYLE),),
+            align="foot",
+            warnings=("No title was made before page 1 was shipped out",),
         ),
     )
 }
@@ -231,6 +448,7 @@ VARIANTS: dict[str, Variant] = {
         Variant("pdfx", pdfx=True),
         Variant("body-number", hyperref=True, number_in_body=True),
         Variant("number-only", data_file=False, qr=False),
+        Variant("tagged", docmeta=True, tagging=True),
     )
 }
 
@@ -244,7 +462,7 @@ def document(c: Case, *, with_pith: bool) -> str:
     v, p = c.variant, c.paper
     lines: list[str] = []
     if v.docmeta:
-        lines.append("\\DocumentMetadata{}")
+        lines.append(f"\\DocumentMetadata{{{tagging_key() if v.tagging else ''}}}")
     lines.append(p.documentclass)
     if v.pdfx:
         lines.append("\\usepackage[a-2b]{pdfx}")
@@ -255,7 +473,8 @@ def document(c: Case, *, with_pith: bool) -> str:
     if v.hyperref or v.hyperxmp:
         lines.append(f"\\hypersetup{{pdftitle={{{TITLE}}},pdfauthor={{{AUTHORS[0]}}}}}")
     if with_pith:
-        lines.append(f"\\usepackage[qr={'true' if v.qr else 'false'}]{{pith}}")
+        options = ",".join(filter(None, (f"qr={'true' if v.qr else 'false'}", p.pith_options)))
+        lines.append(f"\\usepackage[{options}]{{pith}}")
         lines.append(p.pith_setup.rstrip())
         if not v.number_in_body:
             lines.append(f"\\pithnumber{{{SEED_BODY}}}")
@@ -263,7 +482,7 @@ def document(c: Case, *, with_pith: bool) -> str:
     lines.append("\\begin{document}")
     if with_pith and v.number_in_body:
         lines.append(f"\\pithnumber{{{SEED_NUMBER}}}")
-    lines.append(p.front.rstrip())
+    lines.append(p.front.replace("%BADGE", "\\pithbadge" if with_pith else "").rstrip())
     lines.append(p.after_front.rstrip())
     # two pages or more of running text, so that the lines the badge takes move page
     # and column breaks inside paragraphs, as in a real paper
@@ -273,6 +492,59 @@ def document(c: Case, *, with_pith: bool) -> str:
         lines.append(paragraph + "\n")
     lines.append("\\end{document}")
     return "\n".join(line for line in lines if line) + "\n"
+
+
+def compile_control(c: Case, workdir: Path, space_bp: float) -> Compiled:
+    """The paper without pith, with ``space_bp`` of vertical space where the badge
+    goes: what the page makeup does with the badge's lines alone.  A class with
+    \\flushbottom stretches a column that these lines leave short (a section
+    heading that no longer fits moves to the next column), and TeX reports an
+    Underfull \\vbox for it; the control shows that the space, not pith, does it."""
+    marker = c.paper.control_after
+    assert marker, f"{c.paper.name} has no control_after: where does its badge go?"
+    directory = workdir / f"{c.id}-control"
+    directory.mkdir(parents=True, exist_ok=True)
+    source = document(c, with_pith=False)
+    assert source.count(marker) == 1, marker
+    code = c.paper.control_code.format(space=f"{space_bp:.3f}")
+    source = source.replace(marker, marker + code)
+    (directory / "paper.tex").write_text(source, encoding="utf-8")
+    for name, text in c.paper.files:
+        (directory / name).write_text(text, encoding="utf-8")
+    for _ in range(3 if c.variant.tagging else 2 if c.variant.docmeta else 1):
+        code, output = run_engine(c.engine, directory, "paper")
+    log_path = directory / "paper.log"
+    log = log_path.read_text(encoding="latin-1") if log_path.exists() else ""
+    return Compiled(c, False, directory / "paper.pdf", log, code, output)
+
+
+STRETCHED_COLUMN = re.compile(
+    r"^Underfull \\vbox \(badness \d+\) has occurred while \\output is active"
+)
+"""TeX's warning for a \\flushbottom column (or page) with too little to fill it."""
+
+
+@cache
+def kernel_date() -> str:
+    """The LaTeX kernel's date (``\\fmtversion``), e.g. ``2022-11-01``."""
+    latex_ltx = subprocess.run(
+        [require_tool("kpsewhich"), "latex.ltx"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    text = Path(latex_ltx).read_text(encoding="latin-1")
+    match = re.search(r"\\edef\\fmtversion\s*\{(\d{4}[-/]\d\d[-/]\d\d)\}", text)
+    assert match, "no \\fmtversion in latex.ltx"
+    return match.group(1).replace("/", "-")
+
+
+def tagging_key() -> str:
+    """The \\DocumentMetadata key that switches tagging on in this TeX Live: the
+    testphase modules of 2022 and 2023, ``tagging=on`` from the 2024-06 kernel."""
+    date = kernel_date()
+    if date >= "2024-06-01":
+        return "tagging=on"
+    if date >= "2023-06-01":
+        return "testphase=phase-III"
+    return "testphase=phase-II"
 
 
 XMPDATA = f"""\\Title{{{TITLE}}}
@@ -340,12 +612,15 @@ def compile_case(c: Case, workdir: Path, data_file: Path | None, *, with_pith: b
     directory.mkdir(parents=True, exist_ok=True)
     job = "paper"
     (directory / f"{job}.tex").write_text(document(c, with_pith=with_pith), encoding="utf-8")
+    for name, text in c.paper.files:
+        (directory / name).write_text(text, encoding="utf-8")
     if c.variant.pdfx:
         (directory / f"{job}.xmpdata").write_text(XMPDATA, encoding="utf-8")
     if with_pith and c.variant.data_file and data_file is not None:
         shutil.copy(data_file, directory / data_file.name)
-    # LaTeX's PDF management settles the last page (where it writes XMP) in a second run
-    for _ in range(2 if c.variant.docmeta else 1):
+    # LaTeX's PDF management settles the last page (where it writes XMP) in a second
+    # run; a tagged PDF's structure tree needs a third
+    for _ in range(3 if c.variant.tagging else 2 if c.variant.docmeta else 1):
         code, output = run_engine(c.engine, directory, job)
     log_path = directory / f"{job}.log"
     log = log_path.read_text(encoding="latin-1") if log_path.exists() else ""

@@ -5,13 +5,13 @@ author's folder (everything happens in a temporary copy):
 
 1. verify the bundle against the keyring (an unverified bundle is refused);
 2. find the main file (:func:`pithtex.tex.run.find_main_file`, or ``main``);
-3. check that the source loads pith and gives this paper's ``\\pithnumber``
-   (:mod:`pithtex.tex.source`), or with ``insert`` add the missing lines to the
-   copy;
-4. write ``pith.sty`` and the paper's data file beside the main file;
-5. compile it the way arXiv does (:func:`pithtex.tex.run.compile_tex`: the engine
+3. write ``pith.sty`` and the paper's data file beside the main file;
+4. compile it the way arXiv does (:func:`pithtex.tex.run.compile_tex`: the engine
    the source asks for, pdfLaTeX by default, no shell escape, latexmk repeating
    runs until references settle, BibTeX when the source has ``.bib`` files);
+5. check that the files the compile read (the recorder's list) load pith and
+   give this paper's ``\\pithnumber`` (:mod:`pithtex.tex.source`), or with
+   ``insert`` add the missing lines to the copy's main file and compile again;
 6. check the PDF with :func:`pithtex.pdf.check.check_pdf` against the bundle;
 7. only if it is verified: write a deterministic ``.tar.gz`` holding exactly the
    files the compile read (the recorder's list), which includes ``pith.sty``, the
@@ -50,6 +50,17 @@ if TYPE_CHECKING:
     from pithtex.tex.run import CompileResult
     from pithtex.trust.keyring import Keyring
 
+
+__all__ = [
+    "ARCHIVE_MTIME",
+    "BUILD_SUFFIXES",
+    "SCHEMA",
+    "SKIPPED_DIRS",
+    "UploadOptions",
+    "UploadResult",
+    "archive_members",
+    "make_upload",
+]
 SCHEMA = "pithtex.arxiv/1"
 ARCHIVE_MTIME = 1_700_000_000
 """The mtime of every archive member (2023-11-14): fixed, so archives are reproducible."""
@@ -178,7 +189,7 @@ def _compile_and_check(
     options: UploadOptions,
 ) -> tuple[UploadResult, CompileResult]:
     from pithtex.tex.render import STY_FILE, write_data, write_sty
-    from pithtex.tex.run import compile_tex, detect_engine
+    from pithtex.tex.run import compile_tex, detect_engine, recorded_inputs
 
     folder = main.parent
     main_name = main.relative_to(work).as_posix()
@@ -186,9 +197,6 @@ def _compile_and_check(
     with timer.step("source") as detail:
         text = texsource.read_source(main)
         engine = detect_engine(text)
-        inserted = _pith_lines(
-            work, main, main_name, text, data, engine, notes, insert=options.insert
-        )
         previous = {
             path: _read_or_none(path) for path in (folder / STY_FILE, folder / data.file_name)
         }
@@ -210,6 +218,16 @@ def _compile_and_check(
             _refuse_outside_reads(exc)
             raise
         detail.append(engine)
+    with timer.step("lines") as detail:
+        read = texsource.scan_files(work, recorded_inputs(compiled.recorder, work))
+        inserted = _pith_lines(
+            work, main, main_name, text, read, data, engine, notes, insert=options.insert
+        )
+        detail.append(f"{len(inserted)} inserted" if inserted else "found")
+    if inserted:
+        with timer.step("compile") as detail:
+            compiled = compile_tex(main, engine, timeout=options.timeout)
+            detail.append(f"{engine}, with the inserted lines")
     warm.join()
     with timer.step("check") as detail:
         report = _check(compiled.pdf, bundle, keyring, data.resolver_base)
@@ -263,18 +281,21 @@ def _pith_lines(
     main: Path,
     main_name: str,
     text: str,
+    lines: texsource.PithLines,
     data: PaperData,
     engine: str,
     notes: list[str],
     *,
     insert: bool,
 ) -> list[texsource.Insertion]:
-    """Check the pith lines (or add them with ``insert``); returns what was added."""
-    lines = texsource.scan(work)
+    """Check the pith lines the compile read (or add them to the main file with
+    ``insert``); returns what was added."""
     if insert:
         text, inserted = texsource.insert_pith_lines(text, main_name, lines, data.number)
     else:
-        texsource.require_pith_lines(lines, data.number)
+        complete = lines.packages and lines.numbers
+        hint = "" if complete else texsource.unread_hint(texsource.scan(work), lines)
+        texsource.require_pith_lines(lines, data.number, hint)
         inserted = []
     if engine == "pdflatex" and not texsource.has_pdfoutput(text):
         if insert:

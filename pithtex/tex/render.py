@@ -43,6 +43,33 @@ if TYPE_CHECKING:
     from pithtex.trust.keyring import Keyring
     from pithtex.trust.verify import BundleVerification, VerifiedBundle
 
+
+__all__ = [
+    "DATA_FILE_PREFIX",
+    "DATA_FORMAT",
+    "DATA_TEMPLATE",
+    "LATEX_DIR",
+    "PACKAGE_DATE",
+    "PACKAGE_NAME",
+    "PACKAGE_VERSION",
+    "STY_FILE",
+    "STY_TEMPLATE",
+    "PaperData",
+    "data_file_name",
+    "environment",
+    "paper_data_from_bundle",
+    "paper_data_from_file",
+    "paper_data_from_number",
+    "paper_data_of",
+    "paper_data_unverified",
+    "qr_pen_steps",
+    "render_data",
+    "render_sty",
+    "templates_dir",
+    "tex_escape",
+    "write_data",
+    "write_sty",
+]
 PACKAGE_NAME = "pith"
 PACKAGE_DATE = "2026-11-24"
 """Release date written into ``\\ProvidesExplPackage``: fixed, so rendering is reproducible."""

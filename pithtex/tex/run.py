@@ -24,6 +24,25 @@ from pathlib import Path
 from pithtex.core.errors import ExitCode, InputError, MissingToolError, PithError
 from pithtex.tex.install import install_hint
 
+__all__ = [
+    "DEFAULT_ENGINE",
+    "DEFAULT_TIMEOUT",
+    "ENGINE_FLAGS",
+    "PREFERRED_MAIN_NAMES",
+    "CompileError",
+    "CompileResult",
+    "compile_tex",
+    "detect_engine",
+    "find_main_file",
+    "is_main_file",
+    "latexmk_command",
+    "log_errors",
+    "read_tex",
+    "recorded_inputs",
+    "require_programs",
+    "strip_comments",
+]
+
 ENGINE_FLAGS = {
     "pdflatex": "-pdf",
     "xelatex": "-pdfxe",

@@ -5,8 +5,10 @@ An upload for arXiv needs two lines in the paper's preamble::
     \\usepackage{pith}          (options allowed, e.g. \\usepackage[qr]{pith})
     \\pithnumber{<number>}      the 26-character body or pith:YEAR:BODY
 
-:func:`scan` finds them (outside comments) in every TeX file of a source tree,
-so a preamble split into ``\\input`` files is understood.
+:func:`scan_files` finds them (outside comments) in the TeX files a compile read
+(the recorder's list), so a preamble split into ``\\input`` files is understood
+and a file the main file does not read (an old draft) is not; :func:`scan` looks
+in every TeX file of a tree.
 :func:`require_pith_lines` turns what was found into a clear error when a line
 is missing or names another paper; :func:`insert_pith_lines` adds the missing
 lines to the main file instead (``pithtex arxiv --insert``).  Where the lines go
@@ -18,11 +20,33 @@ after it.  ``\\pdfoutput=1`` in the first lines tells arXiv to use pdfLaTeX.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pithtex.core.errors import InputError, NumberFormatError
 from pithtex.core.numbers import PithNumber, parse_number
+
+__all__ = [
+    "PACKAGE_NAME",
+    "PDFOUTPUT_LINES",
+    "TEX_SUFFIXES",
+    "Insertion",
+    "Occurrence",
+    "PithLines",
+    "PithLinesError",
+    "check_numbers",
+    "has_pdfoutput",
+    "insert_pdfoutput",
+    "insert_pith_lines",
+    "mask_comments",
+    "read_source",
+    "require_pith_lines",
+    "scan",
+    "scan_files",
+    "scan_text",
+    "unread_hint",
+]
 
 TEX_SUFFIXES = (".tex", ".sty", ".cls", ".ltx")
 PACKAGE_NAME = "pith"
@@ -110,10 +134,18 @@ def read_source(path: Path) -> str:
 
 def scan(root: Path) -> PithLines:
     """The pith lines in every TeX file (``.tex``, ``.sty``, ``.cls``, ``.ltx``) under ``root``."""
+    return scan_files(root, root.rglob("*"))
+
+
+def scan_files(root: Path, files: Iterable[Path]) -> PithLines:
+    """The pith lines in those of ``files`` that are TeX files under ``root``."""
     packages: list[Occurrence] = []
     numbers: list[Occurrence] = []
-    for path in sorted(root.rglob("*")):
+    root = root.resolve()
+    for path in sorted({p.resolve() for p in files}):
         if path.suffix.lower() not in TEX_SUFFIXES or not path.is_file():
+            continue
+        if not path.is_relative_to(root):
             continue
         if path.name == f"{PACKAGE_NAME}.sty" or path.name.startswith(f"{PACKAGE_NAME}-"):
             continue  # the package itself and its data files
@@ -121,6 +153,16 @@ def scan(root: Path) -> PithLines:
         packages.extend(found.packages)
         numbers.extend(found.numbers)
     return PithLines(tuple(packages), tuple(numbers))
+
+
+def unread_hint(unread: PithLines, read: PithLines) -> str:
+    """Where the lines are that the compile did not read, for an error message."""
+    found = {o.file for o in unread.packages + unread.numbers}
+    found -= {o.file for o in read.packages + read.numbers}
+    if not found:
+        return ""
+    listed = ", ".join(sorted(found)[:3])
+    return f" ({listed} has pith lines, but the main file does not read it)"
 
 
 def check_numbers(lines: PithLines, number: PithNumber) -> None:
@@ -142,7 +184,7 @@ def check_numbers(lines: PithLines, number: PithNumber) -> None:
             )
 
 
-def require_pith_lines(lines: PithLines, number: PithNumber) -> None:
+def require_pith_lines(lines: PithLines, number: PithNumber, hint: str = "") -> None:
     """Raise :class:`PithLinesError` unless the source loads pith and gives this number."""
     check_numbers(lines, number)
     missing = []
@@ -152,7 +194,7 @@ def require_pith_lines(lines: PithLines, number: PithNumber) -> None:
         missing.append(f"\\pithnumber{{{number.full}}}")
     if missing:
         raise PithLinesError(
-            f"the source has no {' and no '.join(missing)} in its preamble: add "
+            f"the source has no {' and no '.join(missing)} in its preamble{hint}: add "
             f"{' and '.join(missing)} (see: pithtex help latex), or run with --insert to add "
             "them to the uploaded copy",
             code="source.no_pith",
@@ -199,8 +241,8 @@ def insert_pith_lines(
 ) -> tuple[str, list[Insertion]]:
     """The main file with the missing pith lines added, and what was added where.
 
-    ``lines`` is what :func:`scan` found in the whole tree; lines already present
-    anywhere are not added again.  A ``\\pithnumber`` naming another paper is an
+    ``lines`` is what :func:`scan_files` found in the files the compile read; lines
+    already present there are not added again.  A ``\\pithnumber`` naming another paper is an
     error, never overwritten.
     """
     check_numbers(lines, number)
