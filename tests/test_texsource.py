@@ -13,11 +13,11 @@ from pithtex.tex.source import (
     has_pdfoutput,
     insert_pdfoutput,
     insert_pith_lines,
-    mask_comments,
     require_pith_lines,
     scan,
     scan_text,
 )
+from pithtex.tex.syntax import mask_comments
 
 NUMBER = parse_full_number(SEED_NUMBER)
 BARE = (
@@ -113,3 +113,13 @@ def test_pdfoutput_in_the_first_lines() -> None:
     assert not has_pdfoutput("\n" * 6 + "\\pdfoutput=1\n")
     text, added = insert_pdfoutput(BARE)
     assert has_pdfoutput(text) and added[0].line == 1 and text.endswith(BARE)
+
+
+def test_a_commented_out_main_file_is_not_one() -> None:
+    from pithtex.tex.syntax import is_main_file
+
+    assert is_main_file("\\documentclass{article}\n\\begin{document}\nx\n\\end{document}\n")
+    assert not is_main_file("% \\documentclass{article}\n\\begin{document}\n")
+    # \\% starts a comment (an escaped backslash, then %), \% does not
+    assert not is_main_file("x\\\\% \\documentclass{article}\n\\begin{document}\n")
+    assert is_main_file("50\\% \\documentclass{article}\n\\begin{document}\n")

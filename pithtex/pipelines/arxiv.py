@@ -331,7 +331,8 @@ def _check(pdf: Path, bundle: Bundle, keyring: Keyring, resolver_base: str) -> C
 
 
 def _main_file(source_dir: Path, main: Path | None) -> Path:
-    from pithtex.tex.run import find_main_file, is_main_file, read_tex
+    from pithtex.tex.run import find_main_file, read_tex
+    from pithtex.tex.syntax import is_main_file
 
     root = source_dir.resolve()
     if main is None:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pithtex.core.errors import ExitCode, InputError, MissingToolError, PithError
 from pithtex.tex.install import install_hint
+from pithtex.tex.syntax import is_main_file
 
 __all__ = [
     "DEFAULT_ENGINE",
@@ -34,13 +35,11 @@ __all__ = [
     "compile_tex",
     "detect_engine",
     "find_main_file",
-    "is_main_file",
     "latexmk_command",
     "log_errors",
     "read_tex",
     "recorded_inputs",
     "require_programs",
-    "strip_comments",
 ]
 
 ENGINE_FLAGS = {
@@ -54,9 +53,6 @@ DEFAULT_TIMEOUT = 600.0
 PREFERRED_MAIN_NAMES = ("main.tex", "ms.tex", "paper.tex", "article.tex")
 
 _MAGIC = re.compile(r"^%\s*!\s*TeX\s+(?:TS-)?program\s*=\s*([A-Za-z]+)", re.IGNORECASE | re.M)
-_COMMENT = re.compile(r"(?<!\\)%.*$", re.M)
-_DOCUMENTCLASS = re.compile(r"\\documentclass\s*(\[[^\]]*\])?\s*\{")
-_BEGIN_DOCUMENT = re.compile(r"\\begin\s*\{document\}")
 _ERROR_LINE = re.compile(r"^(!|[^:\s]+:\d+: )")
 
 
@@ -79,16 +75,6 @@ class CompileResult:
     recorder: Path
     engine: str
     seconds: float
-
-
-def strip_comments(tex: str) -> str:
-    """TeX source without ``%`` comments (an escaped ``\\%`` is kept)."""
-    return _COMMENT.sub("", tex)
-
-
-def is_main_file(tex: str) -> bool:
-    body = strip_comments(tex)
-    return bool(_DOCUMENTCLASS.search(body) and _BEGIN_DOCUMENT.search(body))
 
 
 def read_tex(path: Path) -> str:

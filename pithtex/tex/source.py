@@ -26,6 +26,7 @@ from pathlib import Path
 
 from pithtex.core.errors import InputError, NumberFormatError
 from pithtex.core.numbers import PithNumber, parse_number
+from pithtex.tex.syntax import BEGIN_DOCUMENT, DOCUMENTCLASS, mask_comments
 
 __all__ = [
     "PACKAGE_NAME",
@@ -39,7 +40,6 @@ __all__ = [
     "has_pdfoutput",
     "insert_pdfoutput",
     "insert_pith_lines",
-    "mask_comments",
     "read_source",
     "require_pith_lines",
     "scan",
@@ -55,8 +55,6 @@ PDFOUTPUT_LINES = 5
 
 _PACKAGE = re.compile(r"\\(?:usepackage|RequirePackage)\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}")
 _NUMBER = re.compile(r"\\pithnumber\s*\{([^}]*)\}")
-_DOCUMENTCLASS = re.compile(r"\\documentclass\s*(?:\[[^\]]*\])?\s*\{[^}]*\}")
-_BEGIN_DOCUMENT = re.compile(r"\\begin\s*\{document\}")
 _PDFOUTPUT = re.compile(r"\\pdfoutput\s*=?\s*1")
 
 
@@ -82,31 +80,6 @@ class Occurrence:
 class PithLines:
     packages: tuple[Occurrence, ...]
     numbers: tuple[Occurrence, ...]
-
-
-def mask_comments(text: str) -> str:
-    """``text`` with every ``%`` comment replaced by spaces: offsets stay valid.
-
-    A backslash escapes the next character, so ``\\%`` is text and ``\\\\%``
-    starts a comment.
-    """
-    out = list(text)
-    index = 0
-    in_comment = False
-    while index < len(out):
-        char = out[index]
-        if in_comment:
-            if char == "\n":
-                in_comment = False
-            else:
-                out[index] = " "
-        elif char == "\\":
-            index += 1
-        elif char == "%":
-            in_comment = True
-            out[index] = " "
-        index += 1
-    return "".join(out)
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -227,7 +200,7 @@ def _package_anchor(masked: str, preamble_end: int) -> int:
     ]
     if hyperref:
         return _line_end(masked, hyperref[-1].end())
-    documentclass = _DOCUMENTCLASS.search(masked, 0, preamble_end)
+    documentclass = DOCUMENTCLASS.search(masked, 0, preamble_end)
     if documentclass is None:
         raise PithLinesError(
             "the main file has no \\documentclass: cannot add \\usepackage{pith}",
@@ -249,7 +222,7 @@ def insert_pith_lines(
     if lines.packages and lines.numbers:
         return main_text, []
     masked = mask_comments(main_text)
-    begin = _BEGIN_DOCUMENT.search(masked)
+    begin = BEGIN_DOCUMENT.search(masked)
     if begin is None:
         raise PithLinesError(
             f"{main_name}: no \\begin{{document}}: cannot add the pith lines",
