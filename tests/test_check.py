@@ -115,8 +115,10 @@ def test_bundle_sources_in_order_of_preference(tmp_path: Path, seed: dict) -> No
     given = check(pdf, bundle=load_bundle(SEED_BUNDLE), bundle_label="b.json")
     assert given.bundle_source == "argument"
     ignored = check(pdf, use_embedded=False)
-    assert ignored.verdict is Verdict.FAILED
+    assert ignored.verdict is Verdict.INDETERMINATE
+    assert ignored.exit_code == 4
     assert ignored.code == "check.bundle.unavailable"
+    assert not any(c.failed for c in ignored.checks)
     assert "no bundle" in ignored.reason
 
 
@@ -307,9 +309,11 @@ def test_cli_json_schema(tmp_path: Path, seed: dict) -> None:
     assert all(set(c) == {"check", "status", "code", "subject", "reason"} for c in doc["checks"])
     assert {"channel", "value", "where", "number", "problem"} == set(doc["claims"][0])
     offline = ("--offline", "--cache-dir", tmp_path / "cache")  # no bundle anywhere
-    failed = json.loads(run_cli("check", "--json", "--ignore-embedded", *offline, pdf).stdout)
-    assert (failed["verdict"], failed["exit_code"]) == ("failed", 1)
-    assert failed["code"] == "check.bundle.unavailable"
+    undecided = json.loads(run_cli("check", "--json", "--ignore-embedded", *offline, pdf).stdout)
+    assert (undecided["verdict"], undecided["exit_code"]) == ("indeterminate", 4)
+    assert undecided["code"] == "check.bundle.unavailable"
+    bundle_line = next(c for c in undecided["checks"] if c["check"] == "check.bundle")
+    assert bundle_line["status"] == "indeterminate"
 
 
 def test_cli_keyring_option_trusts_a_test_registry(

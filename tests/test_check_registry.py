@@ -70,7 +70,7 @@ def test_links_to_a_configured_mirror_are_claims(tmp_path: Path, test_keyring: P
 def test_offline_without_a_cached_copy(tmp_path: Path, paper: tuple[dict, Path]) -> None:
     _, pdf = paper
     code, doc = check(pdf, "--offline", "--cache-dir", tmp_path / "empty")
-    assert (code, doc["code"]) == (1, "check.bundle.unavailable")
+    assert (code, doc["code"]) == (4, "check.bundle.unavailable")
     assert "not in the cache" in doc["reason"]
 
 
@@ -78,7 +78,7 @@ def test_unreachable_resolver(tmp_path: Path, paper: tuple[dict, Path]) -> None:
     _, pdf = paper
     dead = f"http://127.0.0.1:{free_port()}"
     code, doc = check(pdf, "--resolver", dead, "--cache-dir", tmp_path / "c")
-    assert (code, doc["code"]) == (1, "check.bundle.unreachable")
+    assert (code, doc["code"]) == (4, "check.bundle.unreachable")
     assert dead in doc["reason"]
 
 
@@ -88,7 +88,7 @@ def test_number_unknown_to_the_resolver(tmp_path: Path, paper: tuple[dict, Path]
     site.mkdir()
     with pithtex_serve(site) as base:
         code, doc = check(pdf, "--resolver", base, "--cache-dir", tmp_path / "c")
-    assert (code, doc["code"]) == (1, "check.bundle.unavailable")
+    assert (code, doc["code"]) == (4, "check.bundle.unavailable")
 
 
 def test_resolver_serving_an_untrusted_bundle_is_rejected(
@@ -103,6 +103,6 @@ def test_resolver_serving_an_untrusted_bundle_is_rejected(
         code, doc = check(
             pdf, "--keyring", test_keyring, "--resolver", base, "--cache-dir", tmp_path / "c"
         )
-    assert (code, doc["code"]) == (1, "check.bundle.rejected")
+    assert (code, doc["code"]) == (4, "check.bundle.rejected")
     bundle_check = next(c for c in doc["checks"] if c["check"] == "check.bundle")
     assert bundle_check["subject"] == "resolver.untrusted"

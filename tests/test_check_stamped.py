@@ -59,7 +59,7 @@ def test_stamped_without_embedded_bundle_needs_one(
     stamped = tmp_path / "stamped.pdf"
     stamp(foreign, fresh, stamped, "--keyring", test_keyring)
     code, doc = check(stamped, "--keyring", test_keyring, "--offline", "--cache-dir", tmp_path)
-    assert (code, doc["code"]) == (1, "check.bundle.unavailable")
+    assert (code, doc["code"]) == (4, "check.bundle.unavailable")
     code, doc = check(stamped, "--keyring", test_keyring, "--bundle", fresh)
     assert code == 0, doc["reason"]
 

@@ -157,7 +157,7 @@ def _verdict_word(report: CheckReport, style: Style) -> str:
     word = report.verdict.value.upper()
     if report.verdict.value == "verified":
         return style.green(word)
-    if report.verdict.value == "no-claim":
+    if report.verdict.value in ("no-claim", "indeterminate"):
         return style.yellow(word)
     return style.red(word)
 
@@ -220,13 +220,15 @@ def _print_summary(batch: _Batch, args: argparse.Namespace) -> int:
 def _summary(
     tally: Counter[str], reasons: Counter[tuple[str, str]], exit_code: int
 ) -> dict[str, Any]:
+    from pithtex.pdf.check import Verdict
+
     by_reason: dict[str, dict[str, int]] = {}
     for (verdict, code), count in sorted(reasons.items()):
         by_reason.setdefault(verdict, {})[code] = count
     return {
         "schema": SUMMARY_SCHEMA,
         "files": sum(tally.values()),
-        "verdicts": {v: tally.get(v, 0) for v in ("verified", "failed", "unusable", "no-claim")},
+        "verdicts": {v.value: tally.get(v.value, 0) for v in Verdict},
         "reasons": by_reason,
         "exit_code": exit_code,
     }

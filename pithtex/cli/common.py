@@ -149,9 +149,12 @@ class Style:
 
 def format_check(result: CheckResult, style: Style, width: int = 22) -> str:
     """One report line: ``PASS  record.hash  canonical record hashes to …``."""
-    label = {"pass": style.green("PASS"), "fail": style.red("FAIL"), "skip": style.yellow("SKIP")}[
-        result.status.value
-    ]
+    label = {
+        "pass": style.green("PASS"),
+        "fail": style.red("FAIL"),
+        "skip": style.yellow("SKIP"),
+        "indeterminate": style.yellow("INDET"),
+    }[result.status.value]
     subject = f" [{result.subject}]" if result.subject else ""
     return f"{label}  {result.check:<{width}} {result.reason}{style.dim(subject)}"
 

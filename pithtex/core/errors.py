@@ -45,6 +45,9 @@ class ExitCode(IntEnum):
     """``pithtex check``: the PDF carries no Pith claim at all."""
     NETWORK = 4
     """A resolver could not be reached or answered wrongly."""
+    INDETERMINATE = 4
+    """``pithtex check``: the verdict could not be decided (no bundle could be had, or
+    page 1 shows no verifiable title block); never a finding against the paper."""
     MISSING_TOOL = 5
     """An external program the verb needs (TeX, latexmk, ...) is not installed."""
     INTERNAL = 70

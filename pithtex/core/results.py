@@ -16,6 +16,7 @@ __all__ = [
     "CheckResult",
     "Status",
     "fail",
+    "indeterminate",
     "ok",
     "skip",
 ]
@@ -25,6 +26,9 @@ class Status(StrEnum):
     PASS = "pass"  # noqa: S105 - a status, not a password
     FAIL = "fail"
     SKIP = "skip"
+    INDETERMINATE = "indeterminate"
+    """The fact could not be established either way (no bundle to be had, no readable
+    title block): never a finding against the subject."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,10 @@ class CheckResult:
     @property
     def failed(self) -> bool:
         return self.status is Status.FAIL
+
+    @property
+    def indeterminate(self) -> bool:
+        return self.status is Status.INDETERMINATE
 
     def to_json(self) -> dict[str, str | None]:
         return {
@@ -71,3 +79,11 @@ def fail(
 
 def skip(check: str, outcome: str, reason: str, subject: str | None = None) -> CheckResult:
     return CheckResult(check, Status.SKIP, f"{check}.{outcome}", reason, subject)
+
+
+def indeterminate(check: str, outcome: str, reason: str, subject: str | None = None) -> CheckResult:
+    """A check that could not be decided, with code ``<check>.<outcome>``.
+
+    ``reason`` says what could not be established and why, never what looks like a pass.
+    """
+    return CheckResult(check, Status.INDETERMINATE, f"{check}.{outcome}", reason, subject)

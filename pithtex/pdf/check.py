@@ -7,7 +7,9 @@ Data flows one way::
 
 Each step adds :class:`~pithtex.core.results.CheckResult` items with stable
 ``check.*`` status codes (listed in ``docs/check.md``).  The verdict is one of
-``verified`` (exit 0), ``failed`` (1), ``unusable`` (2) or ``no-claim`` (3).
+``verified`` (exit 0), ``failed`` (1), ``unusable`` (2), ``no-claim`` (3) or
+``indeterminate`` (4: it could not be decided, e.g. no bundle could be had; never a
+finding against the paper).
 Nothing here prints or exits; the CLI formats a :class:`CheckReport`.
 """
 
@@ -25,7 +27,7 @@ from pithtex.core.errors import BundleLookupError, ExitCode, InputError
 from pithtex.core.model import Bundle, parse_bundle
 from pithtex.core.names import DEFAULT_RESOLVER, EMBEDDED_BUNDLE_NAME, RESOLVER_PATH
 from pithtex.core.numbers import PithNumber, PithRef, parse_full_number
-from pithtex.core.results import CheckResult, fail, ok, skip
+from pithtex.core.results import CheckResult, fail, indeterminate, ok, skip
 from pithtex.pdf.evidence import (
     DEFAULT_READ_LIMITS,
     Claim,
@@ -54,6 +56,7 @@ __all__ = [
     "claimed_number",
     "registry_bundle",
     "unusable_report",
+    "verdict_of",
 ]
 
 SCHEMA = "pithtex.check/1"
@@ -77,6 +80,9 @@ class Verdict(StrEnum):
     FAILED = "failed"
     UNUSABLE = "unusable"
     NO_CLAIM = "no-claim"
+    INDETERMINATE = "indeterminate"
+    """Could not be decided (ETSI EN 319 102-1's term): no bundle could be had, or page 1
+    has no verifiable title block.  Never a finding against the paper."""
 
     @property
     def exit_code(self) -> ExitCode:
@@ -85,7 +91,19 @@ class Verdict(StrEnum):
             Verdict.FAILED: ExitCode.FAILED,
             Verdict.UNUSABLE: ExitCode.UNUSABLE,
             Verdict.NO_CLAIM: ExitCode.NO_CLAIM,
+            Verdict.INDETERMINATE: ExitCode.INDETERMINATE,
         }[self]
+
+
+def verdict_of(checks: Iterable[CheckResult]) -> Verdict:
+    """``failed`` if any check failed, else ``indeterminate`` if any could not be decided,
+    else ``verified``."""
+    listed = tuple(checks)
+    if any(c.failed for c in listed):
+        return Verdict.FAILED
+    if any(c.indeterminate for c in listed):
+        return Verdict.INDETERMINATE
+    return Verdict.VERIFIED
 
 
 class FoundBundle(Protocol):
@@ -201,8 +219,10 @@ class CheckReport:
 
     @property
     def decisive(self) -> CheckResult | None:
-        """The check that decided a non-verified verdict (the first failure)."""
-        return next((c for c in self.checks if c.failed), None)
+        """The check that decided a non-verified verdict: the first failure, else the first
+        check that could not be decided."""
+        failed = next((c for c in self.checks if c.failed), None)
+        return failed or next((c for c in self.checks if c.indeterminate), None)
 
     @property
     def code(self) -> str:
@@ -300,7 +320,7 @@ def check_evidence(evidence: PdfEvidence, options: CheckOptions) -> CheckReport:
         checks.append(_check_hashes(evidence.hashes, chosen.bundle.canonical_sha256, claimed))
         checks.append(_check_stamp(evidence.stamp, chosen, verification))
         checks.append(_check_paper_title(evidence, chosen.bundle, record_title))
-    verdict = Verdict.FAILED if any(c.failed for c in checks) else Verdict.VERIFIED
+    verdict = verdict_of(checks)
     return CheckReport(
         path,
         verdict,
@@ -495,16 +515,16 @@ def registry_bundle(claimed: PithRef | None, options: CheckOptions) -> ChosenBun
 
 
 def _no_bundle(outcome: str, why: str, subject: str | None = None) -> CheckResult:
-    return fail(
+    return indeterminate(
         "check.bundle",
         outcome,
-        f"no bundle: none was given with --bundle, none is embedded, and {why}",
+        f"no bundle could be had: none was given with --bundle, none is embedded, and {why}",
         subject,
     )
 
 
 def _skipped_without_bundle(ev: PdfEvidence, claimed: PithRef | None) -> list[CheckResult]:
-    reason = "no bundle to compare with"
+    reason = "not checked: there is no bundle to compare with"
     return [
         skip("check.record", "no_bundle", reason),
         skip("check.signature", "no_bundle", reason),

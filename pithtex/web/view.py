@@ -69,6 +69,7 @@ _STATUSES = {
     "pass": ("Pass", "✔", "good"),
     "fail": ("Fail", "✖", "bad"),
     "skip": ("Skipped", "\u2013", "neutral"),  # an en dash
+    "indeterminate": ("Undecided", "?", "unknown"),
 }
 
 CHECK_LABELS = {
