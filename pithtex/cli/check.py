@@ -53,7 +53,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         nargs="*",
         metavar="PDF|DIR|GLOB|TAR",
         help="PDF files, folders (searched recursively for *.pdf and tar archives), quoted glob "
-        "patterns or tar archives (plain or gzip: their PDF members are checked)",
+        "patterns or tar archives (plain or gzip: their PDF members are checked); - reads one "
+        "PDF from standard input",
     )
     parser.add_argument(
         "--bundle",
@@ -77,14 +78,37 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pithtex.cli.inputs import STDIN
+
     jobs, bounds = batch_from_args(args)
+    if STDIN in args.paths:
+        return _run_stdin(args, jobs, bounds)
     corpus = corpus_from_args(args, args.paths)
     if corpus.single:
         return _run_single(args, jobs, bounds)
     return _run_corpus(args, corpus, jobs, bounds)
 
 
-def _run_single(args: argparse.Namespace, jobs: int | None, bounds: Bounds) -> int:
+def _run_stdin(args: argparse.Namespace, jobs: int | None, bounds: Bounds) -> int:
+    """``pithtex check -``: the PDF on standard input, reported as ``-``."""
+    from pithtex.cli.inputs import STDIN, stdin_pdf
+
+    if args.paths != [STDIN]:
+        raise InputError("- (standard input) must be the only PDF given", code="usage.stdin")
+    if args.bundle == STDIN:
+        raise InputError(
+            "standard input cannot carry both the PDF and the bundle", code="usage.stdin"
+        )
+    with stdin_pdf() as path:
+        args.paths = [str(path)]
+        return _run_single(args, jobs, bounds, label=STDIN)
+
+
+def _run_single(
+    args: argparse.Namespace, jobs: int | None, bounds: Bounds, *, label: str | None = None
+) -> int:
+    from dataclasses import replace
+
     from pithtex.pipelines.batch import check_read, read_many
 
     # the PDF reader runs in a bounded worker; it starts before the checks are set up
@@ -93,7 +117,8 @@ def _run_single(args: argparse.Namespace, jobs: int | None, bounds: Bounds) -> i
         registry = registry_from_args(args, keyring)
         try:
             options = _options(args, keyring, registry)
-            return _print_single(next(check_read(readings, options)), args)
+            report = next(check_read(readings, options))
+            return _print_single(report if label is None else replace(report, file=label), args)
         finally:
             registry.close()
 

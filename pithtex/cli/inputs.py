@@ -1,5 +1,9 @@
 """Reading the inputs verbs take: a file, ``-`` for standard input, a bundle inside a PDF.
 
+A PDF argument ``-`` (``check -``, ``stamp -``) is spooled, up to the reader's file-size
+cap, into a private temporary file that the verb reads like any other and that is
+removed when it is done (:func:`stdin_pdf`).
+
 A bundle argument may name a bundle file, ``-`` (the bundle on standard
 input), or a PDF that carries one (``pithtex stamp --embed-bundle``).  Every
 read is capped: a bundle by the strict parser's size limit, a PDF by the
@@ -9,15 +13,26 @@ time, as ``pithtex check`` does.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pithtex.core.canonical import DEFAULT_LIMITS
 from pithtex.core.errors import InputError, InternalError, PithError
 from pithtex.core.model import Bundle, parse_bundle, read_limited
 
-__all__ = ["STDIN", "load_bundle_input", "looks_like_pdf", "read_bundle_input", "read_stdin"]
+__all__ = [
+    "STDIN",
+    "load_bundle_input",
+    "looks_like_pdf",
+    "read_bundle_input",
+    "read_stdin",
+    "stdin_pdf",
+    "write_stdout_file",
+]
 
 STDIN = "-"
 PDF_MAGIC = b"%PDF-"
@@ -109,3 +124,26 @@ def _embedded_in(path: Path) -> tuple[bytes | None, str | None, str | None]:
     except PithError as exc:
         return None, exc.code, exc.message
     return (None if evidence.embedded is None else evidence.embedded.data), None, None
+
+
+@contextmanager
+def stdin_pdf() -> Iterator[Path]:
+    """Standard input, which must be a PDF, as a private temporary file (removed after)."""
+    from pithtex.pdf.evidence import DEFAULT_READ_LIMITS
+
+    data = read_stdin(DEFAULT_READ_LIMITS.max_file_bytes)
+    if not looks_like_pdf(data):
+        raise InputError("standard input: not a PDF (no %PDF- header)", code="pdf.not_pdf")
+    with tempfile.TemporaryDirectory(prefix="pithtex-stdin-") as folder:
+        path = Path(folder) / "stdin.pdf"
+        path.write_bytes(data)
+        del data
+        yield path
+
+
+def write_stdout_file(path: Path) -> None:
+    """Copy the file at ``path`` to standard output, as bytes."""
+    sys.stdout.flush()
+    with path.open("rb") as handle:
+        shutil.copyfileobj(handle, sys.stdout.buffer)
+    sys.stdout.buffer.flush()

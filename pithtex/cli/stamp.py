@@ -51,11 +51,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="PDF|DIR|GLOB|TAR",
         help="PDF files, folders (searched recursively for *.pdf and tar archives), quoted glob "
         "patterns or tar archives (their PDF members are stamped into a folder named after "
-        "the archive under --out-dir)",
+        "the archive under --out-dir); - reads one PDF from standard input (with -o)",
     )
     parser.add_argument("--bundle", required=True, metavar="FILE", help="the paper's bundle JSON")
     where = parser.add_argument_group("output (choose one)")
-    where.add_argument("-o", "--output", metavar="OUT.pdf", help="write the stamped PDF here")
+    where.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT.pdf",
+        help="write the stamped PDF here (- for standard output; the report then goes to "
+        "standard error)",
+    )
     where.add_argument("--in-place", action="store_true", help="replace each input atomically")
     where.add_argument(
         "--out-dir",
@@ -118,7 +124,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pithtex.cli.inputs import STDIN
+
     jobs, bounds = batch_from_args(args)
+    if STDIN in args.inputs or args.output == STDIN:
+        return _run_streams(args, jobs, bounds)
     corpus = corpus_from_args(args, args.inputs)
     _check_output_choice(args, corpus)
     if args.output or (args.in_place and corpus.single):
@@ -128,20 +138,91 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_single(args: argparse.Namespace, jobs: int | None, bounds: Bounds) -> int:
     from pithtex.jobs.discovery import select_files
-    from pithtex.pdf.stamp import prepare
-    from pithtex.pipelines.batch import stamp_many
 
     sources = select_files(args.inputs).paths
     if len(sources) != 1:
         raise InputError(
             f"-o takes one input, got {len(sources)}: use --out-dir", code="stamp.options"
         )
-    target = (sources[0], Path(args.output) if args.output else sources[0])
-    options = _options(args)
-    spec = prepare(args.bundle, keyring_from_args(args), resolver_base=args.resolver_base)
-    (result,) = stamp_many([target], spec, options, jobs=jobs, bounds=bounds)
+    result = _stamp_one(
+        args, sources[0], Path(args.output) if args.output else sources[0], jobs, bounds
+    )
     _report(result, args, False, Style(sys.stdout), NULL_PROGRESS)
     return result.exit_code
+
+
+def _stamp_one(
+    args: argparse.Namespace, source: Path, output: Path, jobs: int | None, bounds: Bounds
+) -> StampResult:
+    from pithtex.pdf.stamp import prepare
+    from pithtex.pipelines.batch import stamp_many
+
+    options = _options(args)
+    spec = prepare(args.bundle, keyring_from_args(args), resolver_base=args.resolver_base)
+    (result,) = stamp_many([(source, output)], spec, options, jobs=jobs, bounds=bounds)
+    return result
+
+
+def _run_streams(args: argparse.Namespace, jobs: int | None, bounds: Bounds) -> int:
+    """``stamp - -o OUT``, ``stamp IN -o -``, ``stamp - -o -``: standard input and output.
+
+    When the PDF goes to standard output the report goes to standard error (JSON too).
+    """
+    import tempfile
+    from contextlib import ExitStack
+
+    from pithtex.cli.inputs import STDIN, stdin_pdf, write_stdout_file
+
+    if args.in_place or args.out_dir is not None or not args.output:
+        raise InputError(
+            "standard input or output takes -o: stamp - -o OUT.pdf, or stamp IN.pdf -o -",
+            code="stamp.options",
+        )
+    if len(args.inputs) != 1:
+        raise InputError("-o takes one input PDF (- for standard input)", code="stamp.options")
+    if args.bundle == STDIN and STDIN in args.inputs:
+        raise InputError(
+            "standard input cannot carry both the PDF and the bundle", code="usage.stdin"
+        )
+    with ExitStack() as stack:
+        source = (
+            stack.enter_context(stdin_pdf()) if args.inputs == [STDIN] else Path(args.inputs[0])
+        )
+        to_stdout = args.output == STDIN
+        if to_stdout:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pithtex-out-")))
+            output = folder / "stamped.pdf"
+        else:
+            output = Path(args.output)
+        result = _stamp_one(args, source, output, jobs, bounds)
+        if to_stdout and result.error is None and not args.dry_run:
+            write_stdout_file(output if output.exists() else source)
+        _report_stream(result, args, to_stdout, source)
+        return result.exit_code
+
+
+def _report_stream(
+    result: StampResult, args: argparse.Namespace, to_stdout: bool, source: Path
+) -> None:
+    """The report of a stamp through standard input or output, with ``-`` for those names."""
+    from dataclasses import replace
+
+    from pithtex.cli.inputs import STDIN
+
+    shown = replace(
+        result,
+        source=STDIN if args.inputs == [STDIN] else result.source,
+        output=STDIN if to_stdout else result.output,
+    )
+    if not to_stdout:
+        _report(shown, args, False, Style(sys.stdout), NULL_PROGRESS)
+        return
+    saved = sys.stdout
+    sys.stdout = sys.stderr
+    try:
+        _report(shown, args, False, Style(sys.stderr), NULL_PROGRESS)
+    finally:
+        sys.stdout = saved
 
 
 def _run_corpus(args: argparse.Namespace, corpus: Corpus, jobs: int | None, bounds: Bounds) -> int:

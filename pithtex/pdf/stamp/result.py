@@ -67,9 +67,12 @@ class StampResult:
         return int(ExitCode.OK if self.error is None else self.error.exit_code)
 
     def to_json(self) -> dict[str, Any]:
+        written = self.status in (StampStatus.STAMPED, StampStatus.UNCHANGED)
         out: dict[str, Any] = {
             "file": self.source,
-            "output": self.output,
+            "output": self.output if written else None,
+            "planned_output": self.output if self.status is StampStatus.PLANNED else None,
+            "exit_code": self.exit_code,
             "status": self.status.value,
             "method": self.method.value,
             "pith_number": self.pith_number,
