@@ -11,7 +11,7 @@ the same run:
   worker, output tree on the work disk, every file fsynced): PDFs per
   CPU-second, anchored on ``stamp_pdf`` in-process;
 * the same check on a Dask LocalCluster of two single-threaded workers, each
-  reading in two bounded children (one reads while its worker checks), against
+  reading in one bounded child (it reads the next file while its worker checks), against
   the local pool with two workers, on ``DASK_FILES`` files in chunks of 32
   (wall time, best of alternating rounds; the cluster is started before the
   clock);
@@ -135,7 +135,7 @@ def dask_rates(batch: Path, options: CheckOptions) -> tuple[float, float]:
     with LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
-        dask = DaskExecutor(scheduler=cluster.scheduler_address, jobs_per_task=2)
+        dask = DaskExecutor(scheduler=cluster.scheduler_address, jobs_per_task=1)
         check_all(many, options, dask)  # warm the workers (imports)
         best_local = best_dask = 0.0
         for _ in range(3):  # alternate: the machine is shared
