@@ -15,7 +15,7 @@ import pytest
 from pithtex.core.errors import BATCH_EXIT_PRECEDENCE, ExitCode, InputError, batch_exit_code
 from pithtex.core.fileio import TEMP_PREFIX, TEMP_SUFFIX, atomic_output
 from pithtex.jobs.discovery import Found, find_files, mirror_outputs, select_files
-from pithtex.jobs.executor import Bounds, TaskFailure, run_bounded
+from pithtex.jobs.executor import Bounds, TaskFailure, WorkerPool, run_bounded
 from pithtex.jobs.progress import NullProgress, tracked
 from pithtex.jobs.steps import StepTimer
 
@@ -241,3 +241,25 @@ def test_a_worker_that_died_while_idle_is_replaced() -> None:
     outcomes = [pid for _, pid in run_bounded(pid_of, items(), jobs=1, window=1)]
     assert all(isinstance(pid, int) for pid in outcomes), outcomes
     assert outcomes[0] != outcomes[1] == outcomes[2]
+
+
+def _pid_or_sleep(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_a_worker_pool_keeps_its_idle_workers_from_run_to_run() -> None:
+    with WorkerPool(_pid_or_sleep, jobs=2, bounds=Bounds(timeout=1.0)) as pool:
+        with pool.run([0.0] * 6) as first:
+            pids = {outcome for _, outcome in first}
+        assert len(pids) <= 2 and os.getpid() not in pids
+        with pool.run([0.0] * 6) as second:
+            assert {outcome for _, outcome in second} <= pids  # the same processes
+        with pool.run([5.0]) as slow:  # overruns its bound: that worker is killed
+            ((_, failure),) = list(slow)
+        assert getattr(failure, "code", None) == "worker.timeout"
+        with pool.run([0.0] * 4) as after:
+            assert all(isinstance(outcome, int) for _, outcome in after)
+    for pid in pids:  # closing the pool stopped (and reaped) its workers
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

@@ -9,9 +9,10 @@ lookups, verification).  An executor runs the chunks:
 * :class:`LocalPool` (the default): the bounded workers of
   :mod:`pithtex.jobs.executor` on this machine, items of consecutive chunks
   flowing through one pool, :meth:`~Task.finish` in this process;
-* :class:`pithtex.jobs.dask.DaskExecutor`: one chunk per Dask task, each run by
+* :class:`pithtex.jobs.cluster.DaskExecutor`: one chunk per Dask task, each run by
   :func:`run_chunk` in a Dask worker, which reads every item in a bounded
-  child of its own, so that a hostile PDF cannot kill the worker.
+  child of its own, so that a hostile PDF cannot kill the worker (the children
+  are kept from chunk to chunk: a :class:`~pithtex.jobs.executor.WorkerPool`).
 
 :func:`run_corpus` drives either, with bounded work in flight (an executor
 takes chunks and items only as it has room for them), and yields every item's
@@ -23,12 +24,15 @@ done, and the summary counts the whole corpus.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import multiprocessing
 import os
+import pickle
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -36,7 +40,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pithtex.core.errors import ExitCode, InputError, batch_exit_code
 from pithtex.core.fileio import atomic_output, atomic_write_bytes, ensure_directory
-from pithtex.jobs.executor import DEFAULT_BOUNDS, Bounds, TaskFailure, run_bounded
+from pithtex.jobs.executor import DEFAULT_BOUNDS, Bounds, TaskFailure, WorkerPool, run_bounded
 from pithtex.jobs.progress import NULL_PROGRESS, ProgressBar
 from pithtex.jobs.sources import Chunk, Item, SourceError, materialized, spool_folder
 
@@ -179,10 +183,28 @@ def run_chunk(
     """
     _allow_children()
     task.prepare()
-    with spool_folder() as spool:
-        reader = partial(in_child, task, spool=spool)
-        with run_bounded(reader, chunk.items(), jobs=jobs, bounds=bounds, ordered=True) as run:
-            return [(item.key, task.finish(item, outcome)) for item, outcome in run]
+    with _readers(task, jobs, bounds).run(chunk.items(), ordered=True) as run:
+        return [(item.key, task.finish(item, outcome)) for item, outcome in run]
+
+
+def _readers(task: Task[Any, Any], jobs: int, bounds: Bounds) -> WorkerPool[Item, Any]:
+    """This process's bounded readers for ``task``, kept from chunk to chunk (a Dask worker
+    runs many chunks of one task: forking its readers once saves a fork per chunk)."""
+    key = "readers-" + hashlib.sha256(pickle.dumps((task, jobs, bounds))).hexdigest()
+
+    def make() -> WorkerPool[Item, Any]:
+        spool = per_process("spool", _process_spool)
+        return WorkerPool(partial(in_child, task, spool=spool), jobs=jobs, bounds=bounds)
+
+    return per_process(key, make)  # type: ignore[no-any-return]
+
+
+def _process_spool() -> str:
+    """A spool folder for this process's life (removed at exit, or as an orphan later)."""
+    spool = ExitStack()
+    folder = spool.enter_context(spool_folder())
+    atexit.register(spool.close)
+    return folder
 
 
 class _ChunkCounts:

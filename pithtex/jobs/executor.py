@@ -18,6 +18,9 @@ its time.  A worker that dies or is killed is replaced, and its item gets a
   slow one).  Either way at most ``window`` items are taken and not yet yielded,
   which bounds the memory of a run whatever its size; in input order a slow item
   holds back at most ``window`` results behind it.
+* **Pools**: a :class:`WorkerPool` keeps its idle workers from one run to the
+  next (a Dask worker reads chunk after chunk with the same readers); a run
+  gives back the workers that are idle when it ends and kills any still busy.
 * **Failures**: ``worker.timeout``, ``worker.memory`` (the function ran out of
   its bound), ``worker.crashed`` (the process died: the memory bound hit inside
   a C library, or a crash there) and ``worker.recursion`` are properties of the
@@ -54,6 +57,7 @@ __all__ = [
     "BoundedRun",
     "Bounds",
     "TaskFailure",
+    "WorkerPool",
     "default_jobs",
     "run_bounded",
     "unexpected_failure",
@@ -131,6 +135,46 @@ def run_bounded(
     workers = default_jobs() if jobs is None else max(1, jobs)
     limit = WINDOW_PER_JOB * workers if window is None else max(window, workers)
     return BoundedRun(fn, iter(items), workers, bounds, ordered=ordered, window=limit)
+
+
+class WorkerPool(Closing, Generic[T, R]):
+    """Bounded workers running ``fn``, kept between the runs :meth:`run` makes.
+
+    Each run forks workers only when the pool has no idle one; closing the pool
+    stops them.  ``fn`` is fixed for the pool's life (the workers are forked with it).
+    """
+
+    def __init__(self, fn: Callable[[T], R], *, jobs: int = 1, bounds: Bounds = DEFAULT_BOUNDS):
+        self.fn = fn
+        self.jobs = max(1, jobs)
+        self.bounds = bounds
+        self._idle: list[_Worker] = []
+
+    def run(self, items: Iterable[T], *, ordered: bool = True) -> BoundedRun[T, R]:
+        """Like :func:`run_bounded`, with this pool's workers."""
+        window = WINDOW_PER_JOB * self.jobs
+        return BoundedRun(
+            self.fn, iter(items), self.jobs, self.bounds, ordered=ordered, window=window, pool=self
+        )
+
+    def take(self) -> _Worker | None:
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.process.is_alive():
+                return worker
+            worker.kill()
+        return None
+
+    def give(self, worker: _Worker) -> None:
+        self._idle.append(worker)
+
+    def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.ask_to_stop()
+        for worker in idle:
+            worker.process.join(1)
+            worker.kill()
 
 
 # ---------------------------------------------------------------- the worker process
@@ -252,8 +296,10 @@ class BoundedRun(Closing, Generic[T, R]):
         *,
         ordered: bool,
         window: int,
+        pool: WorkerPool[T, R] | None = None,
     ) -> None:
         self._fn = fn
+        self._pool = pool
         self._items = items
         self._jobs = jobs
         self._bounds = bounds
@@ -296,12 +342,19 @@ class BoundedRun(Closing, Generic[T, R]):
             return
         self._closed = True
         self._exhausted = True
-        for worker in self._workers:
+        workers, self._workers = self._workers, []
+        if self._pool is not None:  # idle workers go back to the pool; busy ones are killed
+            for worker in workers:
+                if worker.task is None:
+                    self._pool.give(worker)
+                else:
+                    worker.kill()
+            return
+        for worker in workers:
             worker.ask_to_stop()
-        for worker in self._workers:
+        for worker in workers:
             worker.process.join(1 if worker.task is None else 0)
             worker.kill()
-        self._workers.clear()
 
     # ------------------------------------------------------------ taking items
 
@@ -326,7 +379,8 @@ class BoundedRun(Closing, Generic[T, R]):
             self._taken += 1
 
     def _fork(self) -> _Worker:
-        worker = _Worker(self._fn, self._bounds)
+        taken = self._pool.take() if self._pool is not None else None
+        worker = taken or _Worker(self._fn, self._bounds)
         self._workers.append(worker)
         return worker
 
