@@ -47,6 +47,8 @@ def test_wheel_ships_the_samples_docs_templates_and_license(dist: Path) -> None:
         "pithtex/samples/lamb/bundle.json",
         "pithtex/templates/pith-header.sty.j2",
         "pithtex/latex/src/pith-code.sty",
+        "pithtex/latex/pith.tex",
+        "pithtex/latex/build.lua",
         "pithtex/docs/install.md",
         "pithtex/data/keyring.json",
         "pithtex/py.typed",
