@@ -27,7 +27,8 @@ TEMPLATE_SYNTAX = re.compile(r"<@|@>|<%|%>|<@#|#@>")
 def test_committed_sty_is_the_rendering_of_the_templates() -> None:
     committed = (ROOT / latex.LATEX_DIR / latex.STY_FILE).read_text(encoding="utf-8")
     assert committed == latex.render_sty(), (
-        "latex/pith.sty drifted from templates/pith.sty.j2: run 'python3 -m pithtex sty -o latex'"
+        "latex/pith.sty drifted from templates/pith-header.sty.j2 + latex/src/pith-code.sty: "
+        "run 'python3 -m pithtex sty -o latex'"
     )
 
 

@@ -45,7 +45,10 @@ def test_wheel_ships_the_samples_docs_templates_and_license(dist: Path) -> None:
     for wanted in (
         "pithtex/samples/lamb/paper.tex",
         "pithtex/samples/lamb/bundle.json",
-        "pithtex/templates/pith.sty.j2",
+        "pithtex/templates/pith-header.sty.j2",
+        "pithtex/latex/src/pith-code.sty",
+        "pithtex/latex/pith.tex",
+        "pithtex/latex/build.lua",
         "pithtex/docs/install.md",
         "pithtex/data/keyring.json",
         "pithtex/py.typed",

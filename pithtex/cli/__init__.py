@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "pithtex.cli.number",
     "pithtex.cli.keys",
     "pithtex.cli.sty",
+    "pithtex.cli.ctan",
     "pithtex.cli.tex",
     "pithtex.cli.stamp",
     "pithtex.cli.check",

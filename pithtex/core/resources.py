@@ -1,8 +1,9 @@
 """Files shipped with pithtex besides its code: templates, the sample paper, the docs.
 
 In an installed pithtex they sit inside the package (``pithtex/templates``,
-``pithtex/samples``, ``pithtex/docs``, mapped there by ``pyproject.toml``); in a
-checkout they are the top-level folders of the same names.  :func:`shipped_dir`
+``pithtex/samples``, ``pithtex/docs``, ``pithtex/latex``, mapped there by
+``pyproject.toml``); in a checkout they are the top-level folders of the
+same names.  :func:`shipped_dir`
 finds either, so code never guesses paths itself.
 """
 
@@ -14,7 +15,7 @@ from pithtex.core.errors import InputError
 
 __all__ = ["SHIPPED", "shipped_dir"]
 
-SHIPPED = ("templates", "samples", "docs")
+SHIPPED = ("templates", "samples", "docs", "latex")
 """The folders that ship as package data."""
 
 _PACKAGE = Path(__file__).resolve().parents[1]

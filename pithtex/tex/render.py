@@ -1,11 +1,13 @@
 """The LaTeX side: rendering ``pith.sty`` and the per-paper data file from templates.
 
-``pith.sty`` is generated from ``templates/pith.sty.j2`` so that every name it
-shares with the stamper and the checker (XMP namespace, property names, Info
-keys, resolver path, number syntax) comes from one place,
-:mod:`pithtex.core.names` and :mod:`pithtex.core.numbers`.  The committed
-``latex/pith.sty`` is exactly :func:`render_sty`'s output; a test fails when
-they drift.
+``pith.sty`` is two parts joined: a short header rendered from
+``templates/pith-header.sty.j2`` (identification, version, date, and every
+name the package shares with the stamper and the checker: XMP namespace,
+property names, Info keys, resolver, number syntax, all from
+:mod:`pithtex.core.names` and :mod:`pithtex.core.numbers`), then the
+package's static, commented expl3 source ``latex/src/pith-code.sty``, copied
+as it is.  The committed ``latex/pith.sty`` is exactly :func:`render_sty`'s
+output; a test fails when they drift.
 
 The per-paper data file ``pith-<BODY>.tex`` (``templates/pith-data.tex.j2``)
 carries what ``\\pithnumber`` cannot know by itself: the year, the canonical
@@ -52,11 +54,14 @@ __all__ = [
     "PACKAGE_DATE",
     "PACKAGE_NAME",
     "PACKAGE_VERSION",
+    "STY_CODE",
     "STY_FILE",
     "STY_TEMPLATE",
     "PaperData",
     "data_file_name",
     "environment",
+    "expl_string",
+    "latex_dir",
     "paper_data_from_bundle",
     "paper_data_from_file",
     "paper_data_from_number",
@@ -75,13 +80,15 @@ PACKAGE_DATE = "2026-11-24"
 """Release date written into ``\\ProvidesExplPackage``: fixed, so rendering is reproducible."""
 PACKAGE_VERSION = __version__
 STY_FILE = f"{PACKAGE_NAME}.sty"
-STY_TEMPLATE = "pith.sty.j2"
+STY_TEMPLATE = "pith-header.sty.j2"
+STY_CODE = "src/pith-code.sty"
+"""The static expl3 body of ``pith.sty``, relative to :func:`latex_dir`."""
 DATA_TEMPLATE = "pith-data.tex.j2"
 DATA_FORMAT = 1
 """Version of the data file's command set; ``pith.sty`` refuses newer formats."""
 DATA_FILE_PREFIX = "pith-"
 LATEX_DIR = "latex"
-"""Where the rendered package is committed, relative to the repository root."""
+"""Where the package (source, rendering, manual, tests) lives, relative to the repository root."""
 
 _TEX_SPECIALS = {
     "\\": r"\textbackslash{}",
@@ -102,6 +109,11 @@ def templates_dir() -> Path:
     return shipped_dir("templates", marker=STY_TEMPLATE)
 
 
+def latex_dir() -> Path:
+    """The ``latex/`` directory (the LaTeX package's sources), installed or in a checkout."""
+    return shipped_dir(LATEX_DIR, marker=STY_CODE)
+
+
 @cache
 def environment() -> jinja2.Environment:
     """The Jinja environment for TeX templates: delimiters TeX and PDF never use, strict."""
@@ -109,7 +121,6 @@ def environment() -> jinja2.Environment:
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
-        bytecode_cache=_bytecode_cache(),
         block_start_string="<%",
         block_end_string="%>",
         variable_start_string="<@",
@@ -125,27 +136,8 @@ def environment() -> jinja2.Environment:
         autoescape=False,  # noqa: S701 -- TeX, not HTML: values are escaped with tex_escape
     )
     env.filters["tex"] = tex_escape
+    env.filters["expl_str"] = expl_string
     return env
-
-
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Jinja's own cache of compiled templates, in the per-user cache directory.
-
-    Compiling ``pith.sty.j2`` costs about 25 ms on every run; the cache (keyed
-    by the template source's checksum, so never stale) makes ``pithtex sty``,
-    ``tex`` and ``arxiv`` start faster.  Without a writable cache directory,
-    templates are compiled each time.
-    """
-    import jinja2
-
-    from pithtex.core.paths import default_cache_dir
-
-    directory = default_cache_dir() / "templates"
-    try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
-        return None
-    return jinja2.FileSystemBytecodeCache(str(directory))
 
 
 def tex_escape(text: str) -> str:
@@ -165,6 +157,19 @@ def tex_escape(text: str) -> str:
         else:
             out.append(char)
     return re.sub(r" {2,}", " ", "".join(out)).strip()
+
+
+_EXPL_STRING = {" ": "~", "~": "\\c_tilde_str ", "#": "\\c_hash_str ", "%": "\\c_percent_str "}
+
+
+def expl_string(text: str) -> str:
+    """``text`` as the argument of ``\\str_const:Nx`` under expl3 syntax (spaces and ``~`` kept).
+
+    Only for pithtex's own constants: braces and backslashes are refused, not escaped.
+    """
+    if any(char in text for char in "{}\\"):
+        raise ValueError(f"{text!r} cannot be an expl3 string constant")
+    return "".join(_EXPL_STRING.get(char, char) for char in text)
 
 
 def data_file_name(body: str) -> str:
@@ -194,8 +199,12 @@ def _template_constants() -> dict[str, Any]:
 
 
 def render_sty() -> str:
-    """The text of ``pith.sty`` (deterministic: the same bytes for the same pithtex)."""
-    return environment().get_template(STY_TEMPLATE).render(**_template_constants())
+    """The text of ``pith.sty`` (deterministic: the same bytes for the same pithtex).
+
+    The rendered header, then the static source ``latex/src/pith-code.sty``.
+    """
+    header = environment().get_template(STY_TEMPLATE).render(**_template_constants())
+    return header + (latex_dir() / STY_CODE).read_text(encoding="utf-8")
 
 
 def write_sty(directory: str | Path) -> Path:
