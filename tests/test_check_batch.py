@@ -83,7 +83,7 @@ def test_batch_json_lines_in_order_with_summary(papers: Path) -> None:
     assert summary == {
         "schema": "pithtex.check-summary/1",
         "files": 5,
-        "verdicts": {"verified": 2, "failed": 1, "unusable": 1, "no-claim": 1},
+        "verdicts": {"verified": 2, "failed": 1, "unusable": 1, "no-claim": 1, "indeterminate": 0},
         "reasons": {
             "failed": {"check.signature.untrusted": 1},
             "no-claim": {"check.claims.none": 1},

@@ -45,8 +45,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "the bundle with the keyring and check that the paper is the record's. One file "
         "gives a report; several files, directories or globs give one line per file and a "
         "summary. Exit codes: 0 verified, 1 a check failed, 2 unusable input, 3 no Pith "
-        "claim, 70 an internal error (for a batch: the first of 70, 1, 2, 3 that any file "
-        "got, else 0).",
+        "claim, 4 indeterminate (no bundle could be had: offline and not cached, no resolver "
+        "answered; never a finding against the paper), 70 an internal error, 130 "
+        "interrupted (for a batch: the first of 70, 130, 1, 2, 4, 5, 3 that any file got, "
+        "else 0; each number is looked up once per run, a miss included).",
     )
     parser.add_argument(
         "paths",

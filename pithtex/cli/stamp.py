@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "does not match the record, it is encrypted and no password is given, or its XMP is "
         "malformed. Each file is stamped in a worker process bounded in time and memory. "
         "Exit 0 all stamped, 1 bundle not verified or title mismatch, 2 unusable input, "
-        "70 an internal error (a batch: the first of 70, 1, 2 that any file got, else 0).",
+        "70 an internal error, 130 interrupted (a batch: the first of 70, 130, 1, 2 that any "
+        "file got, else 0).",
     )
     parser.add_argument(
         "inputs",
