@@ -16,7 +16,7 @@ Nothing here prints or exits; the CLI formats a :class:`CheckReport`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -38,6 +38,7 @@ from pithtex.pdf.evidence import (
     read_pdf,
 )
 from pithtex.trust.keyring import Keyring
+from pithtex.trust.record import RecordCard, card_of_verification
 from pithtex.trust.verify import BundleVerdict, BundleVerification, verify_bundle
 
 __all__ = [
@@ -212,10 +213,24 @@ class CheckReport:
     bundle_source: BundleSource | None = None
     verification: BundleVerification | None = None
     record_title: str | None = None
+    record: RecordCard | None = field(default=None, init=False, compare=False)
+    """The record as the registry page shows it, when the bundle verified (whatever the
+    verdict: a badge on the wrong paper still names a record); made from
+    :attr:`verification`, never from an unverified bundle."""
+
+    def __post_init__(self) -> None:
+        if self.verification is not None:
+            object.__setattr__(self, "record", card_of_verification(self.verification))
 
     @property
     def exit_code(self) -> ExitCode:
         return self.verdict.exit_code
+
+    @property
+    def notice(self) -> str | None:
+        """``retracted`` or ``corrected`` when the verified record says so: shown beside
+        the verdict, whatever the verdict."""
+        return None if self.record is None else self.record.notice
 
     @property
     def decisive(self) -> CheckResult | None:
@@ -266,6 +281,8 @@ class CheckReport:
             "checks": [c.to_json() for c in self.checks],
             "problems": [p.to_json() for p in ev.problems] if ev else [],
             "warnings": list(ev.warnings) if ev else [],
+            "notice": self.notice,
+            "record": None if self.record is None else self.record.to_json(),
         }
 
 
