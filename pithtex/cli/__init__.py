@@ -65,8 +65,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         prog="pithtex",
         description="Put verifiable Pith Number badges into papers and check them in PDFs.",
         epilog="Exit codes: 0 ok/verified, 1 check failed, 2 unusable input, 3 no Pith claim, "
-        "4 network, 5 missing tool, 70 internal error (a bug), 130 interrupted. Run "
-        "'pithtex VERB --help' for each verb.",
+        "4 network or (check) indeterminate, 5 missing tool, 70 internal error (a bug), "
+        "130 interrupted. Run 'pithtex VERB --help' for each verb.",
     )
     parser.add_argument("-V", "--version", action="version", version=f"pithtex {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)

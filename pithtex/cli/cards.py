@@ -13,7 +13,7 @@ from pithtex.cli.common import Style
 if TYPE_CHECKING:
     from pithtex.trust.record import RecordCard
 
-__all__ = ["format_card"]
+__all__ = ["correction_lines", "format_card"]
 
 _LABEL_WIDTH = 12
 _STATUS_ORDER = (
@@ -25,9 +25,10 @@ _STATUS_ORDER = (
 )
 
 
-def format_card(card: RecordCard, style: Style) -> list[str]:
-    """The card as lines of text (no trailing newlines)."""
-    lines = [style.red(line) for line in _correction_lines(card)]
+def format_card(card: RecordCard, style: Style, *, corrections: bool = True) -> list[str]:
+    """The card as lines of text (no trailing newlines); ``corrections=False`` leaves out
+    the correction lines (printed elsewhere: at the top of ``check``'s report)."""
+    lines = [style.red(line) for line in correction_lines(card)] if corrections else []
     title = card.title if card.title is not None else "(title not in the bundle)"
     lines.append(_row("title", style.bold(title)))
     if card.authors:
@@ -53,7 +54,8 @@ def format_card(card: RecordCard, style: Style) -> list[str]:
     return lines
 
 
-def _correction_lines(card: RecordCard) -> list[str]:
+def correction_lines(card: RecordCard) -> list[str]:
+    """One line per signed correction: ``RETRACTED`` or ``CORRECTED``, when, by whom, what."""
     lines = []
     for item in card.corrections:
         word = "RETRACTED" if item.retraction else "CORRECTED"

@@ -45,8 +45,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "the bundle with the keyring and check that the paper is the record's. One file "
         "gives a report; several files, directories or globs give one line per file and a "
         "summary. Exit codes: 0 verified, 1 a check failed, 2 unusable input, 3 no Pith "
-        "claim, 70 an internal error (for a batch: the first of 70, 1, 2, 3 that any file "
-        "got, else 0).",
+        "claim, 4 indeterminate (no bundle could be had: offline and not cached, no resolver "
+        "answered; never a finding against the paper), 70 an internal error, 130 "
+        "interrupted (for a batch: the first of 70, 130, 1, 2, 4, 5, 3 that any file got, "
+        "else 0; each number is looked up once per run, a miss included).",
     )
     parser.add_argument(
         "paths",
@@ -188,18 +190,43 @@ def _verdict_word(report: CheckReport, style: Style) -> str:
 
 
 def _print_single(report: CheckReport, args: argparse.Namespace) -> int:
+    from pithtex.cli.cards import correction_lines, format_card
+
     if args.json:
         print_json(report.to_json())
         return int(report.exit_code)
     style = Style(sys.stdout)
+    record = report.record
+    if record is not None and not args.quiet:
+        for line in correction_lines(record):
+            print(style.red(line))
+        heading = "record:" if report.verdict.value == "verified" else "the record it claims:"
+        print(style.bold(heading))
+        print("\n".join(format_card(record, style, corrections=False)))
+        print()
     if not args.quiet:
         for check in report.checks:
             print(format_check(check, style))
     detail = (report.number or "") if report.verdict.value == "verified" else report.code
-    print(f"{style.bold('verdict:')} {_verdict_word(report, style)}  {detail}  {report.file}")
+    verdict = f"{style.bold('verdict:')} {_verdict_word(report, style)}{_notice(report, style)}"
+    print(f"{verdict}  {detail}  {report.file}")
     if report.verdict.value != "verified":
         print(f"{style.dim('reason:')}  {report.reason}")
+    if report.verdict.value == "indeterminate":
+        print(f"{style.dim('undecided:')} {_UNDECIDED}")
     return int(report.exit_code)
+
+
+_UNDECIDED = (
+    "this is no finding against the paper; check again online, with --resolver URL, "
+    "or with --bundle FILE (the bundle from the registry page)"
+)
+
+
+def _notice(report: CheckReport, style: Style) -> str:
+    """`` RETRACTED`` or `` CORRECTED`` beside the verdict, when the record says so."""
+    notice = report.notice
+    return "" if notice is None else " " + style.red(notice.upper())
 
 
 class _Batch:
@@ -227,7 +254,8 @@ def _print_batch(
         elif not (args.quiet and report.verdict.value == "verified"):
             detail = report.number if report.verdict.value == "verified" else report.reason
             word = _verdict_word(report, style)
-            progress.write(f"{word:<10} {report.file}  {style.dim(str(detail))}")
+            notice = _notice(report, style)
+            progress.write(f"{word:<10}{notice} {report.file}  {style.dim(str(detail))}")
         flushed = flush_now(flushed)
     return batch
 
@@ -263,7 +291,7 @@ def format_summary(summary: dict[str, Any], style: Style) -> str:
     """The summary table: files per verdict, and per status code under each other verdict."""
     lines = [style.bold(f"summary: {summary['files']} files")]
     for verdict, count in summary["verdicts"].items():
-        lines.append(f"  {verdict:<10} {count:>7}")
+        lines.append(f"  {verdict:<13} {count:>4}")
         for code, n in summary["reasons"].get(verdict, {}).items():
             lines.append(f"    {code:<34} {n:>5}")
     return "\n".join(lines)

@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "does not match the record, it is encrypted and no password is given, or its XMP is "
         "malformed. Each file is stamped in a worker process bounded in time and memory. "
         "Exit 0 all stamped, 1 bundle not verified or title mismatch, 2 unusable input, "
-        "70 an internal error (a batch: the first of 70, 1, 2 that any file got, else 0).",
+        "70 an internal error, 130 interrupted (a batch: the first of 70, 130, 1, 2 that any "
+        "file got, else 0).",
     )
     parser.add_argument(
         "inputs",
@@ -310,13 +311,43 @@ def _options(args: argparse.Namespace) -> StampOptions:
     )
 
 
+PASSWORD_FILE_MAX = 4096
+"""The most bytes a ``--password-file`` may hold: a password, not a device or a dump."""
+
+
 def _password(args: argparse.Namespace) -> str | None:
     if args.password_file is None:
         return args.password  # type: ignore[no-any-return]
+    return read_password_file(args.password_file)
+
+
+def read_password_file(name: str) -> str:
+    """The first line of the password file ``name`` (UTF-8, at most 4 KiB; exit 2 otherwise).
+
+    At most 4 KiB + 1 bytes are read, so ``/dev/zero`` or a huge file is refused at once.
+    """
     try:
-        lines = Path(args.password_file).read_text(encoding="utf-8").splitlines()
+        with Path(name).open("rb") as handle:
+            data = handle.read(PASSWORD_FILE_MAX + 1)
     except OSError as exc:
-        raise InputError(f"{args.password_file}: cannot read ({exc.strerror})") from None
+        raise InputError(
+            f"{name}: cannot read the password file ({exc.strerror})", code="password.unreadable"
+        ) from None
+    if len(data) > PASSWORD_FILE_MAX:
+        raise InputError(
+            f"{name}: longer than {PASSWORD_FILE_MAX} bytes: not a password file",
+            code="password.too_large",
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{name}: the password file is not UTF-8 text (byte {exc.start})",
+            code="password.not_text",
+        ) from None
+    if "\x00" in text:
+        raise InputError(f"{name}: the password file holds a NUL byte", code="password.not_text")
+    lines = text.removeprefix("\ufeff").splitlines()
     return lines[0] if lines else ""
 
 

@@ -78,6 +78,11 @@ def fail(
 
 
 def skip(check: str, outcome: str, reason: str, subject: str | None = None) -> CheckResult:
+    """A check that did not apply, with code ``<check>.<outcome>``.
+
+    ``reason`` starts with ``not checked`` and says what was not checked and why, never
+    what looks like a pass.
+    """
     return CheckResult(check, Status.SKIP, f"{check}.{outcome}", reason, subject)
 
 

@@ -16,7 +16,7 @@ Nothing here prints or exits; the CLI formats a :class:`CheckReport`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -38,6 +38,7 @@ from pithtex.pdf.evidence import (
     read_pdf,
 )
 from pithtex.trust.keyring import Keyring
+from pithtex.trust.record import RecordCard, card_of_verification
 from pithtex.trust.verify import BundleVerdict, BundleVerification, verify_bundle
 
 __all__ = [
@@ -212,10 +213,24 @@ class CheckReport:
     bundle_source: BundleSource | None = None
     verification: BundleVerification | None = None
     record_title: str | None = None
+    record: RecordCard | None = field(default=None, init=False, compare=False)
+    """The record as the registry page shows it, when the bundle verified (whatever the
+    verdict: a badge on the wrong paper still names a record); made from
+    :attr:`verification`, never from an unverified bundle."""
+
+    def __post_init__(self) -> None:
+        if self.verification is not None:
+            object.__setattr__(self, "record", card_of_verification(self.verification))
 
     @property
     def exit_code(self) -> ExitCode:
         return self.verdict.exit_code
+
+    @property
+    def notice(self) -> str | None:
+        """``retracted`` or ``corrected`` when the verified record says so: shown beside
+        the verdict, whatever the verdict."""
+        return None if self.record is None else self.record.notice
 
     @property
     def decisive(self) -> CheckResult | None:
@@ -266,6 +281,8 @@ class CheckReport:
             "checks": [c.to_json() for c in self.checks],
             "problems": [p.to_json() for p in ev.problems] if ev else [],
             "warnings": list(ev.warnings) if ev else [],
+            "notice": self.notice,
+            "record": None if self.record is None else self.record.to_json(),
         }
 
 
@@ -357,7 +374,7 @@ def _check_xmp(ev: PdfEvidence) -> CheckResult:
         outcome = ev.xmp_error.code.split(".", 1)[-1]
         return fail("check.xmp", outcome, ev.xmp_error.message)
     if not ev.xmp_present:
-        return skip("check.xmp", "absent", "the PDF has no XMP metadata")
+        return skip("check.xmp", "absent", "not checked: the PDF has no XMP metadata")
     if ev.xmp is None:  # the stream itself could not be read: reported by check.pdf
         return fail("check.xmp", "unreadable", "the XMP metadata stream could not be read")
     found = sorted(ev.xmp.pith)
@@ -368,7 +385,9 @@ def _check_xmp(ev: PdfEvidence) -> CheckResult:
 
 def _parse_embedded(ev: PdfEvidence) -> tuple[Bundle | None, CheckResult]:
     if ev.embedded is None:
-        return None, skip("check.embedded", "absent", f"no embedded {EMBEDDED_BUNDLE_NAME}")
+        return None, skip(
+            "check.embedded", "absent", f"not checked: the PDF embeds no {EMBEDDED_BUNDLE_NAME}"
+        )
     where = ev.embedded.where
     try:
         bundle = parse_bundle(ev.embedded.data)
@@ -434,7 +453,11 @@ def _agrees(ref: PithRef, claimed: PithRef) -> bool:
 def _check_numbers(claims: list[Claim], claimed: PithRef | None) -> CheckResult:
     numbers = [c for c in claims if c.ref is not None and c.channel != "text"]
     if claimed is None or not numbers:
-        return skip("check.number", "absent", "no channel but the page text names a number")
+        return skip(
+            "check.number",
+            "absent",
+            "not checked: no channel but the page text names a number, so none to compare",
+        )
     disagreeing = [c for c in numbers if c.ref is not None and not _agrees(c.ref, claimed)]
     if disagreeing:
         first = disagreeing[0]
@@ -451,7 +474,7 @@ def _check_numbers(claims: list[Claim], claimed: PithRef | None) -> CheckResult:
 def _check_text(claims: list[Claim], claimed: PithRef | None) -> CheckResult:
     texts = [c for c in claims if c.channel == "text" and c.ref is not None]
     if not texts:
-        return skip("check.text", "absent", "no pith: badge text found on page 1")
+        return skip("check.text", "absent", "not checked: page 1 shows no pith: badge text")
     assert claimed is not None
     wrong = [c for c in texts if c.ref is not None and not _agrees(c.ref, claimed)]
     if wrong:
@@ -565,7 +588,7 @@ def _check_hashes(
 ) -> CheckResult:
     """Record hashes in the PDF: equal to the bundle's, else to each other and the number."""
     if not hashes:
-        return skip("check.hash", "absent", "the PDF carries no record hash")
+        return skip("check.hash", "absent", "not checked: the PDF carries no record hash")
     expected = canonical if canonical is not None else hashes[0].value.strip().lower()
     against = "the bundle's canonical_sha256" if canonical is not None else hashes[0].where
     for claim in hashes:
@@ -587,7 +610,11 @@ def _check_hashes(
             f"{hashes[0].where} {expected[:64]} is not the hash of the record of {claimed}",
             hashes[0].channel,
         )
-    return skip("check.hash", "no_bundle", f"record hash {expected} derives to the number")
+    return skip(
+        "check.hash",
+        "no_bundle",
+        f"not checked: there is no bundle to compare {hashes[0].where} {expected[:16]}… with",
+    )
 
 
 def _number_of_hash(value: str) -> PithRef | None:
@@ -604,7 +631,7 @@ def _check_stamp(
     assert bundle is not None
     stamped = stamp.get("bundleSHA256")
     if stamped is None:
-        return skip("check.stamp", "absent", "the PDF records no stamped bundle")
+        return skip("check.stamp", "absent", "not checked: the PDF records no stamped bundle")
     # a valid bundle's declared hash was checked against its content by verify_bundle
     declared = bundle.declared_bundle_sha256 if verification.valid else None
     actual = declared or bundle_sha256(bundle.raw)
@@ -627,7 +654,8 @@ def _check_stamp(
     return skip(
         "check.stamp",
         "other_bundle",
-        f"stamped with bundle {stamped[:16]}…; checked with {actual[:16]}… (e.g. a newer one)",
+        f"not checked: the PDF was stamped with bundle {stamped[:16]}…, not with the one "
+        f"used here ({actual[:16]}…, e.g. a newer one)",
     )
 
 

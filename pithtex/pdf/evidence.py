@@ -40,7 +40,7 @@ from pithtex.core.names import BADGE_XOBJECT, EMBEDDED_BUNDLE_NAME, INFO_KEYS, R
 from pithtex.core.numbers import PithRef, parse_number
 from pithtex.pdf._access.document import Document, Opaque, open_for_reading, preload_libraries
 from pithtex.pdf._access.limits import DEFAULT_READ_LIMITS, PdfError, ReadLimits, StreamError
-from pithtex.pdf.xmp.read import XmpError, XmpPacket, parse_packet
+from pithtex.pdf.xmp.read import XmpError, XmpPacket, mentions_pith, parse_packet
 
 if TYPE_CHECKING:
     from pithtex.pdf._access.pdfium import TextRun
@@ -186,7 +186,7 @@ class _Reader:
         if data is None:
             return
         self.xmp_present = True
-        self.xmp_mentions_pith = b"pith" in data.lower()
+        self.xmp_mentions_pith = mentions_pith(data)
         try:
             self.xmp = parse_packet(data, max_bytes=self.limits.max_xmp_bytes)
         except XmpError as exc:

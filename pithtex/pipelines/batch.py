@@ -10,7 +10,9 @@ output paths, the same way for every verb.
 
 * :func:`check_many`: the workers read the PDFs (the hostile part); the checks
   (bundle choice, lookups, verification, comparisons) run in the calling
-  process on what they read, sharing one registry and cache.
+  process on what they read, sharing one registry and cache; each number is
+  looked up at most once per run, a miss included (:class:`OncePerRun`), so a
+  registry outage costs one timeout, not one per file.
 * :func:`stamp_many`: the workers stamp; the bundle was verified once, before
   (:func:`pithtex.pdf.stamp.prepare`).  Missing folders of the outputs are made
   (never in a dry run), and those a refused file left empty are removed.
@@ -55,6 +57,7 @@ from pithtex.pdf.check import (
     CheckOptions,
     CheckReport,
     FoundBundle,
+    Registry,
     Verdict,
     check_evidence,
     unusable_report,
@@ -74,6 +77,7 @@ __all__ = [
     "STAMP_SCHEMA",
     "CheckTask",
     "InternalErrorReport",
+    "OncePerRun",
     "SharedRegistry",
     "StampTarget",
     "StampTask",
@@ -81,6 +85,7 @@ __all__ = [
     "check_many",
     "check_read",
     "link_bases",
+    "once_per_run",
     "read_evidence",
     "read_many",
     "stamp_corpus",
@@ -164,7 +169,11 @@ def check_read(
     *,
     progress: ProgressBar = NULL_PROGRESS,
 ) -> Iterator[CheckReport]:
-    """The second half of :func:`check_many`: check what the workers read, here."""
+    """The second half of :func:`check_many`: check what the workers read, here.
+
+    Each number is looked up at most once in the run, a miss included (:func:`once_per_run`).
+    """
+    options = once_per_run(options)
     with readings:
         for path, outcome in readings:
             report = _report(path, outcome, options)
@@ -308,6 +317,46 @@ def _link_bases(resolvers: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys((DEFAULT_RESOLVER, *urls)))
 
 
+class OncePerRun:
+    """A registry that asks ``registry`` at most once per number, a miss included.
+
+    What one batch shares: the first file naming a number pays for its lookup (a
+    timeout, when the resolvers are down), every later file gets the same bundle or
+    the same :class:`~pithtex.core.errors.BundleLookupError` at once.
+    """
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.outcomes: dict[tuple[str, bool, bool, bool], FoundBundle | BundleLookupError] = {}
+
+    def resolve(
+        self, ref: PithRef, *, offline: bool, refresh: bool, allow_stale: bool
+    ) -> FoundBundle:
+        key = (str(ref), offline, refresh, allow_stale)
+        if key not in self.outcomes:
+            try:
+                self.outcomes[key] = self.registry.resolve(
+                    ref, offline=offline, refresh=refresh, allow_stale=allow_stale
+                )
+            except BundleLookupError as exc:
+                self.outcomes[key] = exc
+        outcome = self.outcomes[key]
+        if isinstance(outcome, BundleLookupError):
+            raise outcome
+        return outcome
+
+
+def once_per_run(options: CheckOptions) -> CheckOptions:
+    """``options`` whose registry is asked at most once per number (see :class:`OncePerRun`).
+
+    A :class:`SharedRegistry` already is; so is a registry wrapped before.
+    """
+    registry = options.registry
+    if registry is None or isinstance(registry, SharedRegistry | OncePerRun):
+        return options
+    return replace(options, registry=OncePerRun(registry))
+
+
 class _Lookups:
     """One process's resolver and the outcome of every lookup it made, misses included."""
 
@@ -317,21 +366,12 @@ class _Lookups:
         self.resolver = make_resolver(
             registry.keyring, resolvers=registry.resolvers or None, cache=registry.cache_dir
         )
-        self.outcomes: dict[tuple[str, bool, bool, bool], FoundBundle | BundleLookupError] = {}
+        self.once = OncePerRun(self.resolver)
 
-    def resolve(self, ref: PithRef, *, offline: bool, refresh: bool, allow_stale: bool) -> Any:
-        key = (str(ref), offline, refresh, allow_stale)
-        if key not in self.outcomes:
-            try:
-                self.outcomes[key] = self.resolver.resolve(
-                    ref, offline=offline, refresh=refresh, allow_stale=allow_stale
-                )
-            except BundleLookupError as exc:
-                self.outcomes[key] = exc
-        outcome = self.outcomes[key]
-        if isinstance(outcome, BundleLookupError):
-            raise outcome
-        return outcome
+    def resolve(
+        self, ref: PithRef, *, offline: bool, refresh: bool, allow_stale: bool
+    ) -> FoundBundle:
+        return self.once.resolve(ref, offline=offline, refresh=refresh, allow_stale=allow_stale)
 
 
 @dataclass(frozen=True)
@@ -413,7 +453,7 @@ def check_corpus(
     With a Dask executor, ``options`` is shipped to the workers: its registry
     must be picklable (:class:`SharedRegistry`).
     """
-    task = CheckTask(options)
+    task = CheckTask(once_per_run(options))
     for done in run_corpus(task, chunks, executor=executor, store=store, progress=progress):
         yield done.result
 

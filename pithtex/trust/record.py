@@ -21,9 +21,9 @@ from typing import Any
 
 from pithtex.core.digests import text_canon_sha256
 from pithtex.core.model import snapshot_paper
-from pithtex.trust.verify import VerifiedBundle
+from pithtex.trust.verify import BundleVerification, VerifiedBundle
 
-__all__ = ["STATUS_LISTS", "RecordCard", "StatusItem", "record_card"]
+__all__ = ["STATUS_LISTS", "RecordCard", "StatusItem", "card_of_verification", "record_card"]
 
 STATUS_LISTS: dict[str, str] = {
     "corrections": "correction",
@@ -129,6 +129,14 @@ class RecordCard:
     def retracted(self) -> bool:
         return any(item.retraction for item in self.status)
 
+    @property
+    def notice(self) -> str | None:
+        """``retracted`` or ``corrected`` when a signed correction says so, else ``None``:
+        what a reader must see beside the verdict."""
+        if self.retracted:
+            return "retracted"
+        return "corrected" if self.corrections else None
+
     def count(self, kind: str) -> int:
         return sum(1 for item in self.status if item.kind == kind)
 
@@ -163,9 +171,20 @@ class RecordCard:
 
 def record_card(verified: VerifiedBundle) -> RecordCard:
     """The card of a verified bundle, from its recomputed state."""
-    bundle = verified.bundle
+    return _card(verified.verification)
+
+
+def card_of_verification(verification: BundleVerification) -> RecordCard | None:
+    """The card of a bundle :func:`~pithtex.trust.verify.verify_bundle` verified, without
+    verifying it again; ``None`` when it did not verify (untrusted or invalid): nothing an
+    unverified bundle says is shown as the record."""
+    return _card(verification) if verification.verified else None
+
+
+def _card(verification: BundleVerification) -> RecordCard:
+    bundle = verification.bundle
     record = bundle.record
-    current = _mapping(verified.state.get("current"))
+    current = _mapping(verification.state.get("current"))
     paper = _latest_paper(current)
     title = _text(paper.get("title"))
     if title is not None and text_canon_sha256(title) != record.title_canon_sha256:
@@ -174,8 +193,8 @@ def record_card(verified: VerifiedBundle) -> RecordCard:
     primary = _text(metadata.get("primary_cat"))
     cross = [c for c in _list(metadata.get("cross_cats_sorted")) if isinstance(c, str)]
     return RecordCard(
-        number=verified.number.full,
-        short_number=verified.number.short_form,
+        number=verification.number.full,
+        short_number=verification.number.short_form,
         title=title,
         title_canon_sha256=record.title_canon_sha256,
         authors=_text(paper.get("authors_text")),

@@ -293,7 +293,7 @@ def _check_aliases(bundle: Bundle, number: PithNumber) -> CheckResult:
         )
     aliases = raw.get("source_aliases")
     if aliases is None:
-        return skip("bundle.aliases", "absent", "bundle lists no source aliases")
+        return skip("bundle.aliases", "absent", "not checked: the bundle lists no source aliases")
     created_at = next((e.created_at for e in bundle.events if e.event_type == RECORD_CREATED), None)
     if created_at is None or aliases != derive_source_aliases(
         bundle.record.raw, number, created_at
@@ -374,7 +374,7 @@ def _check_record_title_hash(bundle: Bundle, merged: MergeResult) -> CheckResult
     paper = snapshot_paper(snapshots[-1]["payload"]) if snapshots else {}
     title = paper.get("title")
     if not isinstance(title, str):
-        return skip("record.title", "no_title", "no graph snapshot gives the title")
+        return skip("record.title", "no_title", "not checked: no graph snapshot gives the title")
     if text_canon_sha256(title) != bundle.record.title_canon_sha256:
         return fail(
             "record.title",
@@ -392,7 +392,7 @@ def _check_record_title_hash(bundle: Bundle, merged: MergeResult) -> CheckResult
 def _check_state(bundle: Bundle, merged: MergeResult) -> list[CheckResult]:
     state = bundle.state
     if state is None:
-        return [skip("state.hash", "absent", "bundle carries no state", "state")]
+        return [skip("state.hash", "absent", "not checked: the bundle carries no state", "state")]
     results = []
     actual = state_sha256(state)
     if actual != state.get("state_sha256"):

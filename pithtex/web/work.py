@@ -2,7 +2,8 @@
 
 :func:`check_upload` is what the worker does: :func:`pithtex.pdf.check.check_pdf`
 (reading, the bundle, every check), the record card of the bundle when it
-verified (:func:`pithtex.trust.record.record_card`), and page 1 rendered as a
+verified (:attr:`pithtex.pdf.check.CheckReport.record`, the card ``pithtex check``
+prints), and page 1 rendered as a
 PNG with the title block (when the report locates it) and the badge mapped
 onto it.  Everything it returns is plain data (:class:`Checked`), so the
 HTTP server process never opens the PDF itself.
@@ -27,8 +28,7 @@ from pithtex.pdf.check import CheckOptions, CheckReport, Verdict, check_pdf, unu
 from pithtex.pdf.evidence import preload as preload_pdf_libraries
 from pithtex.pdf.render import Mark, PageImage, RenderError, render_page_png
 from pithtex.pipelines.batch import InternalErrorReport
-from pithtex.trust.record import RecordCard, record_card
-from pithtex.trust.verify import require_verified
+from pithtex.trust.record import RecordCard
 from pithtex.web.upload import Upload
 
 __all__ = ["Checked", "card_of", "check_bounded", "check_upload", "preload", "title_marks"]
@@ -68,10 +68,8 @@ def preload() -> None:
 def check_upload(options: CheckOptions, max_pixels: int, upload: Upload) -> Checked:
     """Check one uploaded PDF and render its page 1 (run in a worker)."""
     report = check_pdf(str(upload.path), options)
-    card = card_of(report, options)
+    card = card_of(report)
     data = _relabel(report.to_json(), str(upload.path), upload.name)
-    if card is not None:
-        data.setdefault("record", card.to_json())
     if report.evidence is None:
         return Checked(upload.name, data, card, None, "the file could not be read as a PDF")
     try:
@@ -83,12 +81,10 @@ def check_upload(options: CheckOptions, max_pixels: int, upload: Upload) -> Chec
     return Checked(upload.name, data, card, page)
 
 
-def card_of(report: CheckReport, options: CheckOptions) -> RecordCard | None:
-    """The record card of the report's bundle, when that bundle verified."""
-    verification = report.verification
-    if verification is None or not verification.verified:
-        return None
-    return record_card(require_verified(verification.bundle, options.keyring))
+def card_of(report: CheckReport) -> RecordCard | None:
+    """The record card of the report's bundle, when that bundle verified: the same card
+    ``pithtex check`` prints (:attr:`~pithtex.pdf.check.CheckReport.record`)."""
+    return report.record
 
 
 def check_bounded(

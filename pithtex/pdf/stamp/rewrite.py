@@ -40,13 +40,18 @@ def stamp_pdf(
 ) -> StampResult:
     """Stamp ``source`` into ``output`` (which may be ``source``: in place).
 
-    Never raises for a problem with the file: a refusal (or a failure of the
-    PDF libraries on a damaged file, code ``stamp.failed``) comes back as a
-    result with :attr:`StampResult.error` set, and then nothing was written.
+    In place through a symbolic link, the file the link points to is stamped (a
+    temporary file beside it, renamed over it) and the link is left as it is;
+    the result's ``output`` names that file.
+
+    Never raises for a problem with the file: a refusal (or a failure of the PDF
+    libraries on a damaged file, code ``stamp.failed``) comes back as a result
+    with :attr:`StampResult.error` set, and then nothing was written.
     """
-    result = StampResult(str(source), str(output), StampStatus.REFUSED, pith_number=spec.number)
+    written = _write_target(Path(source), Path(output))
+    result = StampResult(str(source), str(written), StampStatus.REFUSED, pith_number=spec.number)
     try:
-        return _stamp(Path(source), Path(output), spec, options, result)
+        return _stamp(Path(source), written, spec, options, result)
     except PithError as exc:
         return replace(result, error=exc.prefixed(str(source)))
     except StreamError as exc:  # an object of the file that cannot be read (within its cap)
@@ -94,6 +99,14 @@ def _stamp(
         else:
             _rewrite(document, output, update, spec, plan, options)
     return replace(result, status=StampStatus.STAMPED, notes=notes)
+
+
+def _write_target(source: Path, output: Path) -> Path:
+    """Where to write: ``output``, or for a stamp in place through a symbolic link (or a
+    chain of them) the file it points to, so that the link is not replaced by a copy."""
+    if output.is_symlink() and (output == source or _same_file(source, output)):
+        return output.resolve()
+    return output
 
 
 def _same_file(a: Path, b: Path) -> bool:

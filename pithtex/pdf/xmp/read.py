@@ -32,6 +32,7 @@ __all__ = [
     "XmpError",
     "XmpPacket",
     "find_rdf",
+    "mentions_pith",
     "parse_packet",
     "parse_tree",
 ]
@@ -121,11 +122,24 @@ def parse_packet(data: bytes, *, max_bytes: int = MAX_PACKET_BYTES) -> XmpPacket
     return _packet(values)
 
 
+_WIDE_ENCODINGS = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+_PITH_FORMS = tuple("pith".encode(encoding) for encoding in ("ascii", *_WIDE_ENCODINGS))
+
+
+def mentions_pith(data: bytes) -> bool:
+    """Whether the packet's bytes contain ``pith`` (any case) in UTF-8 or UTF-16/32.
+
+    Used on packets the reader refuses: one that mentions pith in any encoding the
+    XML parser would read might hide a claim, so a check must not call it "no claim".
+    """
+    lowered = data.lower()  # folds ASCII letters only, so every encoding's "PITH" too
+    return any(form in lowered for form in _PITH_FORMS)
+
+
 def _refuse_declarations(data: bytes) -> None:
     """A DOCTYPE or entity declaration, in UTF-8 or UTF-16/32, is a finding."""
-    encodings = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
     for marker in _DECLARATIONS:
-        forms = [marker, *(marker.decode("ascii").encode(e) for e in encodings)]
+        forms = [marker, *(marker.decode("ascii").encode(e) for e in _WIDE_ENCODINGS)]
         if any(form in data for form in forms):
             what = marker.decode("ascii")[2:]
             raise XmpError(
