@@ -118,6 +118,7 @@ def test_bundle_sources_in_order_of_preference(tmp_path: Path, seed: dict) -> No
     assert ignored.verdict is Verdict.INDETERMINATE
     assert ignored.exit_code == 4
     assert ignored.code == "check.bundle.unavailable"
+    assert "--ignore-embedded" in ignored.reason
     assert not any(c.failed for c in ignored.checks)
     assert "no bundle" in ignored.reason
 

@@ -521,13 +521,15 @@ def registry_bundle(claimed: PithRef | None, options: CheckOptions) -> ChosenBun
     """
     if claimed is None or options.registry is None:
         why = "no number to look up" if claimed is None else "no cache or resolver to ask"
-        return ChosenBundle(None, None, _no_bundle("unavailable", why))
+        return ChosenBundle(None, None, _no_bundle("unavailable", why, options=options))
     try:
         resolved = options.registry.resolve(
             claimed, offline=options.offline, refresh=options.refresh, allow_stale=True
         )
     except BundleLookupError as exc:
-        return ChosenBundle(None, None, _no_bundle(exc.outcome, exc.message, exc.code))
+        return ChosenBundle(
+            None, None, _no_bundle(exc.outcome, exc.message, exc.code, options=options)
+        )
     if resolved.from_cache and not resolved.revalidated:
         source, where = BundleSource.CACHE, f"the local cache ({resolved.cache_path})"
     else:
@@ -537,11 +539,18 @@ def registry_bundle(claimed: PithRef | None, options: CheckOptions) -> ChosenBun
     return ChosenBundle(resolved.bundle, source, result, resolved.verification)
 
 
-def _no_bundle(outcome: str, why: str, subject: str | None = None) -> CheckResult:
+def _no_bundle(
+    outcome: str, why: str, subject: str | None = None, *, options: CheckOptions
+) -> CheckResult:
+    embedded = (
+        "none is embedded"
+        if options.use_embedded
+        else "an embedded one is not used (--ignore-embedded)"
+    )
     return indeterminate(
         "check.bundle",
         outcome,
-        f"no bundle could be had: none was given with --bundle, none is embedded, and {why}",
+        f"no bundle could be had: none was given with --bundle, {embedded}, and {why}",
         subject,
     )
 
