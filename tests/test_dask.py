@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -149,17 +150,22 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
     store = ResultsStore(tmp_path / "results", "check")
     executor = DaskExecutor(scheduler=cluster, in_flight=4)
     chunks = corpus_chunks([corpus], chunk_size=8)
-    reports = check_corpus(chunks, options(), executor=executor, store=store)
+    killed: list[int] = []
+
+    def kill_a_busy_worker() -> None:  # as soon as a worker runs a chunk
+        victim = pids[busy_worker(cluster)]
+        os.kill(victim, signal.SIGKILL)
+        killed.append(victim)
+
+    killer = threading.Thread(target=kill_a_busy_worker)
+    killer.start()
     verdicts: dict[str, tuple[str, str]] = {}
     seen = Counter()
-    victim = None
-    for report in reports:
+    for report in check_corpus(chunks, options(), executor=executor, store=store):
         seen[report.file] += 1
         verdicts[report.file] = (report.verdict.value, report.code)
-        if victim is None:  # the first results are in: kill a worker that has a chunk
-            victim = pids[busy_worker(cluster)]
-            os.kill(victim, signal.SIGKILL)
-    assert victim is not None
+    killer.join()
+    (victim,) = killed
     with pytest.raises(ProcessLookupError):
         os.kill(victim, 0)
     assert set(seen.values()) == {1} and verdicts == local_verdicts
