@@ -52,6 +52,7 @@ __all__ = [
     "MAX_MARK_CHARS",
     "MIN_CONTRAST",
     "MIN_INKED",
+    "MIN_SIZE",
     "SPLIT_EMS",
     "TITLE_REGION",
     "TitleFinding",
@@ -70,6 +71,8 @@ MIN_INKED = 0.9
 MAX_BACKGROUND_SPREAD = 48
 LOW_PX_PER_EM = 6.0
 HIGH_PX_PER_EM = 18.0
+MIN_SIZE = 4.0
+"""Glyphs in smaller type (points) are no reader's title, and do not set the body size."""
 MAX_LINES = 24
 """Candidate lines beyond this many (from the top) are not considered."""
 SIZE_TOLERANCE = 0.06
@@ -182,7 +185,7 @@ def _ink_glyphs(found: PageGlyphs) -> list[tuple[Glyph, bool]]:
         if glyph.generated or glyph.char.isspace() or not glyph.char.isprintable():
             space = True
             continue
-        if glyph.size <= 0 or _is_sideways(glyph):
+        if glyph.size < MIN_SIZE or _is_sideways(glyph):
             continue
         kept.append((glyph, space))
         space = False
@@ -238,8 +241,10 @@ def _text(line: _Line) -> str:
     return "".join(parts)
 
 
-def _attach_smaller(line: _Line, smaller: Sequence[_Line]) -> None:
-    """Smaller glyphs on ``line``'s band and span: marks, or other text."""
+def _attach_smaller(line: _Line, smaller: Sequence[_Line]) -> list[_Line]:
+    """Smaller glyphs on ``line``'s band and span become its marks, or its other text;
+    returns the lines they were."""
+    attached = []
     left, top, right, bottom = line.box
     reach = line.size
     for other in smaller:
@@ -251,10 +256,12 @@ def _attach_smaller(line: _Line, smaller: Sequence[_Line]) -> None:
             line.marks.extend(other.glyphs)
         else:
             line.others.extend(other.glyphs)
+        attached.append(other)
+    return attached
 
 
 def _body_size(sizes: Sequence[float]) -> float | None:
-    counted = Counter(round(s * 2) / 2 for s in sizes if s > 0)
+    counted = Counter(round(s * 2) / 2 for s in sizes if s >= MIN_SIZE)
     return counted.most_common(1)[0][0] if counted else None
 
 
@@ -266,15 +273,15 @@ def _larger_than_body(lines: list[_Line], body: float | None) -> list[_Line]:
     return larger or [line for line in lines if _same_size(line.size, body)]
 
 
-def _badge_top(found: PageGlyphs) -> float | None:
-    """The display top of a ``pith:`` badge text below the page's header, if any."""
+def _badge_bottom(found: PageGlyphs) -> float | None:
+    """The display bottom of a ``pith:`` badge text below the page's header, if any."""
     glyphs = found.glyphs
     text = "".join(g.char for g in glyphs).casefold()
     start = text.find("pith:")
     while start >= 0:
-        top = min(g.box[1] for g in glyphs[start : start + 5])
-        if top > 0.1 * found.height:
-            return top
+        badge = glyphs[start : start + 5]
+        if min(g.box[1] for g in badge) > 0.1 * found.height:
+            return max(g.box[3] for g in badge)
         start = text.find("pith:", start + 1)
     return None
 
@@ -396,14 +403,17 @@ def find_title_lines(view: Page1View) -> TitleFinding:
     lines = _group_lines(_ink_glyphs(found))
     lines = [line for line in lines if line.box[1] <= found.height * TITLE_REGION]
     large = _larger_than_body(lines, body)
-    smaller = [line for line in lines if all(line is not other for other in large)]
-    badge = _badge_top(found)
+    badge = _badge_bottom(found)
     if badge is not None:
-        large = [line for line in large if line.box[3] <= badge + 0.2 * line.size]
+        large = [line for line in large if line.box[1] <= badge]  # not below the badge
     large.sort(key=lambda line: line.box[1])
     large = large[:MAX_LINES]
-    for line in large:
-        _attach_smaller(line, [o for o in smaller if o.size < line.size])
+    attached: list[_Line] = []
+    for line in sorted(large, key=lambda line: -line.size):
+        if any(line is other for other in attached):
+            continue
+        attached.extend(_attach_smaller(line, [o for o in lines if o.size < line.size]))
+    large = [line for line in large if all(line is not other for other in attached)]
     if not large:
         return TitleFinding((), body, found.total)
     try:
