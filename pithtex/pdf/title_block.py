@@ -8,7 +8,8 @@ whether it is *visible*.  Which of them (if any) are the record's title is for
 the checker to say (:func:`title_texts` gives the texts a run of lines may
 stand for); the stamper asks the same question before it writes a title.
 
-A line is made of the glyphs of one size on one baseline; a gap of more than
+A line is made of the glyphs on one baseline, in one size or small capitals of
+it (down to :data:`SMALL_CAPS` of it); a gap of more than
 :data:`SPLIT_EMS` ems ends it (line numbers in the margin are not part of it).
 Smaller glyphs on it are *marks* (``\\thanks`` symbols, footnote numbers) when
 each run of them is at most :data:`MAX_MARK_CHARS` characters, and otherwise
@@ -39,9 +40,17 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from pithtex.pdf._access.glyphs import DisplayBox, Glyph, PageGlyphs, page_glyphs, render_pair
+from pithtex.pdf._access.glyphs import (
+    DisplayBox,
+    Glyph,
+    TextRun,
+    glyphs_at,
+    page_runs,
+    render_pair,
+    run_glyphs,
+)
 from pithtex.pdf._access.limits import StreamError
 from pithtex.pdf._access.pdfium import Page1View, Rendering
 
@@ -75,6 +84,9 @@ MIN_SIZE = 4.0
 """Glyphs in smaller type (points) are no reader's title, and do not set the body size."""
 MAX_LINES = 24
 """Candidate lines beyond this many (from the top) are not considered."""
+SMALL_CAPS = 0.6
+"""Glyphs on one baseline down to this fraction of the line's size belong to its text
+(small caps)."""
 SIZE_TOLERANCE = 0.06
 """Glyphs whose sizes differ by less than this fraction are of one size."""
 _HYPHENS = frozenset("-\u00ad\u2010\u2011\x02")
@@ -145,6 +157,17 @@ class TitleFinding:
 # ------------------------------------------------------------------ lines
 
 
+class PageGlyphs(NamedTuple):
+    """The glyphs of page 1 the finder reads, and the page's facts."""
+
+    width: float
+    height: float
+    glyphs: tuple[Glyph, ...]
+    sizes: tuple[float, ...]
+    total: int
+    badge: tuple[Glyph, ...]
+
+
 @dataclass
 class _Line:
     size: float
@@ -179,7 +202,10 @@ def _ink_glyphs(found: PageGlyphs) -> list[tuple[Glyph, bool]]:
     """Glyphs that draw something, each with whether a word break comes before it."""
     kept: list[tuple[Glyph, bool]] = []
     space = False
+    previous = -2
     for glyph in found.glyphs:
+        space = space or glyph.position != previous + 1  # another run
+        previous = glyph.position
         if glyph.char == "\x02":  # PDFium's mark of a hyphen that ends a line
             glyph = glyph._replace(char="-")  # noqa: PLW2901
         if glyph.generated or glyph.char.isspace() or not glyph.char.isprintable():
@@ -192,21 +218,27 @@ def _ink_glyphs(found: PageGlyphs) -> list[tuple[Glyph, bool]]:
     return kept
 
 
+def _one_line(line: _Line, glyph: Glyph) -> bool:
+    """Whether ``glyph`` sits on ``line``'s baseline in a size of it: the same, or the
+    smaller capitals of small caps (raised or lowered smaller glyphs are marks)."""
+    larger = max(line.size, glyph.size)
+    return (
+        min(line.size, glyph.size) >= SMALL_CAPS * larger
+        and abs(line.baseline - glyph.baseline) <= 0.12 * larger
+    )
+
+
 def _group_lines(glyphs: list[tuple[Glyph, bool]]) -> list[_Line]:
     lines: list[_Line] = []
     for glyph, space in sorted(glyphs, key=lambda pair: (pair[0].baseline, pair[0].box[0])):
         line = next(
-            (
-                line
-                for line in reversed(lines[-8:])
-                if _same_size(line.size, glyph.size)
-                and abs(line.baseline - glyph.baseline) <= 0.3 * line.size
-            ),
+            (line for line in reversed(lines[-8:]) if _one_line(line, glyph)),
             None,
         )
         if line is None:
             line = _Line(glyph.size, glyph.baseline)
             lines.append(line)
+        line.size = max(line.size, glyph.size)
         line.glyphs.append(glyph)
         line.spaces.append(space)
     split: list[_Line] = []
@@ -275,15 +307,45 @@ def _larger_than_body(lines: list[_Line], body: float | None) -> list[_Line]:
 
 def _badge_bottom(found: PageGlyphs) -> float | None:
     """The display bottom of a ``pith:`` badge text below the page's header, if any."""
-    glyphs = found.glyphs
-    text = "".join(g.char for g in glyphs).casefold()
-    start = text.find("pith:")
-    while start >= 0:
-        badge = glyphs[start : start + 5]
-        if min(g.box[1] for g in badge) > 0.1 * found.height:
+    badges = [found.badge[i : i + 5] for i in range(0, len(found.badge), 5)]
+    for badge in badges:
+        if badge and min(g.box[1] for g in badge) > 0.1 * found.height:
             return max(g.box[3] for g in badge)
-        start = text.find("pith:", start + 1)
     return None
+
+
+def _read_glyphs(view: Page1View) -> PageGlyphs:
+    """The glyphs of the runs that may make title lines: those of the upper page in type
+    larger than the body text (or of its size, when none is larger), and the runs of
+    smaller type on their lines."""
+    found = page_runs(view, max_top=view.height * TITLE_REGION)
+    body = _body_size(found.sizes)
+    readable = [run for run in found.runs if run.size >= MIN_SIZE]
+    large: list[TextRun] = readable
+    if body is not None:
+        larger = [run for run in readable if run.size > body * (1 + SIZE_TOLERANCE)]
+        large = larger or [run for run in readable if _same_size(run.size, body)]
+    bands = [(run.box[1], run.box[3]) for run in large]
+    beside = [
+        run
+        for run in readable
+        if run.size < max((r.size for r in large), default=0.0)
+        and any(run.box[1] <= bottom and run.box[3] >= top for top, bottom in bands)
+    ]
+    badge = [
+        i
+        for start, length in view.search("pith:", limit=4)
+        for i in range(start, start + 5)
+        if length
+    ]
+    return PageGlyphs(
+        found.width,
+        found.height,
+        run_glyphs(view, [*large, *beside]),
+        found.sizes,
+        found.total,
+        glyphs_at(view, badge),
+    )
 
 
 # ------------------------------------------------------------------ visibility
@@ -398,7 +460,7 @@ def find_title_lines(view: Page1View) -> TitleFinding:
     Raises :class:`~pithtex.pdf._access.limits.StreamError` when PDFium cannot read
     or render page 1 within the caps.
     """
-    found = page_glyphs(view, max_top=view.height * TITLE_REGION)
+    found = _read_glyphs(view)
     body = _body_size(found.sizes)
     lines = _group_lines(_ink_glyphs(found))
     lines = [line for line in lines if line.box[1] <= found.height * TITLE_REGION]
