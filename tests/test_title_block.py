@@ -298,3 +298,59 @@ def test_every_channel_of_the_attack_claims_the_record(tmp_path: Path) -> None:
     evidence = read_pdf(page_with(tmp_path, HIDDEN["white"][0]))
     assert ("info", SEED_TITLE) in evidence.titles
     assert any(c.value == claims["link"] for c in evidence.numbers)
+
+
+# ------------------------------------------------------------------ stamp
+
+
+def untitled_pdflatex(tmp_path: Path, title: str, abstract: str = BODY) -> Path:
+    """A pdfLaTeX paper whose metadata names no title."""
+    require_tool("pdflatex")
+    source = tmp_path / "untitled.tex"
+    source.write_text(
+        "\\documentclass{article}\n"
+        f"\\title{{{title}}}\\author{{Yang You}}\\date{{}}\n"
+        "\\begin{document}\\maketitle\n"
+        f"\\begin{{abstract}}{abstract}\\end{{abstract}}\n\\end{{document}}\n"
+    )
+    subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", source.name],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    return tmp_path / "untitled.pdf"
+
+
+@pytest.mark.tex
+@pytest.mark.parametrize("paper", ["abstract_cites_it", "revisiting"])
+def test_stamp_does_not_write_the_record_title_into_another_paper(
+    tmp_path: Path, paper: str
+) -> None:
+    import json
+
+    from conftest import run_cli
+
+    title, abstract = OTHER_PAPERS[paper]
+    source = untitled_pdflatex(tmp_path, title, abstract)
+    out = tmp_path / "out.pdf"
+    refused = run_cli("stamp", source, "--bundle", SEED_BUNDLE, "-o", out, "--json")
+    assert refused.returncode == 1
+    assert "title block" in refused.stdout + refused.stderr and not out.exists()
+    forced = run_cli(
+        "stamp", source, "--bundle", SEED_BUNDLE, "-o", out, "--json", "--force", check=True
+    )
+    assert any("left as it is" in note for note in json.loads(forced.stdout)["notes"])
+    with pikepdf.open(out) as pdf:
+        assert "/Title" not in pdf.docinfo
+
+
+@pytest.mark.tex
+def test_stamp_writes_the_record_title_when_page_1_shows_it(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    source = untitled_pdflatex(tmp_path, SEED_TITLE)
+    out = tmp_path / "out.pdf"
+    run_cli("stamp", source, "--bundle", SEED_BUNDLE, "-o", out, check=True)
+    with pikepdf.open(out) as pdf:
+        assert str(pdf.docinfo["/Title"]) == SEED_TITLE
