@@ -4,7 +4,8 @@
 *evidence* the checker compares: the Pith Numbers each channel names (XMP,
 Info dictionary, resolver links and badge text on page 1, the embedded
 bundle), the record hashes the metadata carries, the stamp details, the
-titles, and the text of page 1.  It decides nothing; :mod:`pithtex.pdf.check`
+titles, the text of page 1 and its candidate title lines with their visibility
+(:mod:`pithtex.pdf.title_block`, which renders their region).  It decides nothing; :mod:`pithtex.pdf.check`
 does.
 
 Reading is strict and bounded, through :mod:`pithtex.pdf._access`:
