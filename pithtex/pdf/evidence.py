@@ -5,8 +5,8 @@
 Info dictionary, resolver links and badge text on page 1, the embedded
 bundle), the record hashes the metadata carries, the stamp details, the
 titles, the text of page 1 and its candidate title lines with their visibility
-(:mod:`pithtex.pdf.title_block`, which renders their region).  It decides nothing; :mod:`pithtex.pdf.check`
-does.
+(:mod:`pithtex.pdf.title_block`, which renders their region).  It decides
+nothing; :mod:`pithtex.pdf.check` does.
 
 Reading is strict and bounded, through :mod:`pithtex.pdf._access`:
 

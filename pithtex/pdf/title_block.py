@@ -3,7 +3,8 @@
 :func:`find_title_lines` runs where the PDF is read (in the bounded reader) and
 gives, as plain data, the *candidate title lines* of page 1: lines of one font
 size no smaller than the body text, in the upper part of the page
-(:data:`TITLE_REGION`) and above the badge, each with its text, its box and
+(:data:`TITLE_REGION`) and, when a ``pith:`` badge follows lines of them, above
+the badge, each with its text, its box and
 whether it is *visible*.  Which of them (if any) are the record's title is for
 the checker to say (:func:`title_texts` gives the texts a run of lines may
 stand for); the stamper asks the same question before it writes a title.
@@ -466,8 +467,9 @@ def find_title_lines(view: Page1View) -> TitleFinding:
     lines = [line for line in lines if line.box[1] <= found.height * TITLE_REGION]
     large = _larger_than_body(lines, body)
     badge = _badge_bottom(found)
-    if badge is not None:
-        large = [line for line in large if line.box[1] <= badge]  # not below the badge
+    above = [line for line in large if badge is not None and line.box[3] <= badge]
+    if above:  # a badge after a title: nothing below it is the title
+        large = [line for line in large if badge is not None and line.box[1] <= badge]
     large.sort(key=lambda line: line.box[1])
     large = large[:MAX_LINES]
     attached: list[_Line] = []
