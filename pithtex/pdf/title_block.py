@@ -37,6 +37,7 @@ The rendering covers only the candidate lines' region, first at
 
 from __future__ import annotations
 
+import operator
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -177,16 +178,21 @@ class _Line:
     spaces: list[bool] = field(default_factory=list)
     marks: list[Glyph] = field(default_factory=list)
     others: list[Glyph] = field(default_factory=list)
+    _box: tuple[int, DisplayBox] | None = None
 
     @property
     def box(self) -> DisplayBox:
-        boxes = [g.box for g in self.glyphs]
-        return (
-            min(b[0] for b in boxes),
-            min(b[1] for b in boxes),
-            max(b[2] for b in boxes),
-            max(b[3] for b in boxes),
-        )
+        """The union of its glyphs' boxes (computed again only when glyphs were added)."""
+        if self._box is None or self._box[0] != len(self.glyphs):
+            boxes = [g.box for g in self.glyphs]
+            union = (
+                min(b[0] for b in boxes),
+                min(b[1] for b in boxes),
+                max(b[2] for b in boxes),
+                max(b[3] for b in boxes),
+            )
+            self._box = (len(self.glyphs), union)
+        return self._box[1]
 
 
 def _is_sideways(glyph: Glyph) -> bool:
@@ -251,11 +257,13 @@ def _group_lines(glyphs: list[tuple[Glyph, bool]]) -> list[_Line]:
 def _split_at_gaps(line: _Line) -> Iterator[_Line]:
     order = sorted(range(len(line.glyphs)), key=lambda i: line.glyphs[i].box[0])
     current = _Line(line.size, line.baseline)
+    right = 0.0
     for index in order:
         glyph = line.glyphs[index]
-        if current.glyphs and glyph.box[0] - current.box[2] > SPLIT_EMS * line.size:
+        if current.glyphs and glyph.box[0] - right > SPLIT_EMS * line.size:
             yield current
             current = _Line(line.size, line.baseline)
+        right = glyph.box[2] if not current.glyphs else max(right, glyph.box[2])
         current.glyphs.append(glyph)
         current.spaces.append(line.spaces[index])
     if current.glyphs:
@@ -361,10 +369,11 @@ def _glyph_ink(
     x1 = min(shown.width, int((box[2] - origin[0]) * scale) + 1)
     y1 = min(shown.height, int((box[3] - origin[1]) * scale) + 1)
     best = 0
+    width, a, b = shown.width, shown.pixels, hidden.pixels
     for y in range(y0, y1):
-        row = y * shown.width
-        for x in range(x0, x1):
-            best = max(best, abs(shown.pixels[row + x] - hidden.pixels[row + x]))
+        start, end = y * width + x0, y * width + x1
+        if end > start:
+            best = max(best, *map(abs, map(operator.sub, a[start:end], b[start:end])))
     return best
 
 
@@ -375,10 +384,11 @@ def _spread(
     y0 = max(0, int((box[1] - origin[1]) * scale))
     x1 = min(rendering.width, int((box[2] - origin[0]) * scale) + 1)
     y1 = min(rendering.height, int((box[3] - origin[1]) * scale) + 1)
-    values = [
-        rendering.pixels[y * rendering.width + x] for y in range(y0, y1) for x in range(x0, x1)
-    ]
-    return max(values) - min(values) if values else 0
+    width, pixels = rendering.width, rendering.pixels
+    rows = [pixels[y * width + x0 : y * width + x1] for y in range(y0, y1) if x1 > x0]
+    if not rows:
+        return 0
+    return max(max(row) for row in rows) - min(min(row) for row in rows)
 
 
 def _outside(box: DisplayBox, width: float, height: float) -> bool:
