@@ -78,7 +78,8 @@ def test_every_channel_agrees_and_the_seed_pdf_verifies(tmp_path: Path, seed: di
         "link",
         "text",
     }
-    assert all(c.status.value == "pass" for c in report.checks)
+    corroborating = {"check.authors", "check.abstract"}  # shown, never deciding
+    assert all(c.status.value == "pass" for c in report.checks if c.check not in corroborating)
     assert codes(report)["check.title"] == "check.title.ok"
 
 
@@ -183,7 +184,8 @@ def test_transplant_with_copied_metadata_title_is_caught_on_the_page(
     """The metadata claims the genuine title, but page 1 shows another paper."""
     report = check(claimed_pdf(tmp_path / "x.pdf", seed, title=OTHER_PAPER.title))
     assert report.verdict is Verdict.FAILED
-    assert codes(report)["check.title"] == "check.title.not_on_page"
+    assert codes(report)["check.title"] == "check.title.mismatch"
+    assert OTHER_PAPER.title in report.reason
 
 
 def test_xmp_number_and_link_number_disagree(tmp_path: Path, seed: dict) -> None:

@@ -114,7 +114,8 @@ def test_real_producers_stamped_and_checked(tmp_path: Path, producer: str) -> No
     stamp(source, SEED_BUNDLE, stamped, "--badge", "--deterministic")
     code, doc = check(stamped, "--bundle", SEED_BUNDLE)
     if producer == "hyperxmp":  # its page 1 shows no title at all, only its metadata does
-        assert (code, doc["code"]) == (1, "check.title.not_on_page")
+        assert (code, doc["code"]) == (1, "check.title.mismatch")
+        assert "Rich XMP from hyperxmp" in doc["reason"]  # what page 1 shows instead
         assert [c["check"] for c in doc["checks"] if c["status"] == "fail"] == ["check.title"]
     else:
         assert code == 0, doc["reason"]

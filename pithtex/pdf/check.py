@@ -37,6 +37,15 @@ from pithtex.pdf.evidence import (
     normalise_for_search,
     read_pdf,
 )
+from pithtex.pdf.title_block import TitleFinding, TitleLine
+from pithtex.pdf.title_match import (
+    Corroboration,
+    TitleMatch,
+    TitleReview,
+    corroborate,
+    match_title,
+    shown_block,
+)
 from pithtex.trust.keyring import Keyring
 from pithtex.trust.record import RecordCard, card_of_verification
 from pithtex.trust.verify import BundleVerdict, BundleVerification, verify_bundle
@@ -213,6 +222,8 @@ class CheckReport:
     bundle_source: BundleSource | None = None
     verification: BundleVerification | None = None
     record_title: str | None = None
+    title_review: TitleReview | None = None
+    """Page 1's title block, corroboration and metadata-title warnings (with a bundle)."""
     record: RecordCard | None = field(default=None, init=False, compare=False)
     """The record as the registry page shows it, when the bundle verified (whatever the
     verdict: a badge on the wrong paper still names a record); made from
@@ -261,6 +272,7 @@ class CheckReport:
     def to_json(self) -> dict[str, Any]:
         ev = self.evidence
         verification = self.verification
+        review = self.title_review
         return {
             "schema": SCHEMA,
             "file": self.file,
@@ -280,7 +292,11 @@ class CheckReport:
             else {"source": self.bundle_source, **verification.to_json()},
             "checks": [c.to_json() for c in self.checks],
             "problems": [p.to_json() for p in ev.problems] if ev else [],
-            "warnings": list(ev.warnings) if ev else [],
+            "warnings": [*(ev.warnings if ev else ()), *(review.warnings if review else ())],
+            "title_block": review.title_block_json() if review else None,
+            "corroboration": review.corroboration.to_json()
+            if review and review.corroboration
+            else None,
             "notice": self.notice,
             "record": None if self.record is None else self.record.to_json(),
         }
@@ -327,6 +343,7 @@ def check_evidence(evidence: PdfEvidence, options: CheckOptions) -> CheckReport:
     checks.append(chosen.result)
     verification = None
     record_title = None
+    title_review = None
     if chosen.bundle is None:
         checks.extend(_skipped_without_bundle(evidence, claimed))
     else:
@@ -336,7 +353,8 @@ def check_evidence(evidence: PdfEvidence, options: CheckOptions) -> CheckReport:
         checks.append(_check_verification(verification))
         checks.append(_check_hashes(evidence.hashes, chosen.bundle.canonical_sha256, claimed))
         checks.append(_check_stamp(evidence.stamp, chosen, verification))
-        checks.append(_check_paper_title(evidence, chosen.bundle, record_title))
+        title_review = _check_paper_title(evidence, chosen.bundle, record_title)
+        checks.extend(title_review.checks)
     verdict = verdict_of(checks)
     return CheckReport(
         path,
@@ -348,6 +366,7 @@ def check_evidence(evidence: PdfEvidence, options: CheckOptions) -> CheckReport:
         bundle_source=chosen.source,
         verification=verification,
         record_title=record_title,
+        title_review=title_review,
     )
 
 
@@ -679,42 +698,117 @@ def _record_title(bundle: Bundle) -> str | None:
     return title
 
 
-def _check_paper_title(ev: PdfEvidence, bundle: Bundle, record_title: str | None) -> CheckResult:
+def _check_paper_title(ev: PdfEvidence, bundle: Bundle, record_title: str | None) -> TitleReview:
+    """``check.title``: page 1's visible title block is the record's title; metadata titles
+    never decide, one that differs is a warning.  With it, ``check.authors`` and
+    ``check.abstract``, which show what page 1 corroborates and decide nothing."""
     wanted = bundle.record.title_canon_sha256
-    matched = next((s for s, t in ev.titles if text_canon_sha256(t) == wanted), None)
-    page = normalise_for_search(ev.page_text)
-    shown: bool | None = None
-    if record_title is not None and page:
-        needle = normalise_for_search(record_title)
-        shown = bool(needle) and needle in page
-    if matched is not None and shown is not False:
-        on_page = "; page 1 shows it" if shown else ""
-        return ok("check.title", f"the {_SOURCE[matched]} matches the record{on_page}", matched)
-    if matched is not None:
-        return fail(
+    warnings = tuple(
+        {
+            "code": "title.metadata_differs",
+            "message": f"the {_SOURCE[source]} {title.strip()[:120]!r} is not the record's "
+            "title (a short title, or another paper's?)",
+        }
+        for source, title in ev.titles
+        if source != "page1" and text_canon_sha256(title) != wanted
+    )
+    finding = ev.title_finding
+    corroboration = corroborate(ev.page_text, bundle.paper)
+    match = None if finding is None else match_title(finding, wanted, record_title)
+    shown = () if finding is None else tuple(shown_block(finding))
+    result = _title_result(ev, finding, match, shown, wanted, record_title)
+    if warnings and not result.failed:
+        notes = "; ".join(w["message"] for w in warnings)
+        reason = f"{result.reason}; warning: {notes}"
+        result = CheckResult(result.check, result.status, result.code, reason, result.subject)
+    checks = (result, *_corroboration_checks(corroboration))
+    return TitleReview(checks, finding, match, shown, corroboration, warnings)
+
+
+def _title_result(
+    ev: PdfEvidence,
+    finding: TitleFinding | None,
+    match: TitleMatch | None,
+    shown: tuple[TitleLine, ...],
+    wanted: str,
+    record_title: str | None,
+) -> CheckResult:
+    expected = f" {record_title!r}" if record_title else ""
+    if finding is None:
+        unread = "page 1's text could not be read: the title cannot be compared with the record's"
+        return indeterminate("check.title", "undecidable", f"{unread}; metadata never decides")
+    if match is not None:
+        lines = f"{len(match.lines)} line{'s' if len(match.lines) > 1 else ''}"
+        return ok(
+            "check.title", f"page 1's title block ({lines}) shows the record's title", "page1"
+        )
+    hidden = match_title(finding, wanted, record_title, visible_only=False)
+    why = next((line.hidden for line in hidden.lines if line.hidden), "") if hidden else ""
+    if not shown:
+        extra = (
+            f"; the record's title is there only as text a reader cannot see ({why})"
+            if hidden is not None
+            else ""
+        )
+        return indeterminate(
             "check.title",
-            "not_on_page",
-            f"the {_SOURCE[matched]} matches the record, but page 1 does not show "
-            f"the record's title {record_title!r}",
+            "undecidable",
+            "page 1 has no visible, readable title block (a scan, or text drawn as "
+            f"outlines?): whether this PDF is the paper{expected} cannot be decided from "
+            f"it, and the metadata alone never decides{extra}",
             "page1",
         )
-    if shown:
-        return ok("check.title", "page 1 shows the record's title", "page1")
-    if not ev.titles and not page:
+    shown_text = " ".join(line.text for line in shown)
+    if hidden is not None:
         return fail(
             "check.title",
-            "unknown",
-            "the PDF has no title in its metadata and no text on page 1: cannot tell "
-            "whether the badge belongs to this paper",
+            "hidden",
+            f"page 1 shows the title {shown_text[:160]!r}; the record's title{expected} is "
+            f"there only as text a reader cannot see ({why})",
+            "page1",
         )
-    source, title = ev.titles[0] if ev.titles else ("page1", ev.page_text[:80])
-    expected = f" {record_title!r}" if record_title else ""
+    elsewhere = ""
+    needle = normalise_for_search(record_title or "")
+    if needle and needle in normalise_for_search(ev.page_text):
+        elsewhere = "; the record's title occurs in page 1's text, but not as its title block"
     return fail(
         "check.title",
         "mismatch",
-        f"the {_SOURCE[source]} {title.strip()[:120]!r} is not the record's title{expected}",
-        source,
+        f"page 1's title block {shown_text[:160]!r} is not the record's title{expected}{elsewhere}",
+        "page1",
     )
+
+
+def _corroboration_checks(found: Corroboration) -> tuple[CheckResult, ...]:
+    authors = found.authors_agree
+    if authors is None:
+        by = skip("check.authors", "absent", "the record names no authors")
+    elif authors:
+        by = ok("check.authors", f"page 1 shows the record's authors ({', '.join(found.authors)})")
+    else:
+        missing = [name for name in found.authors if name not in found.authors_shown]
+        by = skip(
+            "check.authors",
+            "not_shown",
+            f"page 1 does not show {', '.join(missing)} of the record's authors "
+            "(an anonymous draft?); this decides nothing",
+        )
+    share = found.abstract_share
+    if share is None:
+        abstract = skip("check.abstract", "absent", "the record has no abstract excerpt")
+    elif found.abstract_agrees:
+        abstract = ok(
+            "check.abstract",
+            f"page 1's text agrees with the record's abstract excerpt ({share:.0%} of its phrases)",
+        )
+    else:
+        abstract = skip(
+            "check.abstract",
+            "differs",
+            f"page 1's text shows {share:.0%} of the record's abstract excerpt's phrases; "
+            "this decides nothing",
+        )
+    return by, abstract
 
 
 _SOURCE = {"xmp": "XMP dc:title", "info": "Info /Title", "page1": "title on page 1"}

@@ -4,8 +4,9 @@
 *evidence* the checker compares: the Pith Numbers each channel names (XMP,
 Info dictionary, resolver links and badge text on page 1, the embedded
 bundle), the record hashes the metadata carries, the stamp details, the
-titles, and the text of page 1.  It decides nothing; :mod:`pithtex.pdf.check`
-does.
+titles, the text of page 1 and its candidate title lines with their visibility
+(:mod:`pithtex.pdf.title_block`, which renders their region).  It decides
+nothing; :mod:`pithtex.pdf.check` does.
 
 Reading is strict and bounded, through :mod:`pithtex.pdf._access`:
 
@@ -44,6 +45,7 @@ from pithtex.pdf.xmp.read import XmpError, XmpPacket, mentions_pith, parse_packe
 
 if TYPE_CHECKING:
     from pithtex.pdf._access.pdfium import TextRun
+    from pithtex.pdf.title_block import TitleFinding
 
 __all__ = [
     "DEFAULT_READ_LIMITS",
@@ -137,6 +139,9 @@ class PdfEvidence:
     page_text: str
     problems: tuple[Problem, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    title_finding: TitleFinding | None = None
+    """Page 1's candidate title lines and their visibility (:mod:`pithtex.pdf.title_block`);
+    ``None`` when page 1's text could not be read."""
 
 
 # ------------------------------------------------------------------ reading
@@ -160,6 +165,7 @@ class _Reader:
         self.info: dict[str, str] = {}
         self.embedded: EmbeddedFile | None = None
         self.page_text = ""
+        self.title_finding: TitleFinding | None = None
 
     def guarded(self, channel: str, step: Callable[[], None]) -> None:
         try:
@@ -273,7 +279,9 @@ class _Reader:
 
     def read_text(self) -> None:
         """The badge text and, when the metadata names no title, the title on page 1."""
-        view = self.document.page1_view()
+        from pithtex.pdf.title_block import TitleFinding, find_title_lines
+
+        view = self.document.page1_view(images=True)  # images: they may cover the title
         self.page_text = view.text()
         title = None
         if not self.titles:
@@ -282,6 +290,10 @@ class _Reader:
             self.number("text", token, "page 1 text")
         if title:
             self.titles.append(("page1", title))
+        try:
+            self.title_finding = find_title_lines(view)
+        except StreamError as exc:  # the text was read: only the title block is unknown
+            self.title_finding = TitleFinding((), None, 0, notes=(exc.message,))
 
 
 # ------------------------------------------------------------------ PDFium text
@@ -377,6 +389,7 @@ def read_pdf(path: str | Path, *, limits: ReadLimits = DEFAULT_READ_LIMITS) -> P
             embedded=reader.embedded,
             titles=tuple(reader.titles),
             page_text=reader.page_text,
+            title_finding=reader.title_finding,
             problems=tuple(reader.problems),
             warnings=document.warnings(),
         )

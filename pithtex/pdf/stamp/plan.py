@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from pithtex.core.digests import canon_text, is_placeholder_title, text_canon_sha256
+from pithtex.core.digests import is_placeholder_title, text_canon_sha256
 from pithtex.core.errors import ExitCode, InputError
 from pithtex.core.names import BADGE_XOBJECT, DC, EMBEDDED_BUNDLE_NAME
 from pithtex.pdf._access.editing import EditableDocument
@@ -230,39 +230,45 @@ def _require_record_title(
     unreadable = ""
     if spec.title is not None:
         try:
-            if _page_one_shows(document, spec.title):
+            if _page_one_shows(document, spec):
                 notes.append(
-                    "the PDF had no title: the record's title (found on page 1) was written"
+                    "the PDF had no title: the record's title (found on page 1 as its title "
+                    "block) was written"
                 )
                 return spec.title
         except StreamError as exc:
             unreadable = f" (page 1's text cannot be read within bounds: {exc.message})"
     if options.force:
-        notes.append(f"the PDF has no title to check against the record (--force){unreadable}")
+        notes.append(
+            "the PDF has no title to check against the record, and page 1's title block is "
+            f"not the record's title: its title metadata is left as it is (--force){unreadable}"
+        )
         return None
     raise StampRefusedError(
-        "the PDF has no title (XMP dc:title or Info /Title) and page 1 does not show the "
-        f"record's title{unreadable}, so the bundle cannot be checked against it "
+        "the PDF has no title (XMP dc:title or Info /Title) and page 1's visible title block "
+        f"is not the record's title{unreadable}, so the bundle cannot be checked against it "
         "(--force stamps anyway)",
         code="title.missing",
         exit_code=ExitCode.FAILED,
     )
 
 
-def _page_one_shows(document: EditableDocument, title: str) -> bool:
-    """Whether page 1's text contains ``title``; raises :class:`StreamError` if unreadable
-    within the caps (PDFium failing on the copy counts as no text)."""
+def _page_one_shows(document: EditableDocument, spec: StampSpec) -> bool:
+    """Whether page 1's visible title block is the record's title (the checker's finder,
+    :mod:`pithtex.pdf.title_block`); raises :class:`StreamError` if page 1 cannot be read
+    within the caps (PDFium failing on the copy counts as no title)."""
+    from pithtex.pdf.title_block import find_title_lines
+    from pithtex.pdf.title_match import match_title
+
     if document.page_count() == 0:
         return False
     try:
-        page = document.page1_view().text()
+        finding = find_title_lines(document.page1_view(images=True))
     except StreamError as exc:
         if exc.code != "text.unreadable":
             raise
         return False
-    text = canon_text(page)
-    wanted = canon_text(title)
-    return wanted in text or wanted in text.replace("- ", "")
+    return match_title(finding, spec.title_canon_sha256, spec.title) is not None
 
 
 def _up_to_date(

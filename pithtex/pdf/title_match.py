@@ -1,0 +1,232 @@
+"""Whether page 1's title block is the record's title, and what else page 1 corroborates.
+
+Pure comparisons on what :func:`pithtex.pdf.title_block.find_title_lines` found
+(the checker and the stamper both ask :func:`match_title`):
+
+* :func:`match_title`: a run of consecutive candidate title lines of one size
+  whose text, in the registry's canonical form (NFKC, case folded, white space
+  collapsed), hashes to the record's ``title_canon_sha256``, line-end hyphens
+  tried both ways.  Lines must be whole: a line that also carries other words
+  does not match.  A compatibility superscript or subscript character (``⁶``)
+  the record's title text does not have is a difference, though NFKC folds it;
+* :func:`corroborate`: whether page 1's text shows the record's authors'
+  family names (diacritics folded) and agrees with the record's abstract
+  excerpt.  Neither decides a verdict; both are reported.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pithtex.core.digests import text_canon_sha256
+from pithtex.pdf.title_block import TitleFinding, TitleLine, title_texts
+
+__all__ = [
+    "ABSTRACT_AGREEMENT",
+    "Corroboration",
+    "TitleMatch",
+    "corroborate",
+    "family_names",
+    "fold",
+    "match_title",
+    "title_runs",
+]
+
+ABSTRACT_AGREEMENT = 0.5
+"""The share of the excerpt's four-word phrases page 1 must show for it to agree."""
+MAX_RUN = 8
+"""A title block has at most this many lines."""
+
+
+@dataclass(frozen=True)
+class TitleMatch:
+    """A run of title lines whose text is the record's title."""
+
+    lines: tuple[TitleLine, ...]
+    text: str
+    visible: bool
+    """Every line of the run is visible and whole."""
+
+
+def _usable(line: TitleLine, *, visible_only: bool) -> bool:
+    return not line.other_text and (line.visible or not visible_only)
+
+
+def title_runs(finding: TitleFinding, *, visible_only: bool = True) -> Iterator[list[TitleLine]]:
+    """Maximal runs of consecutive candidate lines of one size (visible, whole ones only
+    unless ``visible_only`` is false), top to bottom."""
+    run: list[TitleLine] = []
+    for line in finding.lines:
+        usable = _usable(line, visible_only=visible_only)
+        if run and (not usable or not _follows(run[-1], line)):
+            yield run
+            run = []
+        if usable:
+            run.append(line)
+    if run:
+        yield run
+
+
+def _follows(above: TitleLine, line: TitleLine) -> bool:
+    same = abs(above.size - line.size) <= 0.06 * max(above.size, line.size)
+    return same and 0 < above.rect[3] - line.rect[3] <= 2.5 * line.size
+
+
+def _compatibility_marks(text: str) -> set[str]:
+    return {c for c in text if unicodedata.decomposition(c).startswith(("<super>", "<sub>"))}
+
+
+def _matching(
+    lines: Sequence[TitleLine], wanted: str, record_title: str | None
+) -> tuple[int, int, str] | None:
+    for start in range(len(lines)):
+        for end in range(start + 1, min(len(lines), start + MAX_RUN) + 1):
+            for text in title_texts(lines[start:end]):
+                if text_canon_sha256(text) != wanted:
+                    continue
+                if record_title is not None and (
+                    _compatibility_marks(text) - _compatibility_marks(record_title)
+                ):
+                    continue
+                return start, end, text
+    return None
+
+
+def match_title(
+    finding: TitleFinding, wanted: str, record_title: str | None, *, visible_only: bool = True
+) -> TitleMatch | None:
+    """The run of title lines that is the record's title (``wanted`` is its
+    ``title_canon_sha256``), if any; with ``visible_only`` false, hidden lines count too."""
+    for run in title_runs(finding, visible_only=visible_only):
+        found = _matching(run, wanted, record_title)
+        if found is not None:
+            start, end, text = found
+            lines = tuple(run[start:end])
+            return TitleMatch(lines, text, all(line.visible for line in lines))
+    return None
+
+
+def shown_block(finding: TitleFinding) -> list[TitleLine]:
+    """The title block a reader sees: the visible run in the largest type, topmost."""
+    runs = list(title_runs(finding))
+    if not runs:
+        return []
+    return max(runs, key=lambda run: (run[0].size, -finding.lines.index(run[0])))
+
+
+# ------------------------------------------------------------------ corroboration
+
+
+def fold(text: str) -> str:
+    """Diacritics removed (NFKD, combining marks dropped), case folded."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+_NAME_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.IGNORECASE)
+_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "et", "al", "al."})
+_WORD = re.compile(r"\w+")
+
+
+def family_names(authors_text: str) -> list[str]:
+    """The family names in ``authors_text`` (``"Ada Lovelace, Alan Turing"``), folded."""
+    names = []
+    for author in _NAME_SPLIT.split(authors_text):
+        words = [w for w in author.split() if w.casefold() not in _SUFFIXES]
+        if words:
+            family = fold(words[-1]).strip(".")
+            if len(family) > 1:
+                names.append(family)
+    return list(dict.fromkeys(names))
+
+
+def _phrases(words: Sequence[str], n: int = 4) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+@dataclass(frozen=True)
+class Corroboration:
+    """What page 1 shows of the record besides its title."""
+
+    authors: tuple[str, ...]
+    """The record's family names (folded); empty when the record names no authors."""
+    authors_shown: tuple[str, ...]
+    abstract_phrases: int
+    """Four-word phrases of the record's abstract excerpt (0: no excerpt)."""
+    abstract_shown: int
+
+    @property
+    def authors_agree(self) -> bool | None:
+        if not self.authors:
+            return None
+        return len(self.authors_shown) == len(self.authors)
+
+    @property
+    def abstract_share(self) -> float | None:
+        if not self.abstract_phrases:
+            return None
+        return self.abstract_shown / self.abstract_phrases
+
+    @property
+    def abstract_agrees(self) -> bool | None:
+        share = self.abstract_share
+        return None if share is None else share >= ABSTRACT_AGREEMENT
+
+    def to_json(self) -> dict[str, Any]:
+        share = self.abstract_share
+        return {
+            "authors": {
+                "names": list(self.authors),
+                "shown": list(self.authors_shown),
+                "agree": self.authors_agree,
+            },
+            "abstract": {
+                "phrases": self.abstract_phrases,
+                "shown": self.abstract_shown,
+                "share": None if share is None else round(share, 3),
+                "agree": self.abstract_agrees,
+            },
+        }
+
+
+def corroborate(page_text: str, paper: dict[str, Any]) -> Corroboration:
+    """Compare page 1's text with the snapshot's ``authors_text`` and ``abstract_excerpt``."""
+    page_words = _WORD.findall(fold(page_text))
+    present = set(page_words)
+    authors_text = paper.get("authors_text")
+    names = family_names(authors_text) if isinstance(authors_text, str) else []
+    shown = [name for name in names if all(w in present for w in _WORD.findall(name))]
+    excerpt = paper.get("abstract_excerpt")
+    excerpt_words = _WORD.findall(fold(excerpt))[:-1] if isinstance(excerpt, str) else []
+    wanted = _phrases(excerpt_words)
+    found = wanted & _phrases(page_words)
+    return Corroboration(tuple(names), tuple(shown), len(wanted), len(found))
+
+
+@dataclass(frozen=True)
+class TitleReview:
+    """What the checker found comparing page 1 with the record: its ``check.title``,
+    ``check.authors`` and ``check.abstract`` results, the title block, the warnings."""
+
+    checks: tuple[Any, ...]
+    """:class:`~pithtex.core.results.CheckResult` items, ``check.title`` first."""
+    finding: TitleFinding | None
+    match: TitleMatch | None
+    shown: tuple[TitleLine, ...]
+    """The visible title block page 1 shows (the match, when there is one)."""
+    corroboration: Corroboration | None
+    warnings: tuple[dict[str, str], ...] = ()
+
+    def title_block_json(self) -> dict[str, Any]:
+        lines = self.match.lines if self.match is not None else self.shown
+        return {
+            "matches_record": self.match is not None and self.match.visible,
+            "text": self.match.text if self.match is not None else None,
+            "lines": [line.to_json() for line in lines],
+            "candidates": [] if self.finding is None else self.finding.to_json()["lines"],
+            "body_size": None if self.finding is None else self.finding.body_size,
+        }

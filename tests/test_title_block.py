@@ -1,0 +1,356 @@
+"""The title check as a forger would attack it: only page 1's visible title block counts.
+
+Each attack is a PDF that claims the seed record in every channel (the metadata
+title included) but whose page 1 is not the record's paper, or shows no readable
+title at all: pdfLaTeX documents of other papers, the record's title hidden with
+pikepdf content streams (render mode 3, white, 0.05 pt, clipped away, off the
+page, under a white rectangle), and pages made raster or outlines by Ghostscript.
+None may verify.  The controls (the genuine paper, typeset in other ways) must.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+import pytest
+from conftest import SEED_BUNDLE, SEED_TITLE, require_tool
+from pdfsamples import bundle_claims, draw_page, stamp_pdf
+from reportlab.lib.pagesizes import A4
+
+from pithtex.core.model import load_bundle
+from pithtex.pdf.check import CheckOptions, CheckReport, Verdict, check_pdf
+from pithtex.pdf.evidence import read_pdf
+from pithtex.trust.keyring import Keyring
+
+OTHER_TITLE = "Graph Colouring with Few Colours in Linear Time"
+BODY = (
+    "We study how graphs can be coloured with few colours. Our method runs in linear "
+    "time on every graph of bounded degree, and we show that it is optimal."
+)
+
+
+def check(path: Path) -> CheckReport:
+    bundle = load_bundle(SEED_BUNDLE)
+    return check_pdf(str(path), CheckOptions(Keyring.default(), bundle=bundle))
+
+
+def seed() -> dict[str, Any]:
+    import json
+
+    return dict(json.loads(SEED_BUNDLE.read_text()))
+
+
+def title_code(report: CheckReport) -> str:
+    return next(c.code for c in report.checks if c.check == "check.title")
+
+
+# ------------------------------------------------------------------ pikepdf pages
+
+
+def page_with(tmp_path: Path, drawn: bytes, *, visible: str | None = OTHER_TITLE) -> Path:
+    """A page 1 showing ``visible`` as its title (or no title), body text, and ``drawn``
+    appended to its content; every channel claims the seed record (dc:title too)."""
+    base = draw_page(visible or "", None)
+    with pikepdf.open(io.BytesIO(base)) as pdf:
+        page = pdf.pages[0]
+        fonts = page.obj.Resources.get("/Font", pikepdf.Dictionary())
+        for name, base_font in (("/FT", "/Helvetica-Bold"), ("/FB", "/Helvetica")):
+            fonts[name] = pdf.make_indirect(
+                pikepdf.Dictionary(
+                    Type=pikepdf.Name.Font,
+                    Subtype=pikepdf.Name.Type1,
+                    BaseFont=pikepdf.Name(base_font),
+                )
+            )
+        page.obj.Resources.Font = fonts
+        body = b"".join(
+            b"BT /FB 10 Tf 70 %d Td (%s) Tj ET\n" % (300 - 12 * i, BODY[:80].encode())
+            for i in range(12)
+        )
+        page.contents_add(pikepdf.Stream(pdf, body + drawn), prepend=False)
+        out = io.BytesIO()
+        pdf.save(out)
+    path = tmp_path / "attack.pdf"
+    path.write_bytes(stamp_pdf(out.getvalue(), seed(), badge=False))
+    return path
+
+
+def record_title_at(y: int = 600, x: int = 60, size: float = 12, before: bytes = b"") -> bytes:
+    return b"BT /FT %g Tf %s %d %d Td (%s) Tj ET\n" % (size, before, x, y, SEED_TITLE.encode())
+
+
+HIDDEN = {
+    "render_mode_3": (record_title_at(before=b"3 Tr"), "check.title.hidden"),
+    "white": (record_title_at(before=b"1 1 1 rg"), "check.title.hidden"),
+    "tiny": (record_title_at(size=0.05), "check.title.mismatch"),
+    "clipped": (b"q 0 0 1 1 re W n " + record_title_at() + b"Q\n", "check.title.hidden"),
+    "off_the_page": (record_title_at(x=700), "check.title.hidden"),
+    "under_a_white_rectangle": (
+        record_title_at() + b"1 1 1 rg 50 590 520 20 re f\n",
+        "check.title.hidden",
+    ),
+    "light_grey": (record_title_at(before=b"0.92 g"), "check.title.hidden"),
+}
+
+
+@pytest.mark.parametrize("trick", sorted(HIDDEN))
+def test_a_hidden_record_title_under_another_papers_title_fails(tmp_path: Path, trick: str) -> None:
+    drawn, code = HIDDEN[trick]
+    report = check(page_with(tmp_path, drawn))
+    assert report.verdict is Verdict.FAILED, report.reason
+    assert report.code == code
+    assert OTHER_TITLE in report.reason
+    assert report.to_json()["warnings"] == []  # the metadata claims the record's title
+
+
+def test_a_visible_record_title_line_verifies_and_is_located(tmp_path: Path) -> None:
+    """The same construction, with the record's title visible as page 1's title: the
+    control that shows the attacks fail for the hiding and nothing else."""
+    report = check(page_with(tmp_path, b"", visible=SEED_TITLE))
+    assert report.verdict is Verdict.VERIFIED, report.reason
+    block = report.to_json()["title_block"]
+    assert block["matches_record"] is True
+    assert [line["text"] for line in block["lines"]] == [
+        "Large Batch Optimization for Deep Learning: Training",
+        "BERT in 76 minutes",
+    ]
+    left, bottom, right, top = block["lines"][0]["rect"]
+    assert 60 < left < right < A4[0] - 60 and A4[1] - 100 < bottom < top < A4[1] - 70
+
+
+def test_metadata_title_of_another_paper_is_a_warning_not_a_verdict(tmp_path: Path) -> None:
+    path = page_with(tmp_path, b"", visible=SEED_TITLE)
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        pdf.docinfo["/Title"] = pikepdf.String("LAMB")  # hyperref's pdftitle, a short title
+        pdf.save(path)
+    report = check(path)
+    assert report.verdict is Verdict.VERIFIED
+    warnings = report.to_json()["warnings"]
+    assert [w["code"] for w in warnings] == ["title.metadata_differs"]
+    assert "'LAMB'" in warnings[0]["message"]
+    assert "warning: the Info /Title 'LAMB'" in next(
+        c.reason for c in report.checks if c.check == "check.title"
+    )
+
+
+def test_corroboration_is_shown_and_decides_nothing(tmp_path: Path) -> None:
+    report = check(page_with(tmp_path, b"", visible=SEED_TITLE))
+    corroboration = report.to_json()["corroboration"]
+    assert corroboration["authors"]["names"]  # the seed names its authors
+    assert corroboration["authors"]["agree"] is False  # the page names Ada Lovelace
+    assert corroboration["abstract"]["agree"] is False
+    statuses = {c.check: c.code for c in report.checks}
+    assert statuses["check.authors"] == "check.authors.not_shown"
+    assert statuses["check.abstract"] == "check.abstract.differs"
+    assert report.verdict is Verdict.VERIFIED
+
+
+# ------------------------------------------------------------------ TeX papers
+
+
+def pdflatex(tmp_path: Path, title: str, abstract: str = BODY, preamble: str = "") -> Path:
+    require_tool("pdflatex")
+    source = tmp_path / "paper.tex"
+    source.write_text(
+        "\\documentclass{article}\n" + preamble + "\n"
+        f"\\title{{{title}}}\\author{{Yang You \\and Jing Li}}\\date{{}}\n"
+        "\\begin{document}\\maketitle\n"
+        f"\\begin{{abstract}}{abstract}\\end{{abstract}}\n"
+        "\\section{Introduction}" + BODY * 6 + "\n\\end{document}\n"
+    )
+    subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", source.name],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    path = tmp_path / "claimed.pdf"
+    path.write_bytes(stamp_pdf((tmp_path / "paper.pdf").read_bytes(), seed(), badge=False))
+    return path
+
+
+OTHER_PAPERS = {
+    "abstract_cites_it": (
+        OTHER_TITLE,
+        f"We revisit ``{SEED_TITLE}'' and colour graphs instead. " + BODY,
+    ),
+    "revisiting": (f"Revisiting {SEED_TITLE} Is Not Reproducible", BODY),
+    "punctuation": (SEED_TITLE.replace("76", "7.6"), BODY),
+    "superscript": (SEED_TITLE.replace("76", "7$^6$"), BODY),
+}
+
+
+@pytest.mark.tex
+@pytest.mark.parametrize("paper", sorted(OTHER_PAPERS))
+def test_another_papers_pdflatex_document_fails(tmp_path: Path, paper: str) -> None:
+    title, abstract = OTHER_PAPERS[paper]
+    report = check(pdflatex(tmp_path, title, abstract))
+    assert report.verdict is Verdict.FAILED, report.reason
+    assert report.code == "check.title.mismatch"
+
+
+@pytest.mark.tex
+def test_the_superscript_attack_has_the_same_canonical_hash_yet_fails(tmp_path: Path) -> None:
+    from pithtex.core.digests import text_canon_sha256
+
+    assert text_canon_sha256(SEED_TITLE.replace("76", "7\u2076")) == text_canon_sha256(SEED_TITLE)
+    report = check(pdflatex(tmp_path, SEED_TITLE.replace("76", "7$^6$")))
+    assert report.verdict is Verdict.FAILED
+    lines = report.to_json()["title_block"]["lines"]
+    assert any(line["marks"] == "6" for line in lines)  # the smaller 6 is a mark
+
+
+BROKEN = SEED_TITLE.replace("Optimization", "Opti\\-mi\\-za\\-tion").replace(
+    "Deep Learning:", "Deep\\\\ Learning:"
+)
+
+
+@pytest.mark.tex
+@pytest.mark.parametrize(
+    ("title", "preamble"),
+    [
+        (SEED_TITLE, ""),
+        (BROKEN, ""),
+        ("Large Batch Optimization for Deep Learn-\\\\ing: Training BERT in 76 minutes", ""),
+        (SEED_TITLE + "\\thanks{Work done at a lab.}", ""),
+        (SEED_TITLE, "\\usepackage[pagewise]{lineno}\\linenumbers"),
+    ],
+    ids=["plain", "broken", "hyphenated", "thanks", "lineno"],
+)
+def test_the_genuine_paper_verifies_however_its_title_is_set(
+    tmp_path: Path, title: str, preamble: str
+) -> None:
+    report = check(pdflatex(tmp_path, title, preamble=preamble))
+    assert report.verdict is Verdict.VERIFIED, report.reason
+    assert title_code(report) == "check.title.ok"
+
+
+# ------------------------------------------------------------------ Ghostscript pages
+
+
+def ghostscript(tmp_path: Path, *args: str) -> Path:
+    require_tool("gs")
+    genuine = tmp_path / "genuine.pdf"
+    genuine.write_bytes(draw_page(SEED_TITLE, None))
+    out = tmp_path / "gs.pdf"
+    subprocess.run(
+        ["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", *args, f"-sOutputFile={out}", str(genuine)],
+        check=True,
+        capture_output=True,
+    )
+    path = tmp_path / "claimed.pdf"
+    path.write_bytes(stamp_pdf(out.read_bytes(), seed(), badge=False))
+    return path
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        ("-sDEVICE=pdfimage24", "-r100"),
+        ("-sDEVICE=pdfwrite", "-dNoOutputFonts"),
+    ],
+    ids=["raster", "outlines"],
+)
+def test_a_page_without_readable_text_is_undecidable_whatever_its_metadata(
+    tmp_path: Path, how: tuple[str, ...]
+) -> None:
+    path = ghostscript(tmp_path, *how)
+    assert read_pdf(path).titles[0] == ("xmp", SEED_TITLE)  # the metadata says it all
+    report = check(path)
+    assert report.verdict is Verdict.INDETERMINATE, report.reason
+    assert report.code == "check.title.undecidable"
+    assert report.exit_code == 4
+
+
+def test_a_scan_whose_text_layer_is_the_record_title_is_undecidable(tmp_path: Path) -> None:
+    """An OCR layer (render mode 3) over a raster page: no reader sees that text."""
+    path = ghostscript(tmp_path, "-sDEVICE=pdfimage24", "-r100")
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        page = pdf.pages[0]
+        font = pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+        )
+        resources = page.obj.get("/Resources", pikepdf.Dictionary())
+        resources.Font = pikepdf.Dictionary(FT=pdf.make_indirect(font))
+        page.obj.Resources = resources
+        drawn = b"Q\n" + record_title_at(y=760, size=10, before=b"3 Tr")
+        page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)  # gs leaves its cm
+        page.contents_add(pikepdf.Stream(pdf, drawn), prepend=False)
+        pdf.save(path)
+    report = check(path)
+    assert report.verdict is Verdict.INDETERMINATE, report.reason
+    assert report.code == "check.title.undecidable"
+    assert "cannot see" in report.reason
+
+
+def test_a_ghostscript_redistilled_page_still_verifies(tmp_path: Path) -> None:
+    report = check(ghostscript(tmp_path, "-sDEVICE=pdfwrite"))
+    assert report.verdict is Verdict.VERIFIED, report.reason
+
+
+def test_every_channel_of_the_attack_claims_the_record(tmp_path: Path) -> None:
+    """The attacks differ from a genuine stamp only on page 1."""
+    claims = bundle_claims(seed())
+    evidence = read_pdf(page_with(tmp_path, HIDDEN["white"][0]))
+    assert ("info", SEED_TITLE) in evidence.titles
+    assert any(c.value == claims["link"] for c in evidence.numbers)
+
+
+# ------------------------------------------------------------------ stamp
+
+
+def untitled_pdflatex(tmp_path: Path, title: str, abstract: str = BODY) -> Path:
+    """A pdfLaTeX paper whose metadata names no title."""
+    require_tool("pdflatex")
+    source = tmp_path / "untitled.tex"
+    source.write_text(
+        "\\documentclass{article}\n"
+        f"\\title{{{title}}}\\author{{Yang You}}\\date{{}}\n"
+        "\\begin{document}\\maketitle\n"
+        f"\\begin{{abstract}}{abstract}\\end{{abstract}}\n\\end{{document}}\n"
+    )
+    subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", source.name],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    return tmp_path / "untitled.pdf"
+
+
+@pytest.mark.tex
+@pytest.mark.parametrize("paper", ["abstract_cites_it", "revisiting"])
+def test_stamp_does_not_write_the_record_title_into_another_paper(
+    tmp_path: Path, paper: str
+) -> None:
+    import json
+
+    from conftest import run_cli
+
+    title, abstract = OTHER_PAPERS[paper]
+    source = untitled_pdflatex(tmp_path, title, abstract)
+    out = tmp_path / "out.pdf"
+    refused = run_cli("stamp", source, "--bundle", SEED_BUNDLE, "-o", out, "--json")
+    assert refused.returncode == 1
+    assert "title block" in refused.stdout + refused.stderr and not out.exists()
+    forced = run_cli(
+        "stamp", source, "--bundle", SEED_BUNDLE, "-o", out, "--json", "--force", check=True
+    )
+    assert any("left as it is" in note for note in json.loads(forced.stdout)["notes"])
+    with pikepdf.open(out) as pdf:
+        assert "/Title" not in pdf.docinfo
+
+
+@pytest.mark.tex
+def test_stamp_writes_the_record_title_when_page_1_shows_it(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    source = untitled_pdflatex(tmp_path, SEED_TITLE)
+    out = tmp_path / "out.pdf"
+    run_cli("stamp", source, "--bundle", SEED_BUNDLE, "-o", out, check=True)
+    with pikepdf.open(out) as pdf:
+        assert str(pdf.docinfo["/Title"]) == SEED_TITLE
