@@ -84,8 +84,9 @@ def test_tex_pdf_without_a_metadata_title_is_matched_by_its_page(tmp_path: Path)
 
 def test_tex_pdf_without_a_bundle_says_so(tex_pdf: Path) -> None:
     result = run_cli("check", "--offline", "--cache-dir", tex_pdf.parent / "cache", tex_pdf)
-    assert result.returncode == 1
+    assert result.returncode == 4  # indeterminate: not a finding against the paper
     assert "check.bundle.unavailable" in result.stdout
+    assert "INDETERMINATE" in result.stdout
 
 
 def test_tex_pdf_of_another_paper_with_the_genuine_badge(tmp_path: Path) -> None:

@@ -782,7 +782,7 @@ def _title_result(
 def _corroboration_checks(found: Corroboration) -> tuple[CheckResult, ...]:
     authors = found.authors_agree
     if authors is None:
-        by = skip("check.authors", "absent", "the record names no authors")
+        by = skip("check.authors", "absent", "not checked: the record names no authors")
     elif authors:
         by = ok("check.authors", f"page 1 shows the record's authors ({', '.join(found.authors)})")
     else:
@@ -790,12 +790,14 @@ def _corroboration_checks(found: Corroboration) -> tuple[CheckResult, ...]:
         by = skip(
             "check.authors",
             "not_shown",
-            f"page 1 does not show {', '.join(missing)} of the record's authors "
-            "(an anonymous draft?); this decides nothing",
+            f"not corroborated (this decides nothing): page 1 does not show "
+            f"{', '.join(missing)} of the record's authors (an anonymous draft?)",
         )
     share = found.abstract_share
     if share is None:
-        abstract = skip("check.abstract", "absent", "the record has no abstract excerpt")
+        abstract = skip(
+            "check.abstract", "absent", "not checked: the record has no abstract excerpt"
+        )
     elif found.abstract_agrees:
         abstract = ok(
             "check.abstract",
@@ -805,8 +807,8 @@ def _corroboration_checks(found: Corroboration) -> tuple[CheckResult, ...]:
         abstract = skip(
             "check.abstract",
             "differs",
-            f"page 1's text shows {share:.0%} of the record's abstract excerpt's phrases; "
-            "this decides nothing",
+            f"not corroborated (this decides nothing): page 1's text shows {share:.0%} of "
+            "the phrases of the record's abstract excerpt",
         )
     return by, abstract
 
