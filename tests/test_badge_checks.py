@@ -105,6 +105,18 @@ def test_a_badge_drawn_over_a_light_background_verifies(
     assert report.verdict is Verdict.VERIFIED, report.reason
 
 
+@pytest.mark.parametrize("rotate", [90, 180, 270])
+def test_a_badge_on_a_turned_and_cropped_page_verifies(
+    tmp_path: Path, seed: dict[str, Any], rotate: int
+) -> None:
+    pdf = with_badge(tmp_path / f"turned-{rotate}.pdf", seed, PLAIN, crop=[40, 300, 560, 800])
+    with pikepdf.open(pdf, allow_overwriting_input=True) as doc:
+        doc.pages[0].obj.Rotate = rotate
+        doc.save(pdf, fix_metadata_version=False)
+    report = check(pdf)
+    assert report.verdict is Verdict.VERIFIED, report.reason
+
+
 def test_the_stamped_badge_verifies(tmp_path: Path) -> None:
     stamped = tmp_path / "stamped.pdf"
     run_cli(

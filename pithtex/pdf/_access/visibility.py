@@ -24,6 +24,7 @@ refused with ``page.too_complex``; renderings stay within ``max_render_pixels``.
 from __future__ import annotations
 
 import ctypes
+import operator
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -41,7 +42,7 @@ _KINDS = {1: "text", 2: "path", 3: "image", 4: "shading", 5: "form"}
 INSET = 0.2
 """Each side of a glyph's box is moved in by this fraction before looking for cover,
 so that neighbouring glyphs and lines that merely touch it do not count."""
-MIN_PIXELS_PER_GLYPH = 16.0
+MIN_PIXELS_PER_GLYPH = 12.0
 """Renderings are made so that the smallest glyph is about this many pixels tall."""
 MAX_SCALE = 8.0
 
@@ -83,13 +84,6 @@ class Occurrence(NamedTuple):
         )
 
 
-class _Drawn(NamedTuple):
-    order: int
-    kind: str
-    box: Rect | None
-    """Its box on the page (``None`` for text, whose glyph boxes are used)."""
-
-
 def glyph_facts(
     view: Page1View, texts: list[str], *, max_each: int, max_objects: int
 ) -> tuple[Occurrence, ...]:
@@ -115,77 +109,123 @@ def _facts(
 ) -> tuple[Occurrence, ...]:
     import pypdfium2.raw as pdfium_c
 
-    drawn, text_order = _drawing_order(page, max_objects)
-    chars = _chars(pdfium_c, textpage)
-    found: list[tuple[str, list[tuple[int, str, Rect, float, int, int | None]]]] = []
+    found: list[tuple[str, list[tuple[str, Rect, float, int, int | None]]]] = []
     for text, start, length in ranges:
         glyphs = []
         for index in range(start, start + length):
-            char = chars.get(index)
+            char = _char(pdfium_c, textpage, index)
             if char is None or char[0].isspace():
                 continue
-            unicode, box, handle = char
+            unicode, box, address = char
             size = float(pdfium_c.FPDFText_GetFontSize(textpage, index))
             mode = (
-                int(pdfium_c.FPDFTextObj_GetTextRenderMode(_handle(pdfium_c, handle)))
-                if handle
+                int(pdfium_c.FPDFTextObj_GetTextRenderMode(_handle(pdfium_c, address)))
+                if address
                 else None
             )
-            glyphs.append((index, unicode, box, size, handle, mode))
+            glyphs.append((unicode, box, size, address, mode))
         found.append((text, glyphs))
-    badge_objects = {g[4] for _, glyphs in found for g in glyphs if g[4]}
-    inks = _inks(view, page, [g[2] for _, glyphs in found for g in glyphs], badge_objects)
+    badge_objects = {g[3] for _, glyphs in found for g in glyphs if g[3]}
+    boxes = [g[1] for _, glyphs in found for g in glyphs]
+    cover = _Cover(pdfium_c, page, textpage, max_objects, boxes, badge_objects)
+    matrix = _display_matrix(view)
+    inks = _inks(view, matrix, boxes, badge_objects)
     occurrences = []
     position = 0
     for text, glyphs in found:
         facts = []
-        for _index, unicode, box, size, handle, mode in glyphs:
-            cover = _cover(box, text_order.get(handle, -1), drawn, chars, text_order, badge_objects)
-            facts.append(Glyph(unicode, box, size, mode, _inside(view, box), inks[position], cover))
+        for unicode, box, size, address, mode in glyphs:
+            covered = cover.first_over(box, address)
+            facts.append(
+                Glyph(unicode, box, size, mode, _inside(view, matrix, box), inks[position], covered)
+            )
             position += 1
         occurrences.append(Occurrence(text, tuple(facts)))
     return tuple(occurrences)
 
 
-def _chars(pdfium_c: Any, textpage: Any) -> dict[int, tuple[str, Rect, int]]:
-    """Every glyph of the page that is not generated: its text, tight box and text object."""
-    found = {}
+def _char(pdfium_c: Any, textpage: Any, index: int) -> tuple[str, Rect, int] | None:
+    """A glyph that is not generated: its text, tight box and text object's address."""
+    if pdfium_c.FPDFText_IsGenerated(textpage, index) == 1:
+        return None
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-    for index in range(int(pdfium_c.FPDFText_CountChars(textpage))):
-        if pdfium_c.FPDFText_IsGenerated(textpage, index) == 1:
-            continue
-        code = int(pdfium_c.FPDFText_GetUnicode(textpage, index))
-        if not pdfium_c.FPDFText_GetCharBox(
-            textpage, index, ctypes.byref(left), ctypes.byref(right),
-            ctypes.byref(bottom), ctypes.byref(top),
-        ):  # fmt: skip
-            continue
-        handle = pdfium_c.FPDFText_GetTextObject(textpage, index)
-        address = ctypes.cast(handle, ctypes.c_void_p).value or 0
-        box = (left.value, bottom.value, right.value, top.value)
-        found[index] = (chr(code) if 0 < code < 0x110000 else "\ufffd", box, address)
-    return found
+    code = int(pdfium_c.FPDFText_GetUnicode(textpage, index))
+    if not pdfium_c.FPDFText_GetCharBox(
+        textpage, index, ctypes.byref(left), ctypes.byref(right),
+        ctypes.byref(bottom), ctypes.byref(top),
+    ):  # fmt: skip
+        return None
+    handle = pdfium_c.FPDFText_GetTextObject(textpage, index)
+    address = ctypes.cast(handle, ctypes.c_void_p).value or 0
+    box = (left.value, bottom.value, right.value, top.value)
+    return (chr(code) if 0 < code < 0x110000 else "\ufffd"), box, address
 
 
 def _handle(pdfium_c: Any, address: int) -> Any:
     return ctypes.cast(ctypes.c_void_p(address), pdfium_c.FPDF_PAGEOBJECT)
 
 
-def _drawing_order(page: Any, max_objects: int) -> tuple[list[_Drawn], dict[int, int]]:
-    """Every object page 1 draws, in the order drawn (forms entered), and the place of
-    each text object in that order."""
-    import pypdfium2.raw as pdfium_c
+class _Cover:
+    """What page 1 draws over the badge: the objects whose box meets the badge's region,
+    in drawing order; other text is then compared glyph by glyph."""
 
-    drawn: list[_Drawn] = []
-    text_order: dict[int, int] = {}
-    for handle, kind, matrix in _walk(pdfium_c, page, max_objects):
-        order = len(drawn)
-        if kind == "text":
-            text_order[ctypes.cast(handle, ctypes.c_void_p).value or 0] = order
-            drawn.append(_Drawn(order, kind, None))
-        elif kind != "path" or _paints(pdfium_c, handle):
-            drawn.append(_Drawn(order, kind, _bounds(pdfium_c, handle, matrix)))
-    return drawn, text_order
+    def __init__(
+        self,
+        pdfium_c: Any,
+        page: Any,
+        textpage: Any,
+        max_objects: int,
+        boxes: list[Rect],
+        badge_objects: set[int],
+    ) -> None:
+        self._pdfium, self._textpage = pdfium_c, textpage
+        self._badge_objects = badge_objects
+        self._order: dict[int, int] = {}
+        self._near: list[tuple[int, str, Rect, int]] = []
+        self._glyphs: dict[int, list[Rect]] | None = None
+        region = _union(boxes)
+        for order, (handle, kind, matrix) in enumerate(_walk(pdfium_c, page, max_objects)):
+            address = ctypes.cast(handle, ctypes.c_void_p).value or 0
+            if kind == "text":
+                self._order[address] = order
+            elif kind == "path" and not _paints(pdfium_c, handle):
+                continue
+            box = _bounds(pdfium_c, handle, matrix)
+            if region is not None and box is not None and _overlap(region, box):
+                self._near.append((order, kind, box, address))
+
+    def first_over(self, box: Rect, address: int) -> str | None:
+        """The kind of the first object drawn after the glyph ``box`` (of the text object at
+        ``address``) over it."""
+        inner = _inset(box)
+        order = self._order.get(address, -1)
+        for later, kind, bounds, other in self._near:
+            if later <= order or other in self._badge_objects or not _overlap(inner, bounds):
+                continue
+            if kind != "text" or any(_overlap(inner, _inset(g)) for g in self._text_glyphs(other)):
+                return kind
+        return None
+
+    def _text_glyphs(self, address: int) -> list[Rect]:
+        if self._glyphs is None:
+            self._glyphs = {}
+            pdfium_c, textpage = self._pdfium, self._textpage
+            for index in range(int(pdfium_c.FPDFText_CountChars(textpage))):
+                char = _char(pdfium_c, textpage, index)
+                if char is not None and not char[0].isspace():
+                    self._glyphs.setdefault(char[2], []).append(char[1])
+        return self._glyphs.get(address, [])
+
+
+def _union(boxes: list[Rect]) -> Rect | None:
+    if not boxes:
+        return None
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
 
 
 def _walk(pdfium_c: Any, page: Any, max_objects: int) -> Iterator[tuple[Any, str, Matrix]]:
@@ -273,28 +313,8 @@ def _overlap(a: Rect, b: Rect) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _cover(
-    box: Rect,
-    order: int,
-    drawn: list[_Drawn],
-    chars: dict[int, tuple[str, Rect, int]],
-    text_order: dict[int, int],
-    badge_objects: set[int],
-) -> str | None:
-    """The kind of the first object drawn after the glyph (at ``order``) over its box."""
-    inner = _inset(box)
-    for item in drawn[order + 1 :]:
-        if item.box is not None and _overlap(inner, item.box):
-            return item.kind
-    for text, other, handle in chars.values():
-        later = text_order.get(handle, -1) > order and handle not in badge_objects
-        if later and not text.isspace() and _overlap(inner, _inset(other)):
-            return "text"
-    return None
-
-
-def _inside(view: Page1View, box: Rect) -> bool:
-    x, y = _to_display(view, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+def _inside(view: Page1View, matrix: Matrix, box: Rect) -> bool:
+    x, y = _to_display(matrix, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
     return 0 <= x <= view.width and 0 <= y <= view.height
 
 
@@ -302,21 +322,46 @@ _FINE = 64
 """Sub-point precision of :func:`_to_display` (pixels per point of the mapping)."""
 
 
-def _to_display(view: Page1View, x: float, y: float) -> tuple[float, float]:
+def _to_display(matrix: Matrix, x: float, y: float) -> tuple[float, float]:
     """The point ``(x, y)`` of user space in points of the displayed page (origin at its
-    bottom left)."""
+    bottom left), ``matrix`` being :func:`_display_matrix`."""
+    a, b, c, d, e, f = matrix
+    return a * x + c * y + e, b * x + d * y + f
+
+
+_REACH = 1000.0
+
+
+def _display_matrix(view: Page1View) -> Matrix:
+    """The matrix from user space to the displayed page, found once per view from where
+    PDFium maps three points."""
     width, height = view.width, view.height
-    px, py = view.to_pixels(x, y, round(width * _FINE), round(height * _FINE))
-    return px / _FINE, height - py / _FINE
+
+    def point(x: float, y: float) -> tuple[float, float]:
+        px, py = view.to_pixels(x, y, round(width * _FINE), round(height * _FINE))
+        return px / _FINE, height - py / _FINE
+
+    ox, oy = point(0.0, 0.0)
+    ax, ay = point(_REACH, 0.0)
+    cx, cy = point(0.0, _REACH)
+    matrix = (
+        (ax - ox) / _REACH,
+        (ay - oy) / _REACH,
+        (cx - ox) / _REACH,
+        (cy - oy) / _REACH,
+        ox,
+        oy,
+    )
+    return matrix
 
 
-def _inks(view: Page1View, page: Any, boxes: list[Rect], objects: set[int]) -> list[int]:
+def _inks(view: Page1View, matrix: Matrix, boxes: list[Rect], objects: set[int]) -> list[int]:
     """For each glyph box, the largest change in grey when ``objects`` are made invisible."""
     import pypdfium2.raw as pdfium_c
 
     if not boxes:
         return []
-    display = [_display_box(view, box) for box in boxes]
+    display = [_display_box(matrix, box) for box in boxes]
     region = (
         max(0.0, min(b[0] for b in display) - 1),
         max(0.0, min(b[1] for b in display) - 1),
@@ -339,14 +384,13 @@ def _inks(view: Page1View, page: Any, boxes: list[Rect], objects: set[int]) -> l
     finally:
         for handle, mode in zip(handles, modes, strict=True):
             pdfium_c.FPDFTextObj_SetTextRenderMode(handle, mode)
-    del page
     return [_largest_change(shown, hidden, region, scale, box) for box in display]
 
 
-def _display_box(view: Page1View, box: Rect) -> Rect:
+def _display_box(matrix: Matrix, box: Rect) -> Rect:
     """``box`` (user space) in points of the page as displayed, origin at its bottom left."""
     corners = [
-        _to_display(view, x, y)
+        _to_display(matrix, x, y)
         for x, y in ((box[0], box[1]), (box[0], box[3]), (box[2], box[1]), (box[2], box[3]))
     ]
     xs = [x for x, _ in corners]
@@ -366,5 +410,6 @@ def _largest_change(shown: Any, hidden: Any, region: Rect, scale: float, box: Re
         start = row * shown.width
         a = shown.pixels[start + x0 : start + x1]
         b = hidden.pixels[start + x0 : start + x1]
-        largest = max([largest, *(abs(p - q) for p, q in zip(a, b, strict=True))])
+        if a != b:
+            largest = max(largest, *map(abs, map(operator.sub, a, b)))
     return largest
