@@ -140,6 +140,7 @@ def test_the_stamped_badge_verifies(tmp_path: Path) -> None:
         ("faint", b"0.85 g " + PLAIN, None),
         ("clipped", b"q 0 0 5 5 re W n " + PLAIN + b" Q", None),
         ("outside-crop", PLAIN, [0, 0, 595.27, 700]),
+        ("tiny", b"BT /FPith 2 Tf 260 729 Td (" + BADGE + b") Tj ET", None),
         ("black-on-black", b"q 0 g 250 722 100 20 re f Q " + PLAIN, None),
         ("on-its-own-outlines", b"q 0 g 262 728 70 9 re f Q 0 g " + PLAIN, None),
     ],

@@ -10,7 +10,8 @@ process, on those facts:
   filled (not text render mode 3 or 7), inside the crop box, leaves ink that
   stands out from what lies beneath it on a rendering of its region (so it is
   not clipped away, not the colour of its background, not drawn over outlines
-  that already supply that ink), and nothing is drawn after it over it.
+  that already supply that ink), the text is at least :data:`MIN_HEIGHT` tall,
+  and nothing is drawn after it over it.
   Fails ``check.badge.hidden`` or ``check.badge.covered``.
 * :func:`check_links` (``check.link``): every link annotation over the badge,
   and every link whose address has a ``/pith/`` path, opens a configured
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INVISIBLE_MODES",
     "MAX_OCCURRENCES",
+    "MIN_HEIGHT",
     "MIN_INK",
     "BadgeFacts",
     "check_badge",
@@ -52,6 +54,8 @@ MAX_OCCURRENCES = 4
 """Occurrences of each badge token looked at."""
 MIN_INK = 64
 """The least change in grey (of 255) a glyph of the badge must make where it is drawn."""
+MIN_HEIGHT = 3.0
+"""The least height (points) of the badge text's box: smaller type cannot be read."""
 INVISIBLE_MODES = frozenset({3, 7})
 """Text render modes that draw nothing (3: neither fill nor stroke; 7: clip only)."""
 
@@ -111,6 +115,16 @@ def check_badge(ev: PdfEvidence) -> CheckResult:
             )
         return skip("check.badge", "absent", "page 1 shows no pith: badge text")
     for occurrence in facts.occurrences:
+        box = occurrence.box
+        size = min(box[2] - box[0], box[3] - box[1]) if box is not None else MIN_HEIGHT
+        if box is not None and size < MIN_HEIGHT:
+            return fail(
+                "check.badge",
+                "hidden",
+                f"{occurrence.text} at {_where(box)} is {size:.1f} pt tall: too small to read "
+                f"(at least {MIN_HEIGHT} pt)",
+                "page 1",
+            )
         for glyph in occurrence.glyphs:
             finding = _glyph_finding(occurrence.text, glyph)
             if finding is not None:
