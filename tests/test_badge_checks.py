@@ -20,6 +20,7 @@ import pytest
 from conftest import ROOT, SEED_BODY, SEED_BUNDLE, run_cli
 from pdfsamples import claimed_pdf
 
+from pithtex.core.model import load_bundle
 from pithtex.pdf.check import CheckOptions, Verdict, check_pdf
 from pithtex.trust.keyring import Keyring
 
@@ -246,3 +247,30 @@ def test_a_malformed_resolver_link_fails(tmp_path: Path, seed: dict[str, Any]) -
     report = check(pdf)
     assert report.verdict is Verdict.FAILED
     assert codes(report)["check.link"] == "check.link.mismatch", report.reason
+
+
+# ------------------------------------------------------------------ a re-distilled TeX paper
+
+
+@pytest.mark.tex
+def test_a_tex_badge_redistilled_by_ghostscript_verifies(tmp_path: Path) -> None:
+    """pdfLaTeX's hyperref badge, rewritten by Ghostscript's pdfwrite, is still the badge."""
+    import subprocess
+
+    from conftest import SEED_NUMBER, SEED_TITLE, require_tool
+    from test_check_tex import compile_latex
+
+    tex = compile_latex(tmp_path, SEED_TITLE, SEED_NUMBER, SEED_BODY)
+    distilled = tmp_path / "distilled.pdf"
+    subprocess.run(
+        [require_tool("gs"), "-q", "-dBATCH", "-dNOPAUSE", "-dSAFER", "-sDEVICE=pdfwrite",
+         f"-o{distilled}", str(tex)],
+        check=True, timeout=120,
+    )  # fmt: skip
+    report = check_pdf(
+        str(distilled),
+        CheckOptions(keyring=Keyring.default(), bundle=load_bundle(SEED_BUNDLE)),
+    )
+    assert report.verdict is Verdict.VERIFIED, report.reason
+    assert codes(report)["check.badge"] == "check.badge.ok"
+    assert codes(report)["check.link"] == "check.link.ok"
