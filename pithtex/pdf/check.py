@@ -28,6 +28,7 @@ from pithtex.core.model import Bundle, parse_bundle
 from pithtex.core.names import DEFAULT_RESOLVER, EMBEDDED_BUNDLE_NAME, RESOLVER_PATH
 from pithtex.core.numbers import PithNumber, PithRef, parse_full_number
 from pithtex.core.results import CheckResult, fail, indeterminate, ok, skip
+from pithtex.pdf.badge_check import check_badge, check_links
 from pithtex.pdf.evidence import (
     DEFAULT_READ_LIMITS,
     Claim,
@@ -46,6 +47,7 @@ from pithtex.pdf.title_match import (
     match_title,
     shown_block,
 )
+from pithtex.pdf.revisions import check_edits
 from pithtex.trust.keyring import Keyring
 from pithtex.trust.record import RecordCard, card_of_verification
 from pithtex.trust.verify import BundleVerdict, BundleVerification, verify_bundle
@@ -339,6 +341,9 @@ def check_evidence(evidence: PdfEvidence, options: CheckOptions) -> CheckReport:
     claimed = claimed_number(claims)
     checks.append(_check_numbers(claims, claimed))
     checks.append(_check_text(claims, claimed))
+    checks.append(check_edits(evidence))
+    checks.append(check_badge(evidence))
+    checks.append(check_links(evidence, claimed, options.is_resolver_link))
     chosen = choose_bundle(options, embedded, claimed)
     checks.append(chosen.result)
     verification = None

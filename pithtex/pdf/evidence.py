@@ -33,7 +33,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pithtex.core.digests import is_placeholder_title
 from pithtex.core.errors import NumberFormatError
@@ -41,6 +41,8 @@ from pithtex.core.names import BADGE_XOBJECT, EMBEDDED_BUNDLE_NAME, INFO_KEYS, R
 from pithtex.core.numbers import PithRef, parse_number
 from pithtex.pdf._access.document import Document, Opaque, open_for_reading, preload_libraries
 from pithtex.pdf._access.limits import DEFAULT_READ_LIMITS, PdfError, ReadLimits, StreamError
+from pithtex.pdf.badge_check import BadgeFacts, read_badge_facts
+from pithtex.pdf.revisions import EditFacts, read_edit_facts
 from pithtex.pdf.xmp.read import XmpError, XmpPacket, mentions_pith, parse_packet
 
 if TYPE_CHECKING:
@@ -142,6 +144,10 @@ class PdfEvidence:
     title_finding: TitleFinding | None = None
     """Page 1's candidate title lines and their visibility (:mod:`pithtex.pdf.title_block`);
     ``None`` when page 1's text could not be read."""
+    badge: BadgeFacts | None = None
+    """The badge text on page 1 glyph by glyph, and page 1's links (``None``: unreadable)."""
+    edits: EditFacts | None = None
+    """What incremental updates after the pith-carrying revision changed on page 1."""
 
 
 # ------------------------------------------------------------------ reading
@@ -371,6 +377,10 @@ def read_pdf(path: str | Path, *, limits: ReadLimits = DEFAULT_READ_LIMITS) -> P
         reader.guarded("badge", reader.read_badge)
         reader.guarded("embedded", reader.read_embedded)
         reader.guarded("text", reader.read_text)
+        tokens = badge_tokens(reader.page_text)
+        badge = _attempt(reader, "badge", lambda: read_badge_facts(document, tokens))
+        regions = badge.regions if badge is not None else ()
+        edits = _attempt(reader, "revisions", lambda: read_edit_facts(document, regions))
         return PdfEvidence(
             path=str(document.path),
             size=document.size or 0,
@@ -392,7 +402,21 @@ def read_pdf(path: str | Path, *, limits: ReadLimits = DEFAULT_READ_LIMITS) -> P
             title_finding=reader.title_finding,
             problems=tuple(reader.problems),
             warnings=document.warnings(),
+            badge=badge,
+            edits=edits,
         )
+
+
+T = TypeVar("T")
+
+
+def _attempt(reader: _Reader, channel: str, step: Callable[[], T]) -> T | None:
+    """``step()``, or ``None`` with a :class:`Problem` when it cannot be read in its caps."""
+    try:
+        return step()
+    except StreamError as exc:
+        reader.problems.append(Problem(channel, exc.code, exc.message))
+        return None
 
 
 def preload(*, pdfium: bool = True) -> None:

@@ -12,7 +12,10 @@ is capped by one :class:`~pithtex.pdf._access.limits.ReadLimits`:
 * :mod:`~pithtex.pdf._access.values`: the plain values edits are described in;
 * :mod:`~pithtex.pdf._access.page1`: page 1 checked and copied alone for PDFium;
 * :mod:`~pithtex.pdf._access.pdfium`: PDFium's view of that copy (text, runs, renderings);
-* :mod:`~pithtex.pdf._access.revision`: incremental updates (pypdf).
+* :mod:`~pithtex.pdf._access.revision`: incremental updates (pypdf);
+* :mod:`~pithtex.pdf._access.history`: the revisions a file holds, page 1 in each;
+* :mod:`~pithtex.pdf._access.visibility`: whether page 1's badge text is really shown;
+* :mod:`~pithtex.pdf._access.annotations`: page 1's link annotations, whatever they do.
 
 Callers import from those modules, so that each pays only for what it uses; the
 PDF libraries themselves are imported on first use.

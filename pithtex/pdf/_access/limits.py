@@ -44,6 +44,12 @@ class ReadLimits:
     max_name_tree_nodes: int = 10000
     max_expansion: int = 2000
     """Assumed worst-case expansion of filters other than plain Flate."""
+    max_drawn_objects: int = 200000
+    """Objects (paths, text, images, forms' contents) page 1's drawing is walked through
+    when the badge is looked for objects drawn over it."""
+    max_revisions: int = 64
+    """``%%EOF`` markers (revisions: the original and its incremental updates) a file may
+    have; each is opened again to compare what page 1 shows."""
 
 
 DEFAULT_READ_LIMITS = ReadLimits()
@@ -66,7 +72,7 @@ class StreamError(Exception):
     Codes: ``stream.type``, ``stream.too_large``, ``stream.corrupt``, ``pdf.object``,
     ``pdf.nesting``, ``annotations.too_many``, ``embedded.no_stream``,
     ``names.too_large``, ``names.cycle``, ``page.cycle``, ``page.too_complex``,
-    ``render.too_large``, ``text.unreadable``.
+    ``render.too_large``, ``text.unreadable``, ``revisions.too_many``.
     """
 
     def __init__(self, code: str, message: str) -> None:

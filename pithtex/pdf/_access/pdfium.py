@@ -250,6 +250,11 @@ class Page1View:
 
         return self._call(boxes)
 
+    def with_pdfium(self, step: Callable[[Any, Any], T]) -> T:
+        """``step(page, textpage)`` on PDFium's raw handles of page 1 (for the readers of
+        :mod:`pithtex.pdf._access`; a PDFium failure becomes ``text.unreadable``)."""
+        return self._call(lambda: step(self._page.raw, self._text().raw))
+
 
 def _render_mode(pdfium_c: Any, textpage: Any, char: int) -> int | None:
     text_object = pdfium_c.FPDFText_GetTextObject(textpage, char)
