@@ -25,9 +25,9 @@ from pithtex.pdf.check import CheckOptions, Verdict, check_pdf
 from pithtex.trust.keyring import Keyring
 
 BADGE = f"pith:{SEED_BODY[:8]}".encode()
-PLAIN = b"BT /FPith 9 Tf 260 729 Td (" + BADGE + b") Tj ET"
-BADGE_RECT = [255, 725, 340, 740]
-"""A box around the badge text :data:`PLAIN` draws."""
+PLAIN = b"BT /FPith 9 Tf 260 700 Td (" + BADGE + b") Tj ET"
+BADGE_RECT = [255, 696, 340, 711]
+"""A box around the badge text :data:`PLAIN` draws (below the title's last line)."""
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ def test_a_coloured_badge_with_its_resolver_link_over_it_verifies(
 def test_a_badge_drawn_over_a_light_background_verifies(
     tmp_path: Path, seed: dict[str, Any]
 ) -> None:
-    ops = b"q 0.9 g 250 722 100 20 re f Q " + PLAIN  # a shaded box drawn before the text
+    ops = b"q 0.9 g 250 693 100 20 re f Q " + PLAIN  # a shaded box drawn before the text
     report = check(with_badge(tmp_path / "shaded.pdf", seed, ops))
     assert report.verdict is Verdict.VERIFIED, report.reason
 
@@ -135,15 +135,15 @@ def test_the_stamped_badge_verifies(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "ops", "crop"),
     [
-        ("invisible", b"BT 3 Tr /FPith 9 Tf 260 729 Td (" + BADGE + b") Tj ET", None),
-        ("clip-only", b"BT 7 Tr /FPith 9 Tf 260 729 Td (" + BADGE + b") Tj ET", None),
+        ("invisible", b"BT 3 Tr /FPith 9 Tf 260 700 Td (" + BADGE + b") Tj ET", None),
+        ("clip-only", b"BT 7 Tr /FPith 9 Tf 260 700 Td (" + BADGE + b") Tj ET", None),
         ("white", b"1 g " + PLAIN, None),
         ("faint", b"0.85 g " + PLAIN, None),
         ("clipped", b"q 0 0 5 5 re W n " + PLAIN + b" Q", None),
         ("outside-crop", PLAIN, [0, 0, 595.27, 700]),
-        ("tiny", b"BT /FPith 2 Tf 260 729 Td (" + BADGE + b") Tj ET", None),
-        ("black-on-black", b"q 0 g 250 722 100 20 re f Q " + PLAIN, None),
-        ("on-its-own-outlines", b"q 0 g 262 728 70 9 re f Q 0 g " + PLAIN, None),
+        ("tiny", b"BT /FPith 2 Tf 260 700 Td (" + BADGE + b") Tj ET", None),
+        ("black-on-black", b"q 0 g 250 693 100 20 re f Q " + PLAIN, None),
+        ("on-its-own-outlines", b"q 0 g 262 699 70 9 re f Q 0 g " + PLAIN, None),
     ],
 )
 def test_hidden_badge_text_fails(
@@ -160,11 +160,11 @@ def test_hidden_badge_text_fails(
 @pytest.mark.parametrize(
     ("name", "cover"),
     [
-        ("white-box", b"q 1 g 250 722 100 20 re f Q"),
+        ("white-box", b"q 1 g 250 693 100 20 re f Q"),
         # outlines of another number drawn over the badge
-        ("outlines", b"q 0 G 0.8 w 300 728 m 304 736 l 308 728 l 312 736 l S Q"),
-        ("other-text", b"q 1 g BT /FPith 9 Tf 260 729 Td (XXXXXXXXXXXXX) Tj ET Q"),
-        ("image", b"q 100 0 0 20 250 722 cm /Im0 Do Q"),
+        ("outlines", b"q 0 G 0.8 w 300 699 m 304 707 l 308 699 l 312 707 l S Q"),
+        ("other-text", b"q 1 g BT /FPith 9 Tf 260 700 Td (XXXXXXXXXXXXX) Tj ET Q"),
+        ("image", b"q 100 0 0 20 250 693 cm /Im0 Do Q"),
     ],
 )
 def test_badge_drawn_over_fails(

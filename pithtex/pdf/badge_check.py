@@ -104,7 +104,7 @@ def check_badge(ev: PdfEvidence) -> CheckResult:
     """``check.badge``: the badge text is real, visible text with nothing drawn over it."""
     facts = ev.badge
     if facts is None:
-        return skip("check.badge", "unread", "the badge on page 1 could not be read")
+        return skip("check.badge", "unread", "not checked: the badge on page 1 could not be read")
     if not facts.occurrences:
         if any(c.channel == "badge" for c in ev.numbers):
             return fail(
@@ -113,7 +113,7 @@ def check_badge(ev: PdfEvidence) -> CheckResult:
                 f"page 1 has a {BADGE_XOBJECT} form, but shows no pith: text",
                 "page 1",
             )
-        return skip("check.badge", "absent", "page 1 shows no pith: badge text")
+        return skip("check.badge", "absent", "not checked: page 1 shows no pith: badge text")
     for occurrence in facts.occurrences:
         box = occurrence.box
         size = min(box[2] - box[0], box[3] - box[1]) if box is not None else MIN_HEIGHT
@@ -176,7 +176,7 @@ def check_links(
     resolver's page of the claimed number."""
     facts = ev.badge
     if facts is None:
-        return skip("check.link", "unread", "page 1's links could not be read")
+        return skip("check.link", "unread", "not checked: page 1's links could not be read")
     boxes = facts.boxes
     relevant = [
         link
@@ -185,7 +185,11 @@ def check_links(
         or (link.rect is not None and any(_overlap(link.rect, box) for box in boxes))
     ]
     if not relevant:
-        return skip("check.link", "absent", "no link over the badge or to a /pith/ page")
+        return skip(
+            "check.link",
+            "absent",
+            "not checked: there is no link over the badge or to a /pith/ page",
+        )
     for link in relevant:
         finding = _link_finding(link, claimed, is_resolver_link)
         if finding is not None:

@@ -38,6 +38,7 @@ from pithtex.pdf.evidence import (
     normalise_for_search,
     read_pdf,
 )
+from pithtex.pdf.revisions import check_edits
 from pithtex.pdf.title_block import TitleFinding, TitleLine
 from pithtex.pdf.title_match import (
     Corroboration,
@@ -47,7 +48,6 @@ from pithtex.pdf.title_match import (
     match_title,
     shown_block,
 )
-from pithtex.pdf.revisions import check_edits
 from pithtex.trust.keyring import Keyring
 from pithtex.trust.record import RecordCard, card_of_verification
 from pithtex.trust.verify import BundleVerdict, BundleVerification, verify_bundle

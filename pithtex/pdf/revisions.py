@@ -95,7 +95,7 @@ def check_edits(ev: PdfEvidence) -> CheckResult:
     """``check.edit``: no update after the pith-carrying revision changed page 1."""
     facts = ev.edits
     if facts is None:
-        return skip("check.edit", "unread", "the PDF's revisions could not be read")
+        return skip("check.edit", "unread", "not checked: the PDF's revisions could not be read")
     if facts.revisions == 1:
         return ok("check.edit", "one revision: no incremental update after it was made")
     base = f"revision {facts.base} ({'the stamp' if facts.base_is_stamp else 'the producer'}'s)"
