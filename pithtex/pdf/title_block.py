@@ -50,14 +50,17 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from pithtex.pdf._access.glyphs import (
+    HIGH_PX_PER_EM,
+    LOW_PX_PER_EM,
+    MIN_INK_CONTRAST,
     SIDEWAYS_SINE,
     DisplayBox,
     Frame,
     Glyph,
     InkComparison,
     TextRun,
-    compare_ink,
     glyphs_at,
+    judge_in_stages,
     page_runs,
     run_glyphs,
 )
@@ -84,11 +87,9 @@ TITLE_REGION = 0.45
 """Fraction of the page height, from the top, where title lines are looked for."""
 SPLIT_EMS = 3.0
 MAX_MARK_CHARS = 3
-MIN_CONTRAST = 64
+MIN_CONTRAST = MIN_INK_CONTRAST
 MIN_INKED = 0.9
 MAX_BACKGROUND_SPREAD = 48
-LOW_PX_PER_EM = 6.0
-HIGH_PX_PER_EM = 18.0
 MIN_SIZE = 4.0
 """Glyphs in smaller type (points) are no reader's title, and do not set the body size."""
 MAX_LINES = 24
@@ -397,42 +398,26 @@ def _inked(line: _Line, ink: InkComparison) -> str | None:
     return None
 
 
-class _Renderer:
-    def __init__(self, view: Page1View, found: PageGlyphs) -> None:
-        self.view = view
-        self.found = found
-        self.renders = 0
-        self.hide = [g.text_object for g in found.glyphs if g.text_object]
-
-    def reasons(self, lines: list[_Line], px_per_em: float) -> list[str | None]:
-        boxes = [line.box for line in lines]
-        pad = max(line.size for line in lines) * 1.5
-        region = (
-            max(0.0, min(b[0] for b in boxes) - pad),
-            max(0.0, min(b[1] for b in boxes) - 2),
-            min(self.found.width, max(b[2] for b in boxes) + pad),
-            min(self.found.height, max(b[3] for b in boxes) + 2),
-        )
-        scale = px_per_em / min(line.size for line in lines)
-        ink = compare_ink(self.view, self.found.frame, region, scale, self.hide)
-        self.renders += 2
-        return [_inked(line, ink) for line in lines]
-
-
 def _visibility(
     view: Page1View, found: PageGlyphs, lines: list[_Line]
 ) -> tuple[list[str | None], int]:
     reasons = [_static_reason(line, found.width, found.height) for line in lines]
-    todo = [i for i, reason in enumerate(reasons) if reason is None]
-    renderer = _Renderer(view, found)
-    for px_per_em in (LOW_PX_PER_EM, HIGH_PX_PER_EM):
-        if not todo:
-            break
-        found_reasons = renderer.reasons([lines[i] for i in todo], px_per_em)
-        for index, reason in zip(todo, found_reasons, strict=True):
-            reasons[index] = reason
-        todo = [i for i in todo if reasons[i] is not None]
-    return reasons, renderer.renders
+    todo = [line for line, reason in zip(lines, reasons, strict=True) if reason is None]
+    if not todo:
+        return reasons, 0
+    pad = max(line.size for line in todo) * 1.5
+    regions = [(b[0] - pad, b[1] - 2, b[2] + pad, b[3] + 2) for b in (line.box for line in todo)]
+    hide = [g.text_object for g in found.glyphs if g.text_object]
+    rendered, renders = judge_in_stages(
+        view,
+        found.frame,
+        regions,
+        [line.size for line in todo],
+        hide,
+        lambda index, ink: _inked(todo[index], ink),
+    )
+    iterator = iter(rendered)
+    return [reason if reason is not None else next(iterator) for reason in reasons], renders
 
 
 # ------------------------------------------------------------------ entry points

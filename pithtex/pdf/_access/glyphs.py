@@ -13,6 +13,10 @@ reader sees it, read from a :class:`~pithtex.pdf._access.pdfium.Page1View`:
   characters of chosen runs, each with its box, its baseline, font size, angle, text
   render mode, fill colour, whether PDFium generated it (a space or line break it
   inferred) and the text object that draws it;
+* :func:`judge_in_stages`: the one way visibility is tested, by the title block and
+  the badge alike: the region of what is judged compared (:func:`compare_ink`) at
+  :data:`LOW_PX_PER_EM`, and what did not pass again at :data:`HIGH_PX_PER_EM`;
+  :data:`MIN_INK_CONTRAST` is the change in grey that counts as seen;
 * :func:`compare_ink` (:class:`InkComparison`): a grey rendering of one region of
   page 1 twice, as it is and with chosen text objects switched to render mode 3
   (drawing nothing), so that the difference is exactly the ink those text objects
@@ -25,12 +29,15 @@ from __future__ import annotations
 import ctypes
 import math
 import operator
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from pithtex.pdf._access.pdfium import Page1View, Rendering
 
 __all__ = [
+    "HIGH_PX_PER_EM",
+    "LOW_PX_PER_EM",
+    "MIN_INK_CONTRAST",
     "SIDEWAYS_SINE",
     "DisplayBox",
     "Frame",
@@ -40,6 +47,8 @@ __all__ = [
     "TextRun",
     "compare_ink",
     "glyphs_at",
+    "judge_in_stages",
+    "object_glyph_boxes",
     "page_runs",
     "reading_frame",
     "run_glyphs",
@@ -70,6 +79,8 @@ class Glyph(NamedTuple):
     """An opaque handle of the text object that draws it (0: none)."""
     position: int
     """Its index in page 1's text."""
+    rect: tuple[float, float, float, float]
+    """Its tight box in user space, ``(left, bottom, right, top)``."""
 
 
 class TextRun(NamedTuple):
@@ -114,6 +125,12 @@ class _Affine(NamedTuple):
         return self.a * x + self.c * y + self.e, self.b * x + self.d * y + self.f
 
 
+MIN_INK_CONTRAST = 64
+"""The least change in grey (of 255) a glyph must make where it is drawn to be seen."""
+LOW_PX_PER_EM = 6.0
+"""Pixels per em of the smallest text of a region at its first rendering."""
+HIGH_PX_PER_EM = 18.0
+"""Pixels per em of the rendering again, for what the first one did not show."""
 SIDEWAYS_SINE = 0.5
 """Text whose direction has a sine beyond this, as read, runs sideways."""
 _FINE = 64
@@ -353,7 +370,8 @@ def _glyph(pdfium_c: Any, textpage: Any, frame: Frame, index: int) -> Glyph:
     matrix = frame.to_reading
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     pdfium_c.FPDFText_GetCharBox(textpage, index, left, right, bottom, top)
-    box = _display_box(matrix, (left.value, bottom.value, right.value, top.value))
+    rect = (left.value, bottom.value, right.value, top.value)
+    box = _display_box(matrix, rect)
     code = int(pdfium_c.FPDFText_GetUnicode(textpage, index))
     generated = int(pdfium_c.FPDFText_IsGenerated(textpage, index)) == 1
     text_object = pdfium_c.FPDFText_GetTextObject(textpage, index)
@@ -377,6 +395,7 @@ def _glyph(pdfium_c: Any, textpage: Any, frame: Frame, index: int) -> Glyph:
         generated,
         handle,
         index,
+        rect,
     )
 
 
@@ -453,3 +472,76 @@ def compare_ink(
         for handle, mode in zip(handles, modes, strict=True):
             pdfium_c.FPDFTextObj_SetTextRenderMode(handle, mode)
     return InkComparison(shown, hidden, (left, top), scale, frame)
+
+
+def judge_in_stages(
+    view: Page1View,
+    frame: Frame,
+    regions: Sequence[DisplayBox],
+    ems: Sequence[float],
+    hide: Iterable[int],
+    judge: Callable[[int, InkComparison], str | None],
+) -> tuple[list[str | None], int]:
+    """What ``judge(i, comparison)`` says of each item (``None``: it passes), item ``i``
+    filling ``regions[i]`` (reading frame) in type ``ems[i]`` points tall.
+
+    The union of the regions is compared (:func:`compare_ink`) at
+    :data:`LOW_PX_PER_EM` pixels per em of the smallest item, and the union of the items
+    that did not pass again at :data:`HIGH_PX_PER_EM`; returns the reasons and how many
+    renderings were made.  Renderings are kept within ``max_render_pixels``.
+    """
+    hidden = tuple(dict.fromkeys(hide))
+    reasons: list[str | None] = [None] * len(regions)
+    todo = list(range(len(regions)))
+    renders = 0
+    for px_per_em in (LOW_PX_PER_EM, HIGH_PX_PER_EM):
+        if not todo:
+            break
+        region = _union_within([regions[i] for i in todo], frame)
+        if region is None:
+            break
+        area = max((region[2] - region[0]) * (region[3] - region[1]), 1.0)
+        scale = px_per_em / max(min(ems[i] for i in todo), 0.5)
+        scale = min(scale, (view.limits.max_render_pixels / area) ** 0.5 * 0.999)
+        comparison = compare_ink(view, frame, region, scale, hidden)
+        renders += 2
+        for index in todo:
+            reasons[index] = judge(index, comparison)
+        todo = [i for i in todo if reasons[i] is not None]
+    return reasons, renders
+
+
+def _union_within(boxes: Sequence[DisplayBox], frame: Frame) -> DisplayBox | None:
+    region = (
+        max(0.0, min(b[0] for b in boxes)),
+        max(0.0, min(b[1] for b in boxes)),
+        min(frame.width, max(b[2] for b in boxes)),
+        min(frame.height, max(b[3] for b in boxes)),
+    )
+    return region if region[0] < region[2] and region[1] < region[3] else None
+
+
+def object_glyph_boxes(view: Page1View) -> dict[int, list[tuple[float, float, float, float]]]:
+    """The user-space boxes of page 1's drawn glyphs (not spaces, not generated), by the
+    handle of the text object that draws them."""
+
+    def read() -> dict[int, list[tuple[float, float, float, float]]]:
+        import pypdfium2.raw as pdfium_c
+
+        textpage = view._text()
+        left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+        refs = [ctypes.byref(v) for v in (left, right, bottom, top)]
+        found: dict[int, list[tuple[float, float, float, float]]] = {}
+        for index in range(int(pdfium_c.FPDFText_CountChars(textpage))):
+            if int(pdfium_c.FPDFText_IsGenerated(textpage, index)) == 1:
+                continue
+            if chr(int(pdfium_c.FPDFText_GetUnicode(textpage, index)) % 0x110000).isspace():
+                continue
+            if not pdfium_c.FPDFText_GetCharBox(textpage, index, *refs):
+                continue
+            handle = pdfium_c.FPDFText_GetTextObject(textpage, index)
+            address = ctypes.cast(handle, ctypes.c_void_p).value or 0
+            found.setdefault(address, []).append((left.value, bottom.value, right.value, top.value))
+        return found
+
+    return view._call(read)
