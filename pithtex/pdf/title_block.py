@@ -66,6 +66,7 @@ from pithtex.pdf._access.glyphs import (
 )
 from pithtex.pdf._access.limits import StreamError
 from pithtex.pdf._access.pdfium import Page1View
+from pithtex.pdf._access.values import union
 
 __all__ = [
     "HIGH_PX_PER_EM",
@@ -119,6 +120,8 @@ class TitleLine:
     """Smaller marks on the line (``\\thanks`` symbols), not part of its text."""
     other_text: str = ""
     """Other, smaller words on the line: a line with them is not a title line."""
+    user_rect: tuple[float, float, float, float] | None = None
+    """Its box in page 1's user space, ``(left, bottom, right, top)``."""
 
     @property
     def hyphenated(self) -> bool:
@@ -464,6 +467,7 @@ def find_title_lines(view: Page1View) -> TitleFinding:
                 size=line.size,
                 visible=reason is None,
                 hidden=reason,
+                user_rect=union([g.rect for g in line.glyphs]),
                 marks="".join(g.char for g in sorted(line.marks, key=lambda g: g.box[0])),
                 other_text=_text(
                     _Line(
