@@ -124,6 +124,16 @@ class PithRef:
             )
         return PithNumber(self.body, self.year)
 
+    def agrees_with(self, other: PithRef) -> bool:
+        """Whether both may name one number: the same year when both say one, and the
+        same body, or one body a prefix of the other when either is a short form."""
+        if self.year is not None and other.year is not None and self.year != other.year:
+            return False
+        if self.is_full and other.is_full:
+            return self.body == other.body
+        shorter, longer = sorted((self.body, other.body), key=len)
+        return longer.startswith(shorter)
+
     def __str__(self) -> str:
         if self.year is not None:
             return f"pith:{self.year:04d}:{self.body}"

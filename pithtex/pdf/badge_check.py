@@ -32,6 +32,7 @@ from pithtex.core.names import BADGE_XOBJECT, RESOLVER_PATH
 from pithtex.core.numbers import PithRef, parse_number
 from pithtex.core.results import CheckResult, fail, ok, skip
 from pithtex.pdf._access.annotations import LinkAnnotation, page1_link_annotations
+from pithtex.pdf._access.glyphs import MIN_INK_CONTRAST
 from pithtex.pdf._access.values import Rect
 from pithtex.pdf._access.visibility import Glyph, Occurrence, glyph_facts
 
@@ -52,8 +53,9 @@ __all__ = [
 
 MAX_OCCURRENCES = 4
 """Occurrences of each badge token looked at."""
-MIN_INK = 64
-"""The least change in grey (of 255) a glyph of the badge must make where it is drawn."""
+MIN_INK = MIN_INK_CONTRAST
+"""The least change in grey (of 255) a glyph of the badge must make where it is drawn
+(the title block's threshold too)."""
 MIN_HEIGHT = 3.0
 """The least height (points) of the badge text's box: smaller type cannot be read."""
 INVISIBLE_MODES = frozenset({3, 7})
@@ -232,7 +234,7 @@ def _link_finding(
         ref = parse_number(link.uri)
     except NumberFormatError as exc:
         return fail("check.link", "mismatch", f"{where}: {exc.message}", where)
-    if claimed is None or not _same_number(ref, claimed):
+    if claimed is None or not ref.agrees_with(claimed):
         return fail(
             "check.link",
             "mismatch",
@@ -245,15 +247,6 @@ def _link_finding(
 _NUMBER_PATH = re.compile(r"[A-Za-z0-9:]+/?")
 """What may follow a resolver's ``/pith/``: the number, nothing more (no path, query or
 fragment that would lead a browser elsewhere)."""
-
-
-def _same_number(ref: PithRef, claimed: PithRef) -> bool:
-    if ref.year is not None and claimed.year is not None and ref.year != claimed.year:
-        return False
-    if ref.is_full and claimed.is_full:
-        return ref.body == claimed.body
-    shorter, longer = sorted((ref.body, claimed.body), key=len)
-    return longer.startswith(shorter)
 
 
 def _overlap(a: Rect, b: Rect) -> bool:

@@ -465,15 +465,6 @@ def claimed_number(claims: Iterable[Claim]) -> PithRef | None:
     return max(refs, key=lambda r: len(r.body), default=None)
 
 
-def _agrees(ref: PithRef, claimed: PithRef) -> bool:
-    if ref.year is not None and claimed.year is not None and ref.year != claimed.year:
-        return False
-    if ref.is_full and claimed.is_full:
-        return ref.body == claimed.body
-    shorter, longer = sorted((ref.body, claimed.body), key=len)
-    return longer.startswith(shorter)
-
-
 def _check_numbers(claims: list[Claim], claimed: PithRef | None) -> CheckResult:
     numbers = [c for c in claims if c.ref is not None and c.channel != "text"]
     if claimed is None or not numbers:
@@ -482,7 +473,7 @@ def _check_numbers(claims: list[Claim], claimed: PithRef | None) -> CheckResult:
             "absent",
             "not checked: no channel but the page text names a number, so none to compare",
         )
-    disagreeing = [c for c in numbers if c.ref is not None and not _agrees(c.ref, claimed)]
+    disagreeing = [c for c in numbers if c.ref is not None and not c.ref.agrees_with(claimed)]
     if disagreeing:
         first = disagreeing[0]
         return fail(
@@ -500,7 +491,7 @@ def _check_text(claims: list[Claim], claimed: PithRef | None) -> CheckResult:
     if not texts:
         return skip("check.text", "absent", "not checked: page 1 shows no pith: badge text")
     assert claimed is not None
-    wrong = [c for c in texts if c.ref is not None and not _agrees(c.ref, claimed)]
+    wrong = [c for c in texts if c.ref is not None and not c.ref.agrees_with(claimed)]
     if wrong:
         return fail(
             "check.text",
@@ -594,7 +585,7 @@ def _check_record(bundle: Bundle, claimed: PithRef | None) -> CheckResult:
     number = parse_full_number(bundle.pith_number)
     if claimed is None:
         return fail("check.record", "mismatch", "the PDF names no number to compare")
-    if not _agrees(PithRef(number.body, number.year), claimed):
+    if not PithRef(number.body, number.year).agrees_with(claimed):
         return fail(
             "check.record",
             "mismatch",
@@ -636,7 +627,7 @@ def _check_hashes(
         where = ", ".join(c.where for c in hashes)
         return ok("check.hash", f"{where} = canonical_sha256 {expected}")
     derived = _number_of_hash(expected)
-    if derived is None or (claimed is not None and not _agrees(derived, claimed)):
+    if derived is None or (claimed is not None and not derived.agrees_with(claimed)):
         return fail(
             "check.hash",
             "mismatch",

@@ -380,7 +380,13 @@ def read_pdf(path: str | Path, *, limits: ReadLimits = DEFAULT_READ_LIMITS) -> P
         tokens = badge_tokens(reader.page_text)
         badge = _attempt(reader, "badge", lambda: read_badge_facts(document, tokens))
         regions = badge.regions if badge is not None else ()
-        edits = _attempt(reader, "revisions", lambda: read_edit_facts(document, regions))
+        found = reader.title_finding
+        title = [
+            (r[0] - line.size, r[1] - line.size, r[2] + line.size, r[3] + line.size)
+            for line in (found.visible_lines if found else ())
+            if (r := line.user_rect)
+        ]  # an em around each title line
+        edits = _attempt(reader, "revisions", lambda: read_edit_facts(document, regions, title))
         return PdfEvidence(
             path=str(document.path),
             size=document.size or 0,

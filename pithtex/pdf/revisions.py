@@ -9,14 +9,15 @@ an unstamped one the producer's (the original).  Reading
 page 1 with the final one (:mod:`pithtex.pdf._access.history`); deciding
 (:func:`check_edits`, ``check.edit``) fails ``check.edit.page1_changed`` when a
 later update changed page 1's content or resources, or an annotation over the
-title (the top of the page) or the badge.  Updates that change only metadata,
+title (the lines the title finder found, or the top of the page when it found
+none) or the badge.  Updates that change only metadata,
 outlines, annotations elsewhere or other pages pass; so does a full rewrite
 such as arXiv's watermark, which leaves one revision.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,19 +49,25 @@ class EditFacts:
     """What later updates changed on page 1, in words; empty when nothing."""
 
 
-def read_edit_facts(document: Document, protected: Iterable[Rect]) -> EditFacts:
+def read_edit_facts(
+    document: Document, protected: Iterable[Rect], title: Sequence[Rect] = ()
+) -> EditFacts:
     """Compare page 1 of the pith-carrying revision with the final one.
 
-    ``protected`` are the regions (user space) of the badge; the top
-    :data:`TITLE_BAND` of the crop box is added for the title.
+    ``protected`` are the regions (user space) of the badge; ``title`` the boxes (user
+    space) of the title lines the title finder found, or when it found none, the top
+    :data:`TITLE_BAND` of the crop box stands for the title.
     """
     history = page1_history(document.path, document.limits)
     if len(history) < 2:
         return EditFacts(max(1, len(history)), 1, False, ())
     base_index = next((i for i, state in enumerate(history) if state.pith), 0)
-    crop = document.page1_geometry().crop_box
-    band = (crop[0], crop[3] - (crop[3] - crop[1]) * TITLE_BAND, crop[2], crop[3])
-    regions = (band, *protected)
+    if title:
+        regions = (*title, *protected)
+    else:
+        crop = document.page1_geometry().crop_box
+        band = (crop[0], crop[3] - (crop[3] - crop[1]) * TITLE_BAND, crop[2], crop[3])
+        regions = (band, *protected)
     changed = _changes(history[base_index], history[-1], regions)
     return EditFacts(len(history), base_index + 1, base_index > 0, tuple(changed))
 

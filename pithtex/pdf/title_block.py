@@ -15,7 +15,12 @@ it (down to :data:`SMALL_CAPS` of it); a gap of more than
 Smaller glyphs on it are *marks* (``\\thanks`` symbols, footnote numbers) when
 each run of them is at most :data:`MAX_MARK_CHARS` characters, and otherwise
 *other text*: a line with other text is not a title line.  Text turned sideways
-(arXiv's identifier) is left out.
+(arXiv's identifier) is left out, and does not make the body size or the title's.
+
+All of this happens in page 1's *reading frame*
+(:class:`~pithtex.pdf._access.glyphs.Frame`): the displayed page (its crop box
+and ``/Rotate``) turned by the quarter turn that makes most of its text run left to
+right, so that a page turned by ``/Rotate`` is read the way its text runs.
 
 A line is **visible** when all of these hold:
 
@@ -37,7 +42,7 @@ The rendering covers only the candidate lines' region, first at
 
 from __future__ import annotations
 
-import operator
+import math
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -45,16 +50,23 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from pithtex.pdf._access.glyphs import (
+    HIGH_PX_PER_EM,
+    LOW_PX_PER_EM,
+    MIN_INK_CONTRAST,
+    SIDEWAYS_SINE,
     DisplayBox,
+    Frame,
     Glyph,
+    InkComparison,
     TextRun,
     glyphs_at,
+    judge_in_stages,
     page_runs,
-    render_pair,
     run_glyphs,
 )
 from pithtex.pdf._access.limits import StreamError
-from pithtex.pdf._access.pdfium import Page1View, Rendering
+from pithtex.pdf._access.pdfium import Page1View
+from pithtex.pdf._access.values import union
 
 __all__ = [
     "HIGH_PX_PER_EM",
@@ -74,14 +86,11 @@ __all__ = [
 
 TITLE_REGION = 0.45
 """Fraction of the page height, from the top, where title lines are looked for."""
-SIDEWAYS_SINE = 0.5
 SPLIT_EMS = 3.0
 MAX_MARK_CHARS = 3
-MIN_CONTRAST = 64
+MIN_CONTRAST = MIN_INK_CONTRAST
 MIN_INKED = 0.9
 MAX_BACKGROUND_SPREAD = 48
-LOW_PX_PER_EM = 6.0
-HIGH_PX_PER_EM = 18.0
 MIN_SIZE = 4.0
 """Glyphs in smaller type (points) are no reader's title, and do not set the body size."""
 MAX_LINES = 24
@@ -101,7 +110,7 @@ class TitleLine:
     text: str
     """Its glyphs of the line's size, left to right, a space where a word ends."""
     rect: tuple[float, float, float, float]
-    """``(left, bottom, right, top)`` in points of the displayed page, origin bottom-left
+    """``(left, bottom, right, top)`` in points of the reading frame, origin bottom-left
     (page 1's user space for an unrotated page whose crop box starts at the origin)."""
     size: float
     visible: bool
@@ -111,6 +120,8 @@ class TitleLine:
     """Smaller marks on the line (``\\thanks`` symbols), not part of its text."""
     other_text: str = ""
     """Other, smaller words on the line: a line with them is not a title line."""
+    user_rect: tuple[float, float, float, float] | None = None
+    """Its box in page 1's user space, ``(left, bottom, right, top)``."""
 
     @property
     def hyphenated(self) -> bool:
@@ -168,6 +179,7 @@ class PageGlyphs(NamedTuple):
     sizes: tuple[float, ...]
     total: int
     badge: tuple[Glyph, ...]
+    frame: Frame
 
 
 @dataclass
@@ -196,8 +208,6 @@ class _Line:
 
 
 def _is_sideways(glyph: Glyph) -> bool:
-    import math
-
     return glyph.angle is not None and abs(math.sin(glyph.angle)) > SIDEWAYS_SINE
 
 
@@ -350,45 +360,15 @@ def _read_glyphs(view: Page1View) -> PageGlyphs:
     return PageGlyphs(
         found.width,
         found.height,
-        run_glyphs(view, [*large, *beside]),
+        run_glyphs(view, found.frame, [*large, *beside]),
         found.sizes,
         found.total,
-        glyphs_at(view, badge),
+        glyphs_at(view, found.frame, badge),
+        found.frame,
     )
 
 
 # ------------------------------------------------------------------ visibility
-
-
-def _glyph_ink(
-    shown: Rendering, hidden: Rendering, box: DisplayBox, origin: tuple[float, float], scale: float
-) -> int:
-    """The largest grey difference the two renderings have inside ``box``."""
-    x0 = max(0, int((box[0] - origin[0]) * scale))
-    y0 = max(0, int((box[1] - origin[1]) * scale))
-    x1 = min(shown.width, int((box[2] - origin[0]) * scale) + 1)
-    y1 = min(shown.height, int((box[3] - origin[1]) * scale) + 1)
-    best = 0
-    width, a, b = shown.width, shown.pixels, hidden.pixels
-    for y in range(y0, y1):
-        start, end = y * width + x0, y * width + x1
-        if end > start:
-            best = max(best, *map(abs, map(operator.sub, a[start:end], b[start:end])))
-    return best
-
-
-def _spread(
-    rendering: Rendering, box: DisplayBox, origin: tuple[float, float], scale: float
-) -> int:
-    x0 = max(0, int((box[0] - origin[0]) * scale))
-    y0 = max(0, int((box[1] - origin[1]) * scale))
-    x1 = min(rendering.width, int((box[2] - origin[0]) * scale) + 1)
-    y1 = min(rendering.height, int((box[3] - origin[1]) * scale) + 1)
-    width, pixels = rendering.width, rendering.pixels
-    rows = [pixels[y * width + x0 : y * width + x1] for y in range(y0, y1) if x1 > x0]
-    if not rows:
-        return 0
-    return max(max(row) for row in rows) - min(min(row) for row in rows)
 
 
 def _outside(box: DisplayBox, width: float, height: float) -> bool:
@@ -405,11 +385,9 @@ def _static_reason(line: _Line, width: float, height: float) -> str | None:
     return None
 
 
-def _inked(
-    line: _Line, shown: Rendering, hidden: Rendering, origin: tuple[float, float], scale: float
-) -> str | None:
+def _inked(line: _Line, ink: InkComparison) -> str | None:
     """Why the renderings say the line is not visible (``None``: it is)."""
-    scores = [_glyph_ink(shown, hidden, g.box, origin, scale) for g in line.glyphs]
+    scores = [ink.ink(g.box) for g in line.glyphs]
     inked = sum(1 for s in scores if s >= MIN_CONTRAST)
     if inked < MIN_INKED * len(scores):
         return (
@@ -418,48 +396,31 @@ def _inked(
         )
     left, top, right, bottom = line.box
     band = (left - line.size, top, right + line.size, bottom)
-    if _spread(hidden, band, origin, scale) > MAX_BACKGROUND_SPREAD:
+    if ink.spread(band) > MAX_BACKGROUND_SPREAD:
         return "other objects (not its text) put ink on the line"
     return None
-
-
-class _Renderer:
-    def __init__(self, view: Page1View, found: PageGlyphs) -> None:
-        self.view = view
-        self.found = found
-        self.renders = 0
-        self.hide = [g.text_object for g in found.glyphs if g.text_object]
-
-    def reasons(self, lines: list[_Line], px_per_em: float) -> list[str | None]:
-        boxes = [line.box for line in lines]
-        pad = max(line.size for line in lines) * 1.5
-        region = (
-            max(0.0, min(b[0] for b in boxes) - pad),
-            max(0.0, min(b[1] for b in boxes) - 2),
-            min(self.found.width, max(b[2] for b in boxes) + pad),
-            min(self.found.height, max(b[3] for b in boxes) + 2),
-        )
-        scale = px_per_em / min(line.size for line in lines)
-        shown, hidden = render_pair(self.view, region, scale, self.hide)
-        self.renders += 2
-        origin = (region[0], region[1])
-        return [_inked(line, shown, hidden, origin, scale) for line in lines]
 
 
 def _visibility(
     view: Page1View, found: PageGlyphs, lines: list[_Line]
 ) -> tuple[list[str | None], int]:
     reasons = [_static_reason(line, found.width, found.height) for line in lines]
-    todo = [i for i, reason in enumerate(reasons) if reason is None]
-    renderer = _Renderer(view, found)
-    for px_per_em in (LOW_PX_PER_EM, HIGH_PX_PER_EM):
-        if not todo:
-            break
-        found_reasons = renderer.reasons([lines[i] for i in todo], px_per_em)
-        for index, reason in zip(todo, found_reasons, strict=True):
-            reasons[index] = reason
-        todo = [i for i in todo if reasons[i] is not None]
-    return reasons, renderer.renders
+    todo = [line for line, reason in zip(lines, reasons, strict=True) if reason is None]
+    if not todo:
+        return reasons, 0
+    pad = max(line.size for line in todo) * 1.5
+    regions = [(b[0] - pad, b[1] - 2, b[2] + pad, b[3] + 2) for b in (line.box for line in todo)]
+    hide = [g.text_object for g in found.glyphs if g.text_object]
+    rendered, renders = judge_in_stages(
+        view,
+        found.frame,
+        regions,
+        [line.size for line in todo],
+        hide,
+        lambda index, ink: _inked(todo[index], ink),
+    )
+    iterator = iter(rendered)
+    return [reason if reason is not None else next(iterator) for reason in reasons], renders
 
 
 # ------------------------------------------------------------------ entry points
@@ -506,6 +467,7 @@ def find_title_lines(view: Page1View) -> TitleFinding:
                 size=line.size,
                 visible=reason is None,
                 hidden=reason,
+                user_rect=union([g.rect for g in line.glyphs]),
                 marks="".join(g.char for g in sorted(line.marks, key=lambda g: g.box[0])),
                 other_text=_text(
                     _Line(

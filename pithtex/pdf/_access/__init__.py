@@ -14,6 +14,8 @@ is capped by one :class:`~pithtex.pdf._access.limits.ReadLimits`:
 * :mod:`~pithtex.pdf._access.pdfium`: PDFium's view of that copy (text, runs, renderings);
 * :mod:`~pithtex.pdf._access.revision`: incremental updates (pypdf);
 * :mod:`~pithtex.pdf._access.history`: the revisions a file holds, page 1 in each;
+* :mod:`~pithtex.pdf._access.glyphs`: page 1's glyphs as read (the reading frame), and the
+  one test of visibility: a region rendered with and without text, compared;
 * :mod:`~pithtex.pdf._access.visibility`: whether page 1's badge text is really shown;
 * :mod:`~pithtex.pdf._access.annotations`: page 1's link annotations, whatever they do.
 

@@ -3,36 +3,54 @@
 What :mod:`pithtex.pdf.title_block` needs of PDFium to find the title block as a
 reader sees it, read from a :class:`~pithtex.pdf._access.pdfium.Page1View`:
 
+* :func:`reading_frame` (:class:`Frame`): how page 1 is read: the displayed page
+  (crop box, ``/Rotate``) turned by the quarter turn that makes most of its text run
+  left to right; every box below is in this frame (points, origin at its top-left
+  corner, y downwards);
 * :func:`page_runs`: the runs of text (one text object's characters on one line)
-  of the upper part of page 1, each with its box and font size, and font sizes
-  sampled over the whole page; :func:`run_glyphs`: the characters of chosen runs, each with
-  its box in *display space* (points, origin at the top-left corner of the crop
-  box, ``/Rotate`` applied, y downwards), its baseline, font size, angle, text
+  of the upper part of page 1 that do not run sideways, each with its box and font
+  size, and font sizes sampled over the whole page; :func:`run_glyphs`: the
+  characters of chosen runs, each with its box, its baseline, font size, angle, text
   render mode, fill colour, whether PDFium generated it (a space or line break it
   inferred) and the text object that draws it;
-* :func:`render_pair`: a grey rendering of one region of page 1 twice, as it is
-  and with chosen text objects switched to render mode 3 (drawing nothing), so
-  that the difference is exactly the ink those text objects leave on the page,
-  after clipping, covering, blending and colour.  The render modes are put back
-  before it returns.
+* :func:`judge_in_stages`: the one way visibility is tested, by the title block and
+  the badge alike: the region of what is judged compared (:func:`compare_ink`) at
+  :data:`LOW_PX_PER_EM`, and what did not pass again at :data:`HIGH_PX_PER_EM`;
+  :data:`MIN_INK_CONTRAST` is the change in grey that counts as seen;
+* :func:`compare_ink` (:class:`InkComparison`): a grey rendering of one region of
+  page 1 twice, as it is and with chosen text objects switched to render mode 3
+  (drawing nothing), so that the difference is exactly the ink those text objects
+  leave on the page, after clipping, covering, blending and colour.  The render
+  modes are put back before it returns.
 """
 
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Iterable
+import math
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from pithtex.pdf._access.pdfium import Page1View, Rendering
 
 __all__ = [
+    "HIGH_PX_PER_EM",
+    "LOW_PX_PER_EM",
+    "MIN_INK_CONTRAST",
+    "SIDEWAYS_SINE",
     "DisplayBox",
+    "Frame",
     "Glyph",
+    "InkComparison",
     "PageRuns",
     "TextRun",
+    "compare_ink",
     "glyphs_at",
+    "judge_in_stages",
+    "object_glyph_boxes",
     "page_runs",
-    "render_pair",
+    "reading_frame",
     "run_glyphs",
 ]
 
@@ -50,7 +68,8 @@ class Glyph(NamedTuple):
     """The display y of its origin (its baseline)."""
     size: float
     angle: float | None
-    """Radians anticlockwise in user space; ``None`` when PDFium does not know."""
+    """Radians anticlockwise as read (0: along the reading frame's lines); ``None`` when
+    PDFium does not know."""
     render_mode: int | None
     fill: tuple[int, int, int, int] | None
     """``(r, g, b, a)`` of its fill colour, 0-255."""
@@ -60,6 +79,8 @@ class Glyph(NamedTuple):
     """An opaque handle of the text object that draws it (0: none)."""
     position: int
     """Its index in page 1's text."""
+    rect: tuple[float, float, float, float]
+    """Its tight box in user space, ``(left, bottom, right, top)``."""
 
 
 class TextRun(NamedTuple):
@@ -86,6 +107,8 @@ class PageRuns(NamedTuple):
     """Font sizes of characters sampled evenly over the whole page (the body size)."""
     total: int
     """How many characters page 1's text layer has."""
+    frame: Frame
+    """How page 1 is read: the frame of every box."""
 
 
 class _Affine(NamedTuple):
@@ -102,6 +125,14 @@ class _Affine(NamedTuple):
         return self.a * x + self.c * y + self.e, self.b * x + self.d * y + self.f
 
 
+MIN_INK_CONTRAST = 64
+"""The least change in grey (of 255) a glyph must make where it is drawn to be seen."""
+LOW_PX_PER_EM = 6.0
+"""Pixels per em of the smallest text of a region at its first rendering."""
+HIGH_PX_PER_EM = 18.0
+"""Pixels per em of the rendering again, for what the first one did not show."""
+SIDEWAYS_SINE = 0.5
+"""Text whose direction has a sine beyond this, as read, runs sideways."""
 _FINE = 64
 """Device pixels per point used to read the page's display matrix precisely."""
 
@@ -127,6 +158,99 @@ def _display_matrix(pdfium_c: Any, page: Any, width: float, height: float) -> _A
     )
 
 
+def _compose(outer: _Affine, inner: _Affine) -> _Affine:
+    """``outer`` after ``inner``."""
+    return _Affine(
+        outer.a * inner.a + outer.c * inner.b,
+        outer.b * inner.a + outer.d * inner.b,
+        outer.a * inner.c + outer.c * inner.d,
+        outer.b * inner.c + outer.d * inner.d,
+        outer.a * inner.e + outer.c * inner.f + outer.e,
+        outer.b * inner.e + outer.d * inner.f + outer.f,
+    )
+
+
+def _inverse(m: _Affine) -> _Affine:
+    det = m.a * m.d - m.b * m.c
+    a, b, c, d = m.d / det, -m.b / det, -m.c / det, m.a / det
+    return _Affine(a, b, c, d, -(a * m.e + c * m.f), -(b * m.e + d * m.f))
+
+
+def _quarter_turn(turn: int, width: float, height: float) -> _Affine:
+    """Display points to the page turned by ``turn`` quarters so that text running in
+    display direction (1, 0), (0, 1), (-1, 0) or (0, -1) (``turn`` 0 to 3) runs left to
+    right; the origin stays at the turned page's top-left corner."""
+    return (
+        _Affine(1, 0, 0, 1, 0, 0),
+        _Affine(0, -1, 1, 0, 0, width),
+        _Affine(-1, 0, 0, -1, width, height),
+        _Affine(0, 1, -1, 0, height, 0),
+    )[turn % 4]
+
+
+class Frame(NamedTuple):
+    """Page 1 as it is read: the displayed page (crop box, ``/Rotate``) turned by a
+    quarter turn so that most of its text runs left to right, y downwards."""
+
+    to_reading: _Affine
+    """User space to reading points."""
+    to_display: _Affine
+    """Reading points to display points (origin top-left of the displayed page)."""
+    width: float
+    height: float
+    turn: int
+    """Quarter turns from the displayed page to the reading frame."""
+
+    def display_box(self, box: DisplayBox) -> DisplayBox:
+        """A box of the reading frame on the displayed page (origin top-left)."""
+        return _box_through(self.to_display, box)
+
+    def angle(self, user_angle: float) -> float:
+        """A direction of user space (radians anticlockwise) as read, in [0, 2 pi)."""
+        m = self.to_reading
+        ux, uy = math.cos(user_angle), math.sin(user_angle)
+        dx, dy = m.a * ux + m.c * uy, m.b * ux + m.d * uy
+        return math.atan2(-dy, dx) % (2 * math.pi)
+
+
+_DIRECTION_SAMPLES = 64
+"""Characters whose direction is read to find which way page 1's text runs."""
+
+
+def _frame(pdfium_c: Any, view: Page1View, textpage: Any, total: int) -> Frame:
+    width, height = view.width, view.height
+    display = _display_matrix(pdfium_c, view._page.raw, width, height)
+    votes = [0, 0, 0, 0]
+    for index in range(0, total, max(1, total // _DIRECTION_SAMPLES)):
+        angle = float(pdfium_c.FPDFText_GetCharAngle(textpage, index))
+        if angle < 0:
+            continue
+        ux, uy = math.cos(angle), math.sin(angle)
+        dx, dy = display.a * ux + display.c * uy, display.b * ux + display.d * uy
+        if abs(dx) >= abs(dy):
+            votes[0 if dx > 0 else 2] += 1
+        else:
+            votes[1 if dy > 0 else 3] += 1
+    turn = max(range(4), key=lambda k: (votes[k], k == 0))
+    turned = _quarter_turn(turn, width, height)
+    to_reading = _compose(turned, display)
+    if turn % 2:
+        width, height = height, width
+    return Frame(to_reading, _inverse(turned), width, height, turn)
+
+
+def reading_frame(view: Page1View) -> Frame:
+    """How page 1 is read (see :class:`Frame`)."""
+
+    def read() -> Frame:
+        import pypdfium2.raw as pdfium_c
+
+        textpage = view._text()
+        return _frame(pdfium_c, view, textpage, int(pdfium_c.FPDFText_CountChars(textpage)))
+
+    return view._call(read)
+
+
 _SAMPLES = 400
 """Characters whose font size is read to find the body size."""
 _MAX_RUNS = 4000
@@ -134,8 +258,9 @@ _MAX_RUN_CHARS = 2000
 
 
 def page_runs(view: Page1View, *, max_top: float) -> PageRuns:
-    """The text runs of page 1 whose box reaches above ``max_top`` (display y), each
-    with its font size, and font sizes sampled over the whole page."""
+    """The text runs of page 1 running the page's way (not sideways) whose box reaches
+    above ``max_top`` (reading y), each with its font size, and font sizes sampled over
+    the whole page."""
     return view._call(lambda: _page_runs(view, max_top))
 
 
@@ -143,9 +268,9 @@ def _page_runs(view: Page1View, max_top: float) -> PageRuns:
     import pypdfium2.raw as pdfium_c
 
     textpage = view._text()
-    width, height = view.width, view.height
-    matrix = _display_matrix(pdfium_c, view._page.raw, width, height)
     total = int(pdfium_c.FPDFText_CountChars(textpage))
+    frame = _frame(pdfium_c, view, textpage, total)
+    matrix = frame.to_reading
     font_size = pdfium_c.FPDFText_GetFontSize
     step = max(1, total // _SAMPLES)
     sizes = tuple(float(font_size(textpage, i)) for i in range(0, total, step))
@@ -167,11 +292,18 @@ def _page_runs(view: Page1View, max_top: float) -> PageRuns:
         )
         if probe < 0:
             continue
+        angle = float(pdfium_c.FPDFText_GetCharAngle(textpage, probe))
+        if angle >= 0 and abs(math.sin(frame.angle(angle))) > SIDEWAYS_SINE:
+            continue  # sideways (a margin's identifier): not the page's lines
         runs.append(TextRun(box, float(font_size(textpage, probe)), rect, probe))
-    return PageRuns(width, height, tuple(runs), sizes, total)
+    return PageRuns(frame.width, frame.height, tuple(runs), sizes, total, frame)
 
 
 def _display_box(matrix: _Affine, rect: tuple[float, float, float, float]) -> DisplayBox:
+    return _box_through(matrix, rect)
+
+
+def _box_through(matrix: _Affine, rect: tuple[float, float, float, float]) -> DisplayBox:
     x0, y0, x1, y1 = rect
     corners = (
         matrix.apply(x0, y0),
@@ -183,16 +315,15 @@ def _display_box(matrix: _Affine, rect: tuple[float, float, float, float]) -> Di
     return (min(xs), min(ys), max(xs), max(ys))
 
 
-def run_glyphs(view: Page1View, runs: Iterable[TextRun]) -> tuple[Glyph, ...]:
+def run_glyphs(view: Page1View, frame: Frame, runs: Iterable[TextRun]) -> tuple[Glyph, ...]:
     """The characters of ``runs``, in text order, each read once."""
-    return view._call(lambda: _run_glyphs(view, tuple(runs)))
+    return view._call(lambda: _run_glyphs(view, frame, tuple(runs)))
 
 
-def _run_glyphs(view: Page1View, runs: tuple[TextRun, ...]) -> tuple[Glyph, ...]:
+def _run_glyphs(view: Page1View, frame: Frame, runs: tuple[TextRun, ...]) -> tuple[Glyph, ...]:
     import pypdfium2.raw as pdfium_c
 
     textpage = view._text()
-    matrix = _display_matrix(pdfium_c, view._page.raw, view.width, view.height)
     total = int(pdfium_c.FPDFText_CountChars(textpage))
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     refs = [ctypes.byref(v) for v in (left, right, bottom, top)]
@@ -220,26 +351,27 @@ def _run_glyphs(view: Page1View, runs: tuple[TextRun, ...]) -> tuple[Glyph, ...]
         while last + 1 < total and last - run.probe < _MAX_RUN_CHARS and inside(last + 1, run.rect):
             last += 1
         chosen.update(range(first, last + 1))
-    return tuple(_glyph(pdfium_c, textpage, matrix, index) for index in sorted(chosen))
+    return tuple(_glyph(pdfium_c, textpage, frame, index) for index in sorted(chosen))
 
 
-def glyphs_at(view: Page1View, indices: Iterable[int]) -> tuple[Glyph, ...]:
+def glyphs_at(view: Page1View, frame: Frame, indices: Iterable[int]) -> tuple[Glyph, ...]:
     """The characters at ``indices`` of page 1's text."""
 
     def read() -> tuple[Glyph, ...]:
         import pypdfium2.raw as pdfium_c
 
         textpage = view._text()
-        matrix = _display_matrix(pdfium_c, view._page.raw, view.width, view.height)
-        return tuple(_glyph(pdfium_c, textpage, matrix, i) for i in indices)
+        return tuple(_glyph(pdfium_c, textpage, frame, i) for i in indices)
 
     return view._call(read)
 
 
-def _glyph(pdfium_c: Any, textpage: Any, matrix: _Affine, index: int) -> Glyph:
+def _glyph(pdfium_c: Any, textpage: Any, frame: Frame, index: int) -> Glyph:
+    matrix = frame.to_reading
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     pdfium_c.FPDFText_GetCharBox(textpage, index, left, right, bottom, top)
-    box = _display_box(matrix, (left.value, bottom.value, right.value, top.value))
+    rect = (left.value, bottom.value, right.value, top.value)
+    box = _display_box(matrix, rect)
     code = int(pdfium_c.FPDFText_GetUnicode(textpage, index))
     generated = int(pdfium_c.FPDFText_IsGenerated(textpage, index)) == 1
     text_object = pdfium_c.FPDFText_GetTextObject(textpage, index)
@@ -257,27 +389,77 @@ def _glyph(pdfium_c: Any, textpage: Any, matrix: _Affine, index: int) -> Glyph:
         box,
         matrix.apply(origin_x.value, origin_y.value)[1],
         float(pdfium_c.FPDFText_GetFontSize(textpage, index)),
-        turned if turned >= 0 else None,
+        frame.angle(turned) if turned >= 0 else None,
         mode,
         fill,
         generated,
         handle,
         index,
+        rect,
     )
 
 
-def render_pair(
-    view: Page1View, region: DisplayBox, scale: float, hide: Iterable[int]
-) -> tuple[Rendering, Rendering]:
-    """``region`` (display points) rendered at ``scale`` pixels per point as it is, and
-    with the text objects ``hide`` (handles from :class:`Glyph`) drawing nothing.
+class InkComparison(NamedTuple):
+    """A region of page 1 rendered as it is and with some text objects drawing nothing:
+    what those objects' ink is, box by box (boxes in the reading frame)."""
 
-    Pixel ``(x, y)`` of both renderings is display point ``(left + x / scale,
-    top + y / scale)``.  Refused (``render.too_large``) beyond ``max_render_pixels``.
+    shown: Rendering
+    hidden: Rendering
+    origin: tuple[float, float]
+    """The display point (top-left) of pixel ``(0, 0)``."""
+    scale: float
+    frame: Frame
+
+    def _pixels(self, box: DisplayBox) -> tuple[int, int, int, int]:
+        left, top, right, bottom = self.frame.display_box(box)
+        scale, (x, y) = self.scale, self.origin
+        width, height = self.shown.width, self.shown.height
+        return (
+            max(0, int((left - x) * scale)),
+            max(0, int((top - y) * scale)),
+            min(width, int((right - x) * scale) + 1),
+            min(height, int((bottom - y) * scale) + 1),
+        )
+
+    def ink(self, box: DisplayBox) -> int:
+        """The largest change in grey (0 to 255) inside ``box`` between the renderings."""
+        x0, y0, x1, y1 = self._pixels(box)
+        if x1 <= x0 or (self.shown.width, self.shown.height) != (
+            self.hidden.width,
+            self.hidden.height,
+        ):
+            return 0
+        width = self.shown.width
+        shown, hidden = memoryview(self.shown.pixels), memoryview(self.hidden.pixels)
+        largest = 0
+        for row in range(y0 * width, y1 * width, width):
+            a, b = shown[row + x0 : row + x1], hidden[row + x0 : row + x1]
+            if a != b:
+                largest = max(largest, *map(abs, map(operator.sub, a, b)))
+        return largest
+
+    def spread(self, box: DisplayBox) -> int:
+        """The range of grey levels inside ``box`` of the rendering without the text."""
+        x0, y0, x1, y1 = self._pixels(box)
+        if x1 <= x0 or y1 <= y0:
+            return 0
+        width, pixels = self.hidden.width, self.hidden.pixels
+        rows = [pixels[row + x0 : row + x1] for row in range(y0 * width, y1 * width, width)]
+        return max(map(max, rows)) - min(map(min, rows))
+
+
+def compare_ink(
+    view: Page1View, frame: Frame, region: DisplayBox, scale: float, hide: Iterable[int]
+) -> InkComparison:
+    """``region`` (reading frame) rendered at ``scale`` pixels per point as it is, and
+    with the text objects ``hide`` (handles from :class:`Glyph`) drawing nothing
+    (render mode 3, put back before it returns), so that the difference is exactly
+    the ink those objects leave after clipping, covering, blending and colour.
+    Refused (``render.too_large``) beyond ``max_render_pixels``.
     """
     import pypdfium2.raw as pdfium_c
 
-    left, top, right, bottom = region
+    left, top, right, bottom = frame.display_box(region)
     box = (left, view.height - bottom, right, view.height - top)  # bottom-left origin
     shown = view.render(box, scale=scale)
     handles = [ctypes.cast(h, pdfium_c.FPDF_PAGEOBJECT) for h in dict.fromkeys(hide) if h]
@@ -289,4 +471,77 @@ def render_pair(
     finally:
         for handle, mode in zip(handles, modes, strict=True):
             pdfium_c.FPDFTextObj_SetTextRenderMode(handle, mode)
-    return shown, hidden
+    return InkComparison(shown, hidden, (left, top), scale, frame)
+
+
+def judge_in_stages(
+    view: Page1View,
+    frame: Frame,
+    regions: Sequence[DisplayBox],
+    ems: Sequence[float],
+    hide: Iterable[int],
+    judge: Callable[[int, InkComparison], str | None],
+) -> tuple[list[str | None], int]:
+    """What ``judge(i, comparison)`` says of each item (``None``: it passes), item ``i``
+    filling ``regions[i]`` (reading frame) in type ``ems[i]`` points tall.
+
+    The union of the regions is compared (:func:`compare_ink`) at
+    :data:`LOW_PX_PER_EM` pixels per em of the smallest item, and the union of the items
+    that did not pass again at :data:`HIGH_PX_PER_EM`; returns the reasons and how many
+    renderings were made.  Renderings are kept within ``max_render_pixels``.
+    """
+    hidden = tuple(dict.fromkeys(hide))
+    reasons: list[str | None] = [None] * len(regions)
+    todo = list(range(len(regions)))
+    renders = 0
+    for px_per_em in (LOW_PX_PER_EM, HIGH_PX_PER_EM):
+        if not todo:
+            break
+        region = _union_within([regions[i] for i in todo], frame)
+        if region is None:
+            break
+        area = max((region[2] - region[0]) * (region[3] - region[1]), 1.0)
+        scale = px_per_em / max(min(ems[i] for i in todo), 0.5)
+        scale = min(scale, (view.limits.max_render_pixels / area) ** 0.5 * 0.999)
+        comparison = compare_ink(view, frame, region, scale, hidden)
+        renders += 2
+        for index in todo:
+            reasons[index] = judge(index, comparison)
+        todo = [i for i in todo if reasons[i] is not None]
+    return reasons, renders
+
+
+def _union_within(boxes: Sequence[DisplayBox], frame: Frame) -> DisplayBox | None:
+    region = (
+        max(0.0, min(b[0] for b in boxes)),
+        max(0.0, min(b[1] for b in boxes)),
+        min(frame.width, max(b[2] for b in boxes)),
+        min(frame.height, max(b[3] for b in boxes)),
+    )
+    return region if region[0] < region[2] and region[1] < region[3] else None
+
+
+def object_glyph_boxes(view: Page1View) -> dict[int, list[tuple[float, float, float, float]]]:
+    """The user-space boxes of page 1's drawn glyphs (not spaces, not generated), by the
+    handle of the text object that draws them."""
+
+    def read() -> dict[int, list[tuple[float, float, float, float]]]:
+        import pypdfium2.raw as pdfium_c
+
+        textpage = view._text()
+        left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+        refs = [ctypes.byref(v) for v in (left, right, bottom, top)]
+        found: dict[int, list[tuple[float, float, float, float]]] = {}
+        for index in range(int(pdfium_c.FPDFText_CountChars(textpage))):
+            if int(pdfium_c.FPDFText_IsGenerated(textpage, index)) == 1:
+                continue
+            if chr(int(pdfium_c.FPDFText_GetUnicode(textpage, index)) % 0x110000).isspace():
+                continue
+            if not pdfium_c.FPDFText_GetCharBox(textpage, index, *refs):
+                continue
+            handle = pdfium_c.FPDFText_GetTextObject(textpage, index)
+            address = ctypes.cast(handle, ctypes.c_void_p).value or 0
+            found.setdefault(address, []).append((left.value, bottom.value, right.value, top.value))
+        return found
+
+    return view._call(read)

@@ -11,10 +11,38 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, TypeAlias
 
-__all__ = ["Indirect", "Name", "Rect", "Stream", "Value", "to_object"]
+__all__ = ["Indirect", "Matrix", "Name", "Rect", "Stream", "Value", "compose", "to_object", "union"]
 
 Rect = tuple[float, float, float, float]
 """``(x0, y0, x1, y1)`` with ``x0 <= x1`` and ``y0 <= y1``, in PDF user space."""
+Matrix = tuple[float, float, float, float, float, float]
+"""A PDF matrix ``[a b c d e f]``: ``x' = a x + c y + e``, ``y' = b x + d y + f``."""
+
+
+def compose(inner: Matrix, outer: Matrix) -> Matrix:
+    """``inner`` then ``outer`` (PDF's row-vector convention: ``inner x outer``)."""
+    a1, b1, c1, d1, e1, f1 = inner
+    a2, b2, c2, d2, e2, f2 = outer
+    return (
+        a1 * a2 + b1 * c2,
+        a1 * b2 + b1 * d2,
+        c1 * a2 + d1 * c2,
+        c1 * b2 + d1 * d2,
+        e1 * a2 + f1 * c2 + e2,
+        e1 * b2 + f1 * d2 + f2,
+    )
+
+
+def union(boxes: Sequence[Rect]) -> Rect | None:
+    """The smallest box holding ``boxes`` (``None`` for none)."""
+    if not boxes:
+        return None
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
 
 
 class Name(str):

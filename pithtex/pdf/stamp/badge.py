@@ -28,7 +28,7 @@ from pithtex.core.names import BADGE_CORNERS, BADGE_XOBJECT
 from pithtex.core.qr import QUIET_ZONE, qr_drawing
 from pithtex.pdf._access.editing import EditableDocument
 from pithtex.pdf._access.limits import StreamError
-from pithtex.pdf._access.values import Indirect, Name, Rect, Stream
+from pithtex.pdf._access.values import Indirect, Matrix, Name, Rect, Stream, compose
 from pithtex.pdf.stamp.result import StampRefusedError
 from pithtex.pdf.stamp.spec import BadgeOptions, StampSpec
 
@@ -47,7 +47,6 @@ __all__ = [
 FONT_NAME = "/PithBadgeFont"
 ANNOTATION_NAME = "pith-badge"
 
-Matrix = tuple[float, float, float, float, float, float]
 
 # ---------------------------------------------------------------- the glyphs
 # A stroked font on a 4 x 6 grid (x-height 4, descender -2), one polyline per stroke.
@@ -208,7 +207,7 @@ def place_badge(
     elif corner != options.corner:
         notes.append(f"badge moved to the {corner} corner: the {options.corner} one has text")
     inverse = _display_inverse(box, rotation)
-    matrix = _compose(inverse, (1, 0, 0, 1, chosen[0], chosen[1]))
+    matrix = compose((1, 0, 0, 1, chosen[0], chosen[1]), inverse)
     return BadgePlacement(
         corner=corner,
         size=size,
@@ -262,20 +261,6 @@ def _invert(m: Matrix) -> Matrix:
     det = a * d - b * c
     ia, ib, ic, id_ = d / det, -b / det, -c / det, a / det
     return (ia, ib, ic, id_, -(e * ia + f * ic), -(e * ib + f * id_))
-
-
-def _compose(outer: Matrix, inner: Matrix) -> Matrix:
-    """``inner`` then ``outer`` (PDF row-vector convention: inner x outer)."""
-    a1, b1, c1, d1, e1, f1 = inner
-    a2, b2, c2, d2, e2, f2 = outer
-    return (
-        a1 * a2 + b1 * c2,
-        a1 * b2 + b1 * d2,
-        c1 * a2 + d1 * c2,
-        c1 * b2 + d1 * d2,
-        e1 * a2 + f1 * c2 + e2,
-        e1 * b2 + f1 * d2 + f2,
-    )
 
 
 def _transform_rect(m: Matrix, rect: Rect) -> Rect:
