@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from pathlib import Path
 
 from pithtex.core.errors import PithError
 from pithtex.tex import render
-from pithtex.tex.run import log_errors, require_programs
+from pithtex.tex.run import CompileError, log_errors, require_programs, run_tex_program
 
 __all__ = [
     "CTAN_LICENSE",
@@ -72,22 +71,11 @@ def build_manual(directory: Path) -> Path:
     require_programs(MANUAL_ENGINE)
     source = directory / MANUAL_SOURCE
     for _ in range(MANUAL_RUNS):
+        command = [MANUAL_ENGINE, "-interaction=nonstopmode", "-halt-on-error", source.name]
         try:
-            result = subprocess.run(
-                [MANUAL_ENGINE, "-interaction=nonstopmode", "-halt-on-error", source.name],
-                cwd=directory,
-                env={**_tex_env(), "shell_escape": "f", "openout_any": "p"},
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=MANUAL_TIMEOUT,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise ManualError(
-                f"{MANUAL_SOURCE}: {MANUAL_ENGINE} did not finish within {MANUAL_TIMEOUT:.0f} s"
-            ) from exc
+            result = run_tex_program(command, directory, timeout=MANUAL_TIMEOUT, env=_tex_env())
+        except CompileError as exc:
+            raise ManualError(f"{MANUAL_SOURCE}: {exc.message}") from exc
         if result.returncode != 0:
             log = source.with_suffix(".log")
             excerpt = log_errors(log) if log.exists() else result.stdout[-2000:]

@@ -141,18 +141,22 @@ def latexmk_command(main: Path, engine: str) -> list[str]:
     ]
 
 
-def compile_tex(
-    main: Path, engine: str = DEFAULT_ENGINE, *, timeout: float = DEFAULT_TIMEOUT
-) -> CompileResult:
-    """Compile ``main`` in its own folder with latexmk until references settle."""
-    require_programs("latexmk", engine)
-    env = {**os.environ, "shell_escape": "f", "openout_any": "p"}
-    started = time.perf_counter()
+SAFE_TEX_ENV = {"shell_escape": "f", "openout_any": "p"}
+"""What every TeX run gets in its environment: no shell escape, files written only below
+the working folder (kpathsea's paranoid mode)."""
+
+
+def run_tex_program(
+    command: list[str], cwd: Path, *, timeout: float, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a TeX program (or latexmk) in ``cwd`` with :data:`SAFE_TEX_ENV`, no input, its
+    output captured; a run over ``timeout`` seconds raises :class:`CompileError`
+    (``tex.timeout``)."""
     try:
-        result = subprocess.run(
-            latexmk_command(main, engine),
-            cwd=main.parent,
-            env=env,
+        return subprocess.run(
+            command,
+            cwd=cwd,
+            env={**(env or os.environ), **SAFE_TEX_ENV},
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
@@ -162,8 +166,18 @@ def compile_tex(
         )
     except subprocess.TimeoutExpired as exc:
         raise CompileError(
-            f"{main.name}: compile did not finish within {timeout:.0f} s", code="tex.timeout"
+            f"{command[-1]}: {command[0]} did not finish within {timeout:.0f} s",
+            code="tex.timeout",
         ) from exc
+
+
+def compile_tex(
+    main: Path, engine: str = DEFAULT_ENGINE, *, timeout: float = DEFAULT_TIMEOUT
+) -> CompileResult:
+    """Compile ``main`` in its own folder with latexmk until references settle."""
+    require_programs("latexmk", engine)
+    started = time.perf_counter()
+    result = run_tex_program(latexmk_command(main, engine), main.parent, timeout=timeout)
     seconds = time.perf_counter() - started
     stem = main.with_suffix("")
     log = stem.with_suffix(".log")
