@@ -8,6 +8,7 @@ included, and a warnings list of any shape is shown line by line.
 from __future__ import annotations
 
 import io
+import json
 import struct
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,11 @@ from typing import Any
 import pikepdf
 import pytest
 from conftest import SEED_BUNDLE, SEED_NUMBER, TEST_PAPER, test_key
-from pdfsamples import make_pdf
+from pdfsamples import bundle_title, claimed_pdf, make_pdf
 from webpage import multipart
 
-from pithtex.pdf.check import CheckOptions
+from pithtex.core.model import load_bundle
+from pithtex.pdf.check import CheckOptions, check_pdf
 from pithtex.pdf.render import Mark, encode_png, render_page_png
 from pithtex.trust.keyring import Keyring
 from pithtex.web.limits import PageLimits
@@ -234,6 +236,19 @@ def test_title_block_geometry_in_a_report_becomes_marks() -> None:
     ]
     assert marks[0].label == "title line 1: Large Batch"
     assert title_marks({"title_block": "nonsense"}) == title_marks({}) == []
+
+
+def test_a_real_reports_title_block_outlines_the_titles_lines(tmp_path: Path) -> None:
+    seed = load_bundle(SEED_BUNDLE)
+    claimed = json.loads(SEED_BUNDLE.read_bytes())
+    pdf = claimed_pdf(tmp_path / "paper.pdf", claimed)
+    report = check_pdf(str(pdf), CheckOptions(keyring=Keyring.default(), bundle=seed)).to_json()
+    assert report["verdict"] == "verified", report["reason"]
+    marks = title_marks(report)
+    shown = " ".join(m.label.split(": ", 1)[1] for m in marks)
+    assert shown == bundle_title(claimed)  # every line of the title block, and nothing else
+    tops = [m.rect[3] for m in marks]
+    assert tops == sorted(tops, reverse=True) and all(m.rect[2] > m.rect[0] for m in marks)
 
 
 # ---------------------------------------------------------------- the rendering
