@@ -63,6 +63,7 @@ from pithtex.core.layout import (
 from pithtex.core.model import Bundle, parse_bundle, parse_time
 from pithtex.core.numbers import PithNumber, PithRef, parse_number
 from pithtex.core.paths import default_cache_dir
+from pithtex.core.wording import counted
 from pithtex.registry.cache import BundleCache, CacheEntry, CacheMeta
 from pithtex.registry.config import ResolverSettings, load_settings
 from pithtex.registry.http import FetchError, FetchPolicy, HttpClient, Response
@@ -428,7 +429,9 @@ def rollback_reason(previous: Bundle, candidate: Bundle) -> str | None:
     known = {e.event_id for e in candidate.events}
     missing = [e.event_id for e in previous.events if e.event_id not in known]
     if missing:
-        return f"{len(missing)} event(s) of the cached bundle are missing ({missing[0][:23]}…)"
+        lost = counted(len(missing), "event")
+        verb = "is" if len(missing) == 1 else "are"
+        return f"{lost} of the cached bundle {verb} missing ({missing[0][:23]}…)"
     return None
 
 
