@@ -91,7 +91,7 @@ def read_badge_facts(document: Document, tokens: list[str]) -> BadgeFacts:
     occurrences: tuple[Occurrence, ...] = ()
     if tokens:
         occurrences = glyph_facts(
-            document.page1_view(),
+            document.page1_view(images=True),  # the title's view: an image may cover the badge
             tokens,
             max_each=MAX_OCCURRENCES,
             max_objects=document.limits.max_drawn_objects,
