@@ -240,15 +240,19 @@ def _frame(pdfium_c: Any, view: Page1View, textpage: Any, total: int) -> Frame:
 
 
 def reading_frame(view: Page1View) -> Frame:
-    """How page 1 is read (see :class:`Frame`)."""
+    """How page 1 is read (see :class:`Frame`), found once per view."""
+    frame = view.memo.get("frame")
+    if frame is None:
 
-    def read() -> Frame:
-        import pypdfium2.raw as pdfium_c
+        def read() -> Frame:
+            import pypdfium2.raw as pdfium_c
 
-        textpage = view._text()
-        return _frame(pdfium_c, view, textpage, int(pdfium_c.FPDFText_CountChars(textpage)))
+            textpage = view._text()
+            return _frame(pdfium_c, view, textpage, int(pdfium_c.FPDFText_CountChars(textpage)))
 
-    return view._call(read)
+        frame = view.memo["frame"] = view._call(read)
+    assert isinstance(frame, Frame)
+    return frame
 
 
 _SAMPLES = 400
@@ -269,7 +273,7 @@ def _page_runs(view: Page1View, max_top: float) -> PageRuns:
 
     textpage = view._text()
     total = int(pdfium_c.FPDFText_CountChars(textpage))
-    frame = _frame(pdfium_c, view, textpage, total)
+    frame = reading_frame(view)
     matrix = frame.to_reading
     font_size = pdfium_c.FPDFText_GetFontSize
     step = max(1, total // _SAMPLES)
@@ -351,19 +355,27 @@ def _run_glyphs(view: Page1View, frame: Frame, runs: tuple[TextRun, ...]) -> tup
         while last + 1 < total and last - run.probe < _MAX_RUN_CHARS and inside(last + 1, run.rect):
             last += 1
         chosen.update(range(first, last + 1))
-    return tuple(_glyph(pdfium_c, textpage, frame, index) for index in sorted(chosen))
+    return _read_glyphs(view, frame, sorted(chosen))
 
 
 def glyphs_at(view: Page1View, frame: Frame, indices: Iterable[int]) -> tuple[Glyph, ...]:
-    """The characters at ``indices`` of page 1's text."""
+    """The characters at ``indices`` of page 1's text (each read once per view: the
+    title block and the badge share what they both read)."""
+    return view._call(lambda: _read_glyphs(view, frame, indices))
 
-    def read() -> tuple[Glyph, ...]:
-        import pypdfium2.raw as pdfium_c
 
-        textpage = view._text()
-        return tuple(_glyph(pdfium_c, textpage, frame, i) for i in indices)
+def _read_glyphs(view: Page1View, frame: Frame, indices: Iterable[int]) -> tuple[Glyph, ...]:
+    import pypdfium2.raw as pdfium_c
 
-    return view._call(read)
+    textpage = view._text()
+    read: dict[int, Glyph] = view.memo.setdefault(("glyphs", frame), {})
+    found = []
+    for index in indices:
+        glyph = read.get(index)
+        if glyph is None:
+            glyph = read[index] = _glyph(pdfium_c, textpage, frame, index)
+        found.append(glyph)
+    return tuple(found)
 
 
 def _glyph(pdfium_c: Any, textpage: Any, frame: Frame, index: int) -> Glyph:
