@@ -11,8 +11,9 @@ reader sees it, read from a :class:`~pithtex.pdf._access.pdfium.Page1View`:
   of the upper part of page 1 that do not run sideways, each with its box and font
   size, and font sizes sampled over the whole page; :func:`run_glyphs`: the
   characters of chosen runs, each with its box, its baseline, font size, angle, text
-  render mode, fill colour, whether PDFium generated it (a space or line break it
-  inferred) and the text object that draws it;
+  render mode, whether PDFium generated it (a space or line break it inferred) and
+  the text object that draws it, each character read once per view (the title block
+  and the badge share the reads; colour and contrast are left to the renderings);
 * :func:`judge_in_stages`: the one way visibility is tested, by the title block and
   the badge alike: the region of what is judged compared (:func:`compare_ink`) at
   :data:`LOW_PX_PER_EM`, and what did not pass again at :data:`HIGH_PX_PER_EM`;
@@ -71,8 +72,6 @@ class Glyph(NamedTuple):
     """Radians anticlockwise as read (0: along the reading frame's lines); ``None`` when
     PDFium does not know."""
     render_mode: int | None
-    fill: tuple[int, int, int, int] | None
-    """``(r, g, b, a)`` of its fill colour, 0-255."""
     generated: bool
     """PDFium inferred it (a space between words, a line break)."""
     text_object: int
@@ -308,15 +307,18 @@ def _display_box(matrix: _Affine, rect: tuple[float, float, float, float]) -> Di
 
 
 def _box_through(matrix: _Affine, rect: tuple[float, float, float, float]) -> DisplayBox:
+    """The bounding box of ``rect``'s corners mapped by ``matrix``: an affine map is a sum
+    of a term in x and one in y, so each bound is the sum of the terms' bounds."""
     x0, y0, x1, y1 = rect
-    corners = (
-        matrix.apply(x0, y0),
-        matrix.apply(x1, y1),
-        matrix.apply(x0, y1),
-        matrix.apply(x1, y0),
+    a, b, c, d, e, f = matrix
+    ax0, ax1, cy0, cy1 = a * x0, a * x1, c * y0, c * y1
+    bx0, bx1, dy0, dy1 = b * x0, b * x1, d * y0, d * y1
+    return (
+        min(ax0, ax1) + min(cy0, cy1) + e,
+        min(bx0, bx1) + min(dy0, dy1) + f,
+        max(ax0, ax1) + max(cy0, cy1) + e,
+        max(bx0, bx1) + max(dy0, dy1) + f,
     )
-    xs, ys = [p[0] for p in corners], [p[1] for p in corners]
-    return (min(xs), min(ys), max(xs), max(ys))
 
 
 def run_glyphs(view: Page1View, frame: Frame, runs: Iterable[TextRun]) -> tuple[Glyph, ...]:
@@ -365,50 +367,66 @@ def glyphs_at(view: Page1View, frame: Frame, indices: Iterable[int]) -> tuple[Gl
 
 
 def _read_glyphs(view: Page1View, frame: Frame, indices: Iterable[int]) -> tuple[Glyph, ...]:
-    import pypdfium2.raw as pdfium_c
+    key = ("glyphs", frame)
+    reader = view.memo.get(key)
+    if reader is None:
+        import pypdfium2.raw as pdfium_c
 
-    textpage = view._text()
-    read: dict[int, Glyph] = view.memo.setdefault(("glyphs", frame), {})
-    found = []
-    for index in indices:
-        glyph = read.get(index)
+        reader = view.memo[key] = _GlyphReader(pdfium_c, view._text(), frame)
+    assert isinstance(reader, _GlyphReader)
+    return tuple(map(reader.glyph, indices))
+
+
+class _GlyphReader:
+    """Page 1's characters read from PDFium, each once (with the render mode of each text
+    object read once), in one reading frame."""
+
+    def __init__(self, pdfium_c: Any, textpage: Any, frame: Frame) -> None:
+        self._c = pdfium_c
+        self._textpage = textpage
+        self._frame = frame
+        self._box = [ctypes.c_double() for _ in range(4)]
+        self._box_refs = [ctypes.byref(v) for v in self._box]
+        self._origin = [ctypes.c_double() for _ in range(2)]
+        self._origin_refs = [ctypes.byref(v) for v in self._origin]
+        self._modes: dict[int, int | None] = {0: None}
+        self._read: dict[int, Glyph] = {}
+
+    def glyph(self, index: int) -> Glyph:
+        glyph = self._read.get(index)
         if glyph is None:
-            glyph = read[index] = _glyph(pdfium_c, textpage, frame, index)
-        found.append(glyph)
-    return tuple(found)
+            glyph = self._read[index] = self._glyph(index)
+        return glyph
 
+    def _mode(self, text_object: Any, handle: int) -> int | None:
+        if handle not in self._modes:
+            self._modes[handle] = int(self._c.FPDFTextObj_GetTextRenderMode(text_object))
+        return self._modes[handle]
 
-def _glyph(pdfium_c: Any, textpage: Any, frame: Frame, index: int) -> Glyph:
-    matrix = frame.to_reading
-    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-    pdfium_c.FPDFText_GetCharBox(textpage, index, left, right, bottom, top)
-    rect = (left.value, bottom.value, right.value, top.value)
-    box = _display_box(matrix, rect)
-    code = int(pdfium_c.FPDFText_GetUnicode(textpage, index))
-    generated = int(pdfium_c.FPDFText_IsGenerated(textpage, index)) == 1
-    text_object = pdfium_c.FPDFText_GetTextObject(textpage, index)
-    handle = ctypes.cast(text_object, ctypes.c_void_p).value or 0
-    mode = int(pdfium_c.FPDFTextObj_GetTextRenderMode(text_object)) if handle else None
-    red, green, blue, alpha = (ctypes.c_uint() for _ in range(4))
-    fill = None
-    if pdfium_c.FPDFText_GetFillColor(textpage, index, red, green, blue, alpha):
-        fill = (red.value, green.value, blue.value, alpha.value)
-    origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
-    pdfium_c.FPDFText_GetCharOrigin(textpage, index, origin_x, origin_y)
-    turned = float(pdfium_c.FPDFText_GetCharAngle(textpage, index))
-    return Glyph(
-        chr(code) if 0 <= code < 0x110000 else "\ufffd",
-        box,
-        matrix.apply(origin_x.value, origin_y.value)[1],
-        float(pdfium_c.FPDFText_GetFontSize(textpage, index)),
-        frame.angle(turned) if turned >= 0 else None,
-        mode,
-        fill,
-        generated,
-        handle,
-        index,
-        rect,
-    )
+    def _glyph(self, index: int) -> Glyph:
+        pdfium_c, textpage, frame = self._c, self._textpage, self._frame
+        matrix = frame.to_reading
+        pdfium_c.FPDFText_GetCharBox(textpage, index, *self._box_refs)
+        left, right, bottom, top = (v.value for v in self._box)
+        rect = (left, bottom, right, top)
+        code = int(pdfium_c.FPDFText_GetUnicode(textpage, index))
+        text_object = pdfium_c.FPDFText_GetTextObject(textpage, index)
+        handle = ctypes.cast(text_object, ctypes.c_void_p).value or 0
+        pdfium_c.FPDFText_GetCharOrigin(textpage, index, *self._origin_refs)
+        origin_x, origin_y = self._origin[0].value, self._origin[1].value
+        turned = float(pdfium_c.FPDFText_GetCharAngle(textpage, index))
+        return Glyph(
+            chr(code) if 0 <= code < 0x110000 else "\ufffd",
+            _box_through(matrix, rect),
+            matrix.b * origin_x + matrix.d * origin_y + matrix.f,
+            float(pdfium_c.FPDFText_GetFontSize(textpage, index)),
+            frame.angle(turned) if turned >= 0 else None,
+            self._mode(text_object, handle),
+            int(pdfium_c.FPDFText_IsGenerated(textpage, index)) == 1,
+            handle,
+            index,
+            rect,
+        )
 
 
 class InkComparison(NamedTuple):
@@ -433,31 +451,37 @@ class InkComparison(NamedTuple):
             min(height, int((bottom - y) * scale) + 1),
         )
 
+    @staticmethod
+    def _block(rendering: Rendering, box: tuple[int, int, int, int]) -> bytes:
+        """The pixels of ``box`` (pixel bounds) of ``rendering``, row after row."""
+        x0, y0, x1, y1 = box
+        width, length, pixels = rendering.width, x1 - x0, rendering.pixels
+        starts = range(y0 * width + x0, y1 * width + x0, width)
+        return b"".join([pixels[start : start + length] for start in starts])
+
     def ink(self, box: DisplayBox) -> int:
         """The largest change in grey (0 to 255) inside ``box`` between the renderings."""
-        x0, y0, x1, y1 = self._pixels(box)
-        if x1 <= x0 or (self.shown.width, self.shown.height) != (
+        bounds = self._pixels(box)
+        if bounds[2] <= bounds[0] or (self.shown.width, self.shown.height) != (
             self.hidden.width,
             self.hidden.height,
         ):
             return 0
-        width = self.shown.width
-        shown, hidden = memoryview(self.shown.pixels), memoryview(self.hidden.pixels)
-        largest = 0
-        for row in range(y0 * width, y1 * width, width):
-            a, b = shown[row + x0 : row + x1], hidden[row + x0 : row + x1]
-            if a != b:
-                largest = max(largest, *map(abs, map(operator.sub, a, b)))
-        return largest
+        shown, hidden = (
+            self._block(self.shown, bounds),
+            self._block(self.hidden, bounds),
+        )
+        if shown == hidden:
+            return 0
+        return int(max(map(abs, map(operator.sub, shown, hidden))))
 
     def spread(self, box: DisplayBox) -> int:
         """The range of grey levels inside ``box`` of the rendering without the text."""
-        x0, y0, x1, y1 = self._pixels(box)
-        if x1 <= x0 or y1 <= y0:
+        bounds = self._pixels(box)
+        if bounds[2] <= bounds[0] or bounds[3] <= bounds[1]:
             return 0
-        width, pixels = self.hidden.width, self.hidden.pixels
-        rows = [pixels[row + x0 : row + x1] for row in range(y0 * width, y1 * width, width)]
-        return max(map(max, rows)) - min(map(min, rows))
+        block = self._block(self.hidden, bounds)
+        return max(block) - min(block)
 
 
 def compare_ink(
