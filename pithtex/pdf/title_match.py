@@ -124,7 +124,8 @@ def shown_block(finding: TitleFinding) -> list[TitleLine]:
 def fold(text: str) -> str:
     """Diacritics removed (NFKD, combining marks dropped), case folded."""
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    marks = {ord(c): None for c in set(decomposed) if unicodedata.combining(c)}
+    return decomposed.translate(marks).casefold()
 
 
 _NAME_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.IGNORECASE)

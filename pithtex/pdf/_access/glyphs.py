@@ -327,25 +327,18 @@ def run_glyphs(view: Page1View, frame: Frame, runs: Iterable[TextRun]) -> tuple[
 
 
 def _run_glyphs(view: Page1View, frame: Frame, runs: tuple[TextRun, ...]) -> tuple[Glyph, ...]:
-    import pypdfium2.raw as pdfium_c
-
-    textpage = view._text()
-    total = int(pdfium_c.FPDFText_CountChars(textpage))
-    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-    refs = [ctypes.byref(v) for v in (left, right, bottom, top)]
+    reader = _glyph_reader(view, frame)
+    total = reader.total
 
     def inside(index: int, rect: tuple[float, float, float, float]) -> bool:
-        pdfium_c.FPDFText_GetCharBox(textpage, index, *refs)
+        left, bottom, right, top = reader.rect(index)
         x0, y0, x1, y1 = (
             min(rect[0], rect[2]),
             min(rect[1], rect[3]),
             max(rect[0], rect[2]),
             max(rect[1], rect[3]),
         )
-        return (
-            left.value <= x1 + 0.5 and right.value >= x0 - 0.5
-            and bottom.value <= y1 + 0.5 and top.value >= y0 - 0.5
-        )  # fmt: skip
+        return left <= x1 + 0.5 and right >= x0 - 0.5 and bottom <= y1 + 0.5 and top >= y0 - 0.5
 
     chosen: set[int] = set()
     for run in runs:
@@ -357,7 +350,7 @@ def _run_glyphs(view: Page1View, frame: Frame, runs: tuple[TextRun, ...]) -> tup
         while last + 1 < total and last - run.probe < _MAX_RUN_CHARS and inside(last + 1, run.rect):
             last += 1
         chosen.update(range(first, last + 1))
-    return _read_glyphs(view, frame, sorted(chosen))
+    return tuple(map(reader.glyph, sorted(chosen)))
 
 
 def glyphs_at(view: Page1View, frame: Frame, indices: Iterable[int]) -> tuple[Glyph, ...]:
@@ -367,6 +360,11 @@ def glyphs_at(view: Page1View, frame: Frame, indices: Iterable[int]) -> tuple[Gl
 
 
 def _read_glyphs(view: Page1View, frame: Frame, indices: Iterable[int]) -> tuple[Glyph, ...]:
+    return tuple(map(_glyph_reader(view, frame).glyph, indices))
+
+
+def _glyph_reader(view: Page1View, frame: Frame) -> _GlyphReader:
+    """The one reader of page 1's characters in ``frame`` for this view."""
     key = ("glyphs", frame)
     reader = view.memo.get(key)
     if reader is None:
@@ -374,7 +372,7 @@ def _read_glyphs(view: Page1View, frame: Frame, indices: Iterable[int]) -> tuple
 
         reader = view.memo[key] = _GlyphReader(pdfium_c, view._text(), frame)
     assert isinstance(reader, _GlyphReader)
-    return tuple(map(reader.glyph, indices))
+    return reader
 
 
 class _GlyphReader:
@@ -390,7 +388,28 @@ class _GlyphReader:
         self._origin = [ctypes.c_double() for _ in range(2)]
         self._origin_refs = [ctypes.byref(v) for v in self._origin]
         self._modes: dict[int, int | None] = {0: None}
+        self._angles: dict[float, float] = {}
+        self._rects: dict[int, tuple[float, float, float, float]] = {}
         self._read: dict[int, Glyph] = {}
+        self.total = int(pdfium_c.FPDFText_CountChars(textpage))
+
+    def rect(self, index: int) -> tuple[float, float, float, float]:
+        """The character's tight box in user space, ``(left, bottom, right, top)``."""
+        rect = self._rects.get(index)
+        if rect is None:
+            self._c.FPDFText_GetCharBox(self._textpage, index, *self._box_refs)
+            left, right, bottom, top = (v.value for v in self._box)
+            rect = self._rects[index] = (left, bottom, right, top)
+        return rect
+
+    def _angle(self, turned: float) -> float | None:
+        """A character's angle from PDFium (radians; negative: unknown) as read."""
+        if turned < 0:
+            return None
+        angle = self._angles.get(turned)
+        if angle is None:
+            angle = self._angles[turned] = self._frame.angle(turned)
+        return angle
 
     def glyph(self, index: int) -> Glyph:
         glyph = self._read.get(index)
@@ -406,9 +425,7 @@ class _GlyphReader:
     def _glyph(self, index: int) -> Glyph:
         pdfium_c, textpage, frame = self._c, self._textpage, self._frame
         matrix = frame.to_reading
-        pdfium_c.FPDFText_GetCharBox(textpage, index, *self._box_refs)
-        left, right, bottom, top = (v.value for v in self._box)
-        rect = (left, bottom, right, top)
+        rect = self.rect(index)
         code = int(pdfium_c.FPDFText_GetUnicode(textpage, index))
         text_object = pdfium_c.FPDFText_GetTextObject(textpage, index)
         handle = ctypes.cast(text_object, ctypes.c_void_p).value or 0
@@ -420,7 +437,7 @@ class _GlyphReader:
             _box_through(matrix, rect),
             matrix.b * origin_x + matrix.d * origin_y + matrix.f,
             float(pdfium_c.FPDFText_GetFontSize(textpage, index)),
-            frame.angle(turned) if turned >= 0 else None,
+            self._angle(turned),
             self._mode(text_object, handle),
             int(pdfium_c.FPDFText_IsGenerated(textpage, index)) == 1,
             handle,
