@@ -313,12 +313,15 @@ def _box_through(matrix: _Affine, rect: tuple[float, float, float, float]) -> Di
     a, b, c, d, e, f = matrix
     ax0, ax1, cy0, cy1 = a * x0, a * x1, c * y0, c * y1
     bx0, bx1, dy0, dy1 = b * x0, b * x1, d * y0, d * y1
-    return (
-        min(ax0, ax1) + min(cy0, cy1) + e,
-        min(bx0, bx1) + min(dy0, dy1) + f,
-        max(ax0, ax1) + max(cy0, cy1) + e,
-        max(bx0, bx1) + max(dy0, dy1) + f,
-    )
+    if ax0 > ax1:
+        ax0, ax1 = ax1, ax0
+    if cy0 > cy1:
+        cy0, cy1 = cy1, cy0
+    if bx0 > bx1:
+        bx0, bx1 = bx1, bx0
+    if dy0 > dy1:
+        dy0, dy1 = dy1, dy0
+    return (ax0 + cy0 + e, bx0 + dy0 + f, ax1 + cy1 + e, bx1 + dy1 + f)
 
 
 def run_glyphs(view: Page1View, frame: Frame, runs: Iterable[TextRun]) -> tuple[Glyph, ...]:
