@@ -40,6 +40,7 @@ __all__ = [
     "LOW_PX_PER_EM",
     "MIN_INK_CONTRAST",
     "SIDEWAYS_SINE",
+    "SMALL_TYPE_PX_PER_EM",
     "DisplayBox",
     "Frame",
     "Glyph",
@@ -130,6 +131,9 @@ LOW_PX_PER_EM = 6.0
 """Pixels per em of the smallest text of a region at its first rendering."""
 HIGH_PX_PER_EM = 18.0
 """Pixels per em of the rendering again, for what the first one did not show."""
+SMALL_TYPE_PX_PER_EM = 12.0
+"""Pixels per em of the first rendering of small type read glyph by glyph (the badge: a
+9 pt colon is two dots of a point, which :data:`LOW_PX_PER_EM` leaves a pixel faint)."""
 SIDEWAYS_SINE = 0.5
 """Text whose direction has a sine beyond this, as read, runs sideways."""
 _FINE = 64
@@ -537,20 +541,22 @@ def judge_in_stages(
     ems: Sequence[float],
     hide: Iterable[int],
     judge: Callable[[int, InkComparison], str | None],
+    *,
+    first_px_per_em: float = LOW_PX_PER_EM,
 ) -> tuple[list[str | None], int]:
     """What ``judge(i, comparison)`` says of each item (``None``: it passes), item ``i``
     filling ``regions[i]`` (reading frame) in type ``ems[i]`` points tall.
 
-    The union of the regions is compared (:func:`compare_ink`) at
-    :data:`LOW_PX_PER_EM` pixels per em of the smallest item, and the union of the items
-    that did not pass again at :data:`HIGH_PX_PER_EM`; returns the reasons and how many
-    renderings were made.  Renderings are kept within ``max_render_pixels``.
+    The union of the regions is compared (:func:`compare_ink`) at ``first_px_per_em``
+    (:data:`LOW_PX_PER_EM` unless told) pixels per em of the smallest item, and the union
+    of the items that did not pass again at :data:`HIGH_PX_PER_EM`; returns the reasons
+    and how many renderings were made.  Renderings are kept within ``max_render_pixels``.
     """
     hidden = tuple(dict.fromkeys(hide))
     reasons: list[str | None] = [None] * len(regions)
     todo = list(range(len(regions)))
     renders = 0
-    for px_per_em in (LOW_PX_PER_EM, HIGH_PX_PER_EM):
+    for px_per_em in (first_px_per_em, HIGH_PX_PER_EM):
         if not todo:
             break
         region = _union_within([regions[i] for i in todo], frame)
