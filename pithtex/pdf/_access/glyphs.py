@@ -28,6 +28,7 @@ reader sees it, read from a :class:`~pithtex.pdf._access.pdfium.Page1View`:
 from __future__ import annotations
 
 import ctypes
+import itertools
 import math
 import operator
 from collections.abc import Callable, Iterable, Sequence
@@ -280,7 +281,8 @@ def _page_runs(view: Page1View, max_top: float) -> PageRuns:
     matrix = frame.to_reading
     font_size = pdfium_c.FPDFText_GetFontSize
     step = max(1, total // _SAMPLES)
-    sizes = tuple(float(font_size(textpage, i)) for i in range(0, total, step))
+    samples = range(0, total, step)
+    sizes = tuple(map(float, map(font_size, itertools.repeat(textpage, len(samples)), samples)))
     left, top, right, bottom = (ctypes.c_double() for _ in range(4))
     refs = [ctypes.byref(v) for v in (left, top, right, bottom)]
     runs = []
@@ -405,8 +407,8 @@ class _GlyphReader:
         rect = self._rects.get(index)
         if rect is None:
             self._c.FPDFText_GetCharBox(self._textpage, index, *self._box_refs)
-            left, right, bottom, top = (v.value for v in self._box)
-            rect = self._rects[index] = (left, bottom, right, top)
+            left, right, bottom, top = self._box
+            rect = self._rects[index] = (left.value, bottom.value, right.value, top.value)
         return rect
 
     def _angle(self, turned: float) -> float | None:
