@@ -21,7 +21,9 @@ from conftest import ROOT, SEED_BODY, SEED_BUNDLE, run_cli
 from pdfsamples import claimed_pdf
 
 from pithtex.core.model import load_bundle
+from pithtex.pdf.badge_check import MIN_INK
 from pithtex.pdf.check import CheckOptions, Verdict, check_pdf
+from pithtex.pdf.evidence import read_pdf
 from pithtex.trust.keyring import Keyring
 
 BADGE = f"pith:{SEED_BODY[:8]}".encode()
@@ -127,6 +129,22 @@ def test_the_stamped_badge_verifies(tmp_path: Path) -> None:
     report = check(stamped)
     assert report.verdict is Verdict.VERIFIED, report.reason
     assert codes(report)["check.badge"] == "check.badge.ok"
+
+
+@pytest.mark.parametrize(
+    ("name", "ops"),
+    [("black", PLAIN), ("blue", b"0.09 0.33 0.55 rg " + PLAIN)],
+)
+def test_a_plain_9pt_badge_is_decided_at_the_first_rendering(
+    tmp_path: Path, seed: dict[str, Any], name: str, ops: bytes
+) -> None:
+    """A 9 pt badge drawn plainly leaves enough ink at the first, coarse stage: its region
+    is rendered twice (with and without its text), not again at the finer stage."""
+    evidence = read_pdf(with_badge(tmp_path / f"{name}.pdf", seed, ops))
+    assert evidence.badge is not None
+    assert [round(g.font_size) for o in evidence.badge.occurrences for g in o.glyphs][:1] == [9]
+    assert evidence.badge.renders == 2
+    assert min(g.ink for o in evidence.badge.occurrences for g in o.glyphs) >= MIN_INK
 
 
 # ------------------------------------------------------------------ hidden text

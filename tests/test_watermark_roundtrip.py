@@ -94,9 +94,11 @@ def test_title_detection_ignores_the_rotated_identifier(tmp_path: Path) -> None:
 def test_compiled_title_on_page_one_after_the_watermark(compiled_sample: Path) -> None:
     """The same for the compiled paper: its page-1 title, not the identifier."""
     from pithtex.pdf._access.document import open_for_reading
-    from pithtex.pdf.evidence import page1_title
+    from pithtex.pdf.title_block import find_title_lines, title_texts
+    from pithtex.pdf.title_match import shown_block
 
     marked = compiled_sample.with_name("marked.pdf")
     add_watermark(compiled_sample, marked, STAMP)
     with open_for_reading(marked) as document:
-        assert page1_title(document) == SEED_TITLE
+        block = shown_block(find_title_lines(document.page1_view(images=True)))
+    assert next(title_texts(block)) == SEED_TITLE

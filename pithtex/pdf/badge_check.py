@@ -34,7 +34,7 @@ from pithtex.core.results import CheckResult, fail, ok, skip
 from pithtex.pdf._access.annotations import LinkAnnotation, page1_link_annotations
 from pithtex.pdf._access.glyphs import MIN_INK_CONTRAST
 from pithtex.pdf._access.values import Rect
-from pithtex.pdf._access.visibility import Glyph, Occurrence, glyph_facts
+from pithtex.pdf._access.visibility import Glyph, GlyphFacts, Occurrence, glyph_facts
 
 if TYPE_CHECKING:
     from pithtex.pdf._access.document import Document
@@ -68,6 +68,9 @@ class BadgeFacts:
 
     occurrences: tuple[Occurrence, ...]
     links: tuple[LinkAnnotation, ...]
+    renders: int = 0
+    """How many region renderings deciding the badge's ink took (2: decided at the first
+    stage, as a plainly drawn badge is)."""
 
     @property
     def boxes(self) -> tuple[Rect, ...]:
@@ -88,15 +91,16 @@ class BadgeFacts:
 def read_badge_facts(document: Document, tokens: list[str]) -> BadgeFacts:
     """The facts of the badge text ``tokens`` (as :func:`badge_tokens` found them) and of
     every link annotation on page 1."""
-    occurrences: tuple[Occurrence, ...] = ()
+    found = GlyphFacts((), 0)
     if tokens:
-        occurrences = glyph_facts(
-            document.page1_view(),
+        found = glyph_facts(
+            document.page1_view(images=True),  # the title's view: an image may cover the badge
             tokens,
             max_each=MAX_OCCURRENCES,
             max_objects=document.limits.max_drawn_objects,
         )
-    return BadgeFacts(occurrences, tuple(page1_link_annotations(document)))
+    links = tuple(page1_link_annotations(document))
+    return BadgeFacts(found.occurrences, links, found.renders)
 
 
 # ------------------------------------------------------------------ the badge text

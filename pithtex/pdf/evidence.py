@@ -27,7 +27,6 @@ channel that cannot be read is listed in :attr:`PdfEvidence.problems`.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -46,13 +45,10 @@ from pithtex.pdf.revisions import EditFacts, read_edit_facts
 from pithtex.pdf.xmp.read import XmpError, XmpPacket, mentions_pith, parse_packet
 
 if TYPE_CHECKING:
-    from pithtex.pdf._access.pdfium import TextRun
     from pithtex.pdf.title_block import TitleFinding
 
 __all__ = [
     "DEFAULT_READ_LIMITS",
-    "SIDEWAYS_SINE",
-    "TITLE_REGION",
     "Claim",
     "EmbeddedFile",
     "PdfError",
@@ -62,10 +58,8 @@ __all__ = [
     "StreamError",
     "badge_tokens",
     "normalise_for_search",
-    "page1_title",
     "preload",
     "read_pdf",
-    "visible_title",
 ]
 
 
@@ -137,7 +131,9 @@ class PdfEvidence:
     stamp: dict[str, str]
     embedded: EmbeddedFile | None
     titles: tuple[tuple[str, str], ...]
-    """``(source, title)`` pairs: ``xmp``, ``info``, then ``page1`` (largest type near the top)."""
+    """``(source, title)`` pairs: ``xmp``, ``info``, or, when neither names a title, ``page1``
+    (the visible title block,
+    :func:`~pithtex.pdf.title_match.shown_block`, its lines joined)."""
     page_text: str
     problems: tuple[Problem, ...] = ()
     warnings: tuple[str, ...] = field(default=())
@@ -284,66 +280,27 @@ class _Reader:
     # -- text of page 1
 
     def read_text(self) -> None:
-        """The badge text and, when the metadata names no title, the title on page 1."""
-        from pithtex.pdf.title_block import TitleFinding, find_title_lines
+        """The badge text, the title block and, when the metadata names no title, the
+        title page 1 shows (its visible title block)."""
+        from pithtex.pdf.title_block import TitleFinding, find_title_lines, title_texts
+        from pithtex.pdf.title_match import shown_block
 
         view = self.document.page1_view(images=True)  # images: they may cover the title
         self.page_text = view.text()
-        title = None
-        if not self.titles:
-            title = visible_title(view.runs(min_top=view.height * (1 - TITLE_REGION)), view.height)
         for token in badge_tokens(self.page_text):
             self.number("text", token, "page 1 text")
-        if title:
-            self.titles.append(("page1", title))
         try:
             self.title_finding = find_title_lines(view)
         except StreamError as exc:  # the text was read: only the title block is unknown
             self.title_finding = TitleFinding((), None, 0, notes=(exc.message,))
+        block = shown_block(self.title_finding)
+        if not self.titles and block:
+            self.titles.append(("page1", next(title_texts(block))))
 
 
 # ------------------------------------------------------------------ PDFium text
 
 _BADGE = re.compile(r"(?<![A-Za-z0-9])pith:(?:\d{4}:)?[A-Z2-7]{8,26}(?![A-Za-z0-9])", re.I)
-TITLE_REGION = 0.45
-"""Fraction of the page height, from the top, where the title is looked for."""
-SIDEWAYS_SINE = 0.5
-"""Text turned more than 30 degrees from the horizontal is not a title candidate."""
-
-
-def page1_title(document: Document) -> str | None:
-    """The visible title of page 1 (largest type near the top), read by PDFium."""
-    view = document.page1_view()
-    return visible_title(view.runs(min_top=view.height * (1 - TITLE_REGION)), view.height)
-
-
-def visible_title(runs: list[TextRun], height: float) -> str | None:
-    """The line(s) set in the largest type within the top of the page.
-
-    ``runs`` are page 1's text runs whose top is within :data:`TITLE_REGION`
-    of the page's top; text turned sideways (e.g. arXiv's identifier, set
-    vertically in the left margin) is left out.
-    """
-    lines: list[tuple[float, float, str]] = []
-    for run in runs:
-        _, bottom, _, top = run.rect
-        if top < height * (1 - TITLE_REGION) or not any(ch.isalnum() for ch in run.text):
-            continue
-        if run.angle is not None and _sideways(run.angle):
-            continue
-        size = run.font_size if run.font_size is not None else top - bottom
-        lines.append((size, top, run.text))
-    if not lines:
-        return None
-    largest = max(size for size, _, _ in lines)
-    chosen = [(top, text) for size, top, text in lines if size >= largest * 0.95]
-    chosen.sort(key=lambda pair: -pair[0])
-    return " ".join(text for _, text in chosen)
-
-
-def _sideways(angle: float) -> bool:
-    """Whether text at ``angle`` (radians; pdfium gives -1 when unknown) runs up or down."""
-    return angle >= 0 and abs(math.sin(angle)) > SIDEWAYS_SINE
 
 
 def badge_tokens(text: str) -> list[str]:

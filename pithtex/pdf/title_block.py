@@ -180,6 +180,8 @@ class PageGlyphs(NamedTuple):
     total: int
     badge: tuple[Glyph, ...]
     frame: Frame
+    body: float | None
+    """The body size (:func:`_body_size` of ``sizes``)."""
 
 
 @dataclass
@@ -365,6 +367,7 @@ def _read_glyphs(view: Page1View) -> PageGlyphs:
         found.total,
         glyphs_at(view, found.frame, badge),
         found.frame,
+        body,
     )
 
 
@@ -433,7 +436,7 @@ def find_title_lines(view: Page1View) -> TitleFinding:
     or render page 1 within the caps.
     """
     found = _read_glyphs(view)
-    body = _body_size(found.sizes)
+    body = found.body
     lines = _group_lines(_ink_glyphs(found))
     lines = [line for line in lines if line.box[1] <= found.height * TITLE_REGION]
     large = _larger_than_body(lines, body)

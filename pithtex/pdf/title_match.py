@@ -124,7 +124,12 @@ def shown_block(finding: TitleFinding) -> list[TitleLine]:
 def fold(text: str) -> str:
     """Diacritics removed (NFKD, combining marks dropped), case folded."""
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    if decomposed.isascii():
+        return decomposed.casefold()
+    marks = [c for c in set(decomposed) if unicodedata.combining(c)]
+    if marks:
+        decomposed = re.sub(f"[{re.escape(''.join(marks))}]", "", decomposed)
+    return decomposed.casefold()
 
 
 _NAME_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.IGNORECASE)

@@ -11,8 +11,9 @@ reader sees it, read from a :class:`~pithtex.pdf._access.pdfium.Page1View`:
   of the upper part of page 1 that do not run sideways, each with its box and font
   size, and font sizes sampled over the whole page; :func:`run_glyphs`: the
   characters of chosen runs, each with its box, its baseline, font size, angle, text
-  render mode, fill colour, whether PDFium generated it (a space or line break it
-  inferred) and the text object that draws it;
+  render mode, whether PDFium generated it (a space or line break it inferred) and
+  the text object that draws it, each character read once per view (the title block
+  and the badge share the reads; colour and contrast are left to the renderings);
 * :func:`judge_in_stages`: the one way visibility is tested, by the title block and
   the badge alike: the region of what is judged compared (:func:`compare_ink`) at
   :data:`LOW_PX_PER_EM`, and what did not pass again at :data:`HIGH_PX_PER_EM`;
@@ -27,6 +28,7 @@ reader sees it, read from a :class:`~pithtex.pdf._access.pdfium.Page1View`:
 from __future__ import annotations
 
 import ctypes
+import itertools
 import math
 import operator
 from collections.abc import Callable, Iterable, Sequence
@@ -39,6 +41,7 @@ __all__ = [
     "LOW_PX_PER_EM",
     "MIN_INK_CONTRAST",
     "SIDEWAYS_SINE",
+    "SMALL_TYPE_PX_PER_EM",
     "DisplayBox",
     "Frame",
     "Glyph",
@@ -71,8 +74,6 @@ class Glyph(NamedTuple):
     """Radians anticlockwise as read (0: along the reading frame's lines); ``None`` when
     PDFium does not know."""
     render_mode: int | None
-    fill: tuple[int, int, int, int] | None
-    """``(r, g, b, a)`` of its fill colour, 0-255."""
     generated: bool
     """PDFium inferred it (a space between words, a line break)."""
     text_object: int
@@ -131,6 +132,9 @@ LOW_PX_PER_EM = 6.0
 """Pixels per em of the smallest text of a region at its first rendering."""
 HIGH_PX_PER_EM = 18.0
 """Pixels per em of the rendering again, for what the first one did not show."""
+SMALL_TYPE_PX_PER_EM = 12.0
+"""Pixels per em of the first rendering of small type read glyph by glyph (the badge: a
+9 pt colon is two dots of a point, which :data:`LOW_PX_PER_EM` leaves a pixel faint)."""
 SIDEWAYS_SINE = 0.5
 """Text whose direction has a sine beyond this, as read, runs sideways."""
 _FINE = 64
@@ -240,15 +244,19 @@ def _frame(pdfium_c: Any, view: Page1View, textpage: Any, total: int) -> Frame:
 
 
 def reading_frame(view: Page1View) -> Frame:
-    """How page 1 is read (see :class:`Frame`)."""
+    """How page 1 is read (see :class:`Frame`), found once per view."""
+    frame = view.memo.get("frame")
+    if frame is None:
 
-    def read() -> Frame:
-        import pypdfium2.raw as pdfium_c
+        def read() -> Frame:
+            import pypdfium2.raw as pdfium_c
 
-        textpage = view._text()
-        return _frame(pdfium_c, view, textpage, int(pdfium_c.FPDFText_CountChars(textpage)))
+            textpage = view._text()
+            return _frame(pdfium_c, view, textpage, int(pdfium_c.FPDFText_CountChars(textpage)))
 
-    return view._call(read)
+        frame = view.memo["frame"] = view._call(read)
+    assert isinstance(frame, Frame)
+    return frame
 
 
 _SAMPLES = 400
@@ -269,11 +277,12 @@ def _page_runs(view: Page1View, max_top: float) -> PageRuns:
 
     textpage = view._text()
     total = int(pdfium_c.FPDFText_CountChars(textpage))
-    frame = _frame(pdfium_c, view, textpage, total)
+    frame = reading_frame(view)
     matrix = frame.to_reading
     font_size = pdfium_c.FPDFText_GetFontSize
     step = max(1, total // _SAMPLES)
-    sizes = tuple(float(font_size(textpage, i)) for i in range(0, total, step))
+    samples = range(0, total, step)
+    sizes = tuple(map(float, map(font_size, itertools.repeat(textpage, len(samples)), samples)))
     left, top, right, bottom = (ctypes.c_double() for _ in range(4))
     refs = [ctypes.byref(v) for v in (left, top, right, bottom)]
     runs = []
@@ -304,15 +313,21 @@ def _display_box(matrix: _Affine, rect: tuple[float, float, float, float]) -> Di
 
 
 def _box_through(matrix: _Affine, rect: tuple[float, float, float, float]) -> DisplayBox:
+    """The bounding box of ``rect``'s corners mapped by ``matrix``: an affine map is a sum
+    of a term in x and one in y, so each bound is the sum of the terms' bounds."""
     x0, y0, x1, y1 = rect
-    corners = (
-        matrix.apply(x0, y0),
-        matrix.apply(x1, y1),
-        matrix.apply(x0, y1),
-        matrix.apply(x1, y0),
-    )
-    xs, ys = [p[0] for p in corners], [p[1] for p in corners]
-    return (min(xs), min(ys), max(xs), max(ys))
+    a, b, c, d, e, f = matrix
+    ax0, ax1, cy0, cy1 = a * x0, a * x1, c * y0, c * y1
+    bx0, bx1, dy0, dy1 = b * x0, b * x1, d * y0, d * y1
+    if ax0 > ax1:
+        ax0, ax1 = ax1, ax0
+    if cy0 > cy1:
+        cy0, cy1 = cy1, cy0
+    if bx0 > bx1:
+        bx0, bx1 = bx1, bx0
+    if dy0 > dy1:
+        dy0, dy1 = dy1, dy0
+    return (ax0 + cy0 + e, bx0 + dy0 + f, ax1 + cy1 + e, bx1 + dy1 + f)
 
 
 def run_glyphs(view: Page1View, frame: Frame, runs: Iterable[TextRun]) -> tuple[Glyph, ...]:
@@ -321,25 +336,18 @@ def run_glyphs(view: Page1View, frame: Frame, runs: Iterable[TextRun]) -> tuple[
 
 
 def _run_glyphs(view: Page1View, frame: Frame, runs: tuple[TextRun, ...]) -> tuple[Glyph, ...]:
-    import pypdfium2.raw as pdfium_c
-
-    textpage = view._text()
-    total = int(pdfium_c.FPDFText_CountChars(textpage))
-    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-    refs = [ctypes.byref(v) for v in (left, right, bottom, top)]
+    reader = _glyph_reader(view, frame)
+    total = reader.total
 
     def inside(index: int, rect: tuple[float, float, float, float]) -> bool:
-        pdfium_c.FPDFText_GetCharBox(textpage, index, *refs)
+        left, bottom, right, top = reader.rect(index)
         x0, y0, x1, y1 = (
             min(rect[0], rect[2]),
             min(rect[1], rect[3]),
             max(rect[0], rect[2]),
             max(rect[1], rect[3]),
         )
-        return (
-            left.value <= x1 + 0.5 and right.value >= x0 - 0.5
-            and bottom.value <= y1 + 0.5 and top.value >= y0 - 0.5
-        )  # fmt: skip
+        return left <= x1 + 0.5 and right >= x0 - 0.5 and bottom <= y1 + 0.5 and top >= y0 - 0.5
 
     chosen: set[int] = set()
     for run in runs:
@@ -351,52 +359,100 @@ def _run_glyphs(view: Page1View, frame: Frame, runs: tuple[TextRun, ...]) -> tup
         while last + 1 < total and last - run.probe < _MAX_RUN_CHARS and inside(last + 1, run.rect):
             last += 1
         chosen.update(range(first, last + 1))
-    return tuple(_glyph(pdfium_c, textpage, frame, index) for index in sorted(chosen))
+    return tuple(map(reader.glyph, sorted(chosen)))
 
 
 def glyphs_at(view: Page1View, frame: Frame, indices: Iterable[int]) -> tuple[Glyph, ...]:
-    """The characters at ``indices`` of page 1's text."""
+    """The characters at ``indices`` of page 1's text (each read once per view: the
+    title block and the badge share what they both read)."""
+    return view._call(lambda: _read_glyphs(view, frame, indices))
 
-    def read() -> tuple[Glyph, ...]:
+
+def _read_glyphs(view: Page1View, frame: Frame, indices: Iterable[int]) -> tuple[Glyph, ...]:
+    return tuple(map(_glyph_reader(view, frame).glyph, indices))
+
+
+def _glyph_reader(view: Page1View, frame: Frame) -> _GlyphReader:
+    """The one reader of page 1's characters in ``frame`` for this view."""
+    key = ("glyphs", frame)
+    reader = view.memo.get(key)
+    if reader is None:
         import pypdfium2.raw as pdfium_c
 
-        textpage = view._text()
-        return tuple(_glyph(pdfium_c, textpage, frame, i) for i in indices)
+        reader = view.memo[key] = _GlyphReader(pdfium_c, view._text(), frame)
+    assert isinstance(reader, _GlyphReader)
+    return reader
 
-    return view._call(read)
 
+class _GlyphReader:
+    """Page 1's characters read from PDFium, each once (with the render mode of each text
+    object read once), in one reading frame."""
 
-def _glyph(pdfium_c: Any, textpage: Any, frame: Frame, index: int) -> Glyph:
-    matrix = frame.to_reading
-    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-    pdfium_c.FPDFText_GetCharBox(textpage, index, left, right, bottom, top)
-    rect = (left.value, bottom.value, right.value, top.value)
-    box = _display_box(matrix, rect)
-    code = int(pdfium_c.FPDFText_GetUnicode(textpage, index))
-    generated = int(pdfium_c.FPDFText_IsGenerated(textpage, index)) == 1
-    text_object = pdfium_c.FPDFText_GetTextObject(textpage, index)
-    handle = ctypes.cast(text_object, ctypes.c_void_p).value or 0
-    mode = int(pdfium_c.FPDFTextObj_GetTextRenderMode(text_object)) if handle else None
-    red, green, blue, alpha = (ctypes.c_uint() for _ in range(4))
-    fill = None
-    if pdfium_c.FPDFText_GetFillColor(textpage, index, red, green, blue, alpha):
-        fill = (red.value, green.value, blue.value, alpha.value)
-    origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
-    pdfium_c.FPDFText_GetCharOrigin(textpage, index, origin_x, origin_y)
-    turned = float(pdfium_c.FPDFText_GetCharAngle(textpage, index))
-    return Glyph(
-        chr(code) if 0 <= code < 0x110000 else "\ufffd",
-        box,
-        matrix.apply(origin_x.value, origin_y.value)[1],
-        float(pdfium_c.FPDFText_GetFontSize(textpage, index)),
-        frame.angle(turned) if turned >= 0 else None,
-        mode,
-        fill,
-        generated,
-        handle,
-        index,
-        rect,
-    )
+    def __init__(self, pdfium_c: Any, textpage: Any, frame: Frame) -> None:
+        self._c = pdfium_c
+        self._textpage = textpage
+        self._frame = frame
+        self._box = [ctypes.c_double() for _ in range(4)]
+        self._box_refs = [ctypes.byref(v) for v in self._box]
+        self._origin = [ctypes.c_double() for _ in range(2)]
+        self._origin_refs = [ctypes.byref(v) for v in self._origin]
+        self._modes: dict[int, int | None] = {0: None}
+        self._angles: dict[float, float] = {}
+        self._rects: dict[int, tuple[float, float, float, float]] = {}
+        self._read: dict[int, Glyph] = {}
+        self.total = int(pdfium_c.FPDFText_CountChars(textpage))
+
+    def rect(self, index: int) -> tuple[float, float, float, float]:
+        """The character's tight box in user space, ``(left, bottom, right, top)``."""
+        rect = self._rects.get(index)
+        if rect is None:
+            self._c.FPDFText_GetCharBox(self._textpage, index, *self._box_refs)
+            left, right, bottom, top = self._box
+            rect = self._rects[index] = (left.value, bottom.value, right.value, top.value)
+        return rect
+
+    def _angle(self, turned: float) -> float | None:
+        """A character's angle from PDFium (radians; negative: unknown) as read."""
+        if turned < 0:
+            return None
+        angle = self._angles.get(turned)
+        if angle is None:
+            angle = self._angles[turned] = self._frame.angle(turned)
+        return angle
+
+    def glyph(self, index: int) -> Glyph:
+        glyph = self._read.get(index)
+        if glyph is None:
+            glyph = self._read[index] = self._glyph(index)
+        return glyph
+
+    def _mode(self, text_object: Any, handle: int) -> int | None:
+        if handle not in self._modes:
+            self._modes[handle] = int(self._c.FPDFTextObj_GetTextRenderMode(text_object))
+        return self._modes[handle]
+
+    def _glyph(self, index: int) -> Glyph:
+        pdfium_c, textpage, frame = self._c, self._textpage, self._frame
+        matrix = frame.to_reading
+        rect = self.rect(index)
+        code = int(pdfium_c.FPDFText_GetUnicode(textpage, index))
+        text_object = pdfium_c.FPDFText_GetTextObject(textpage, index)
+        handle = ctypes.cast(text_object, ctypes.c_void_p).value or 0
+        pdfium_c.FPDFText_GetCharOrigin(textpage, index, *self._origin_refs)
+        origin_x, origin_y = self._origin[0].value, self._origin[1].value
+        turned = float(pdfium_c.FPDFText_GetCharAngle(textpage, index))
+        return Glyph(
+            chr(code) if 0 <= code < 0x110000 else "\ufffd",
+            _box_through(matrix, rect),
+            matrix.b * origin_x + matrix.d * origin_y + matrix.f,
+            float(pdfium_c.FPDFText_GetFontSize(textpage, index)),
+            self._angle(turned),
+            self._mode(text_object, handle),
+            int(pdfium_c.FPDFText_IsGenerated(textpage, index)) == 1,
+            handle,
+            index,
+            rect,
+        )
 
 
 class InkComparison(NamedTuple):
@@ -421,31 +477,37 @@ class InkComparison(NamedTuple):
             min(height, int((bottom - y) * scale) + 1),
         )
 
+    @staticmethod
+    def _block(rendering: Rendering, box: tuple[int, int, int, int]) -> bytes:
+        """The pixels of ``box`` (pixel bounds) of ``rendering``, row after row."""
+        x0, y0, x1, y1 = box
+        width, length, pixels = rendering.width, x1 - x0, rendering.pixels
+        starts = range(y0 * width + x0, y1 * width + x0, width)
+        return b"".join([pixels[start : start + length] for start in starts])
+
     def ink(self, box: DisplayBox) -> int:
         """The largest change in grey (0 to 255) inside ``box`` between the renderings."""
-        x0, y0, x1, y1 = self._pixels(box)
-        if x1 <= x0 or (self.shown.width, self.shown.height) != (
+        bounds = self._pixels(box)
+        if bounds[2] <= bounds[0] or (self.shown.width, self.shown.height) != (
             self.hidden.width,
             self.hidden.height,
         ):
             return 0
-        width = self.shown.width
-        shown, hidden = memoryview(self.shown.pixels), memoryview(self.hidden.pixels)
-        largest = 0
-        for row in range(y0 * width, y1 * width, width):
-            a, b = shown[row + x0 : row + x1], hidden[row + x0 : row + x1]
-            if a != b:
-                largest = max(largest, *map(abs, map(operator.sub, a, b)))
-        return largest
+        shown, hidden = (
+            self._block(self.shown, bounds),
+            self._block(self.hidden, bounds),
+        )
+        if shown == hidden:
+            return 0
+        return int(max(map(abs, map(operator.sub, shown, hidden))))
 
     def spread(self, box: DisplayBox) -> int:
         """The range of grey levels inside ``box`` of the rendering without the text."""
-        x0, y0, x1, y1 = self._pixels(box)
-        if x1 <= x0 or y1 <= y0:
+        bounds = self._pixels(box)
+        if bounds[2] <= bounds[0] or bounds[3] <= bounds[1]:
             return 0
-        width, pixels = self.hidden.width, self.hidden.pixels
-        rows = [pixels[row + x0 : row + x1] for row in range(y0 * width, y1 * width, width)]
-        return max(map(max, rows)) - min(map(min, rows))
+        block = self._block(self.hidden, bounds)
+        return max(block) - min(block)
 
 
 def compare_ink(
@@ -481,20 +543,22 @@ def judge_in_stages(
     ems: Sequence[float],
     hide: Iterable[int],
     judge: Callable[[int, InkComparison], str | None],
+    *,
+    first_px_per_em: float = LOW_PX_PER_EM,
 ) -> tuple[list[str | None], int]:
     """What ``judge(i, comparison)`` says of each item (``None``: it passes), item ``i``
     filling ``regions[i]`` (reading frame) in type ``ems[i]`` points tall.
 
-    The union of the regions is compared (:func:`compare_ink`) at
-    :data:`LOW_PX_PER_EM` pixels per em of the smallest item, and the union of the items
-    that did not pass again at :data:`HIGH_PX_PER_EM`; returns the reasons and how many
-    renderings were made.  Renderings are kept within ``max_render_pixels``.
+    The union of the regions is compared (:func:`compare_ink`) at ``first_px_per_em``
+    (:data:`LOW_PX_PER_EM` unless told) pixels per em of the smallest item, and the union
+    of the items that did not pass again at :data:`HIGH_PX_PER_EM`; returns the reasons
+    and how many renderings were made.  Renderings are kept within ``max_render_pixels``.
     """
     hidden = tuple(dict.fromkeys(hide))
     reasons: list[str | None] = [None] * len(regions)
     todo = list(range(len(regions)))
     renders = 0
-    for px_per_em in (LOW_PX_PER_EM, HIGH_PX_PER_EM):
+    for px_per_em in (first_px_per_em, HIGH_PX_PER_EM):
         if not todo:
             break
         region = _union_within([regions[i] for i in todo], frame)

@@ -67,6 +67,9 @@ class Page1View:
         self.pdf_bytes = copy
         """The one-page PDF PDFium reads."""
         self._textpage: Any = None
+        self.memo: dict[Any, Any] = {}
+        """What the readers of :mod:`pithtex.pdf._access` computed once from this view
+        (page 1's reading frame, its glyphs, searches), kept while it is open."""
         self._document: Any = None
         self._page: Any = None
         try:
@@ -81,6 +84,7 @@ class Page1View:
             if part is not None:
                 part.close()
         self._textpage = self._page = self._document = None
+        self.memo = {}
 
     def _call(self, step: Callable[[], T]) -> T:
         import pypdfium2
@@ -222,21 +226,23 @@ class Page1View:
 
     def search(self, needle: str, *, limit: int) -> list[tuple[int, int]]:
         """``(start, length)`` in characters of the first ``limit`` matches (case ignored)."""
+        key = f"search:{limit}:{needle}"
+        if key not in self.memo:
+            self.memo[key] = self._call(lambda: self._search(needle, limit))
+        return list(self.memo[key])
 
-        def search() -> list[tuple[int, int]]:
-            searcher = self._text().search(needle, match_case=False)
-            try:
-                found = []
-                for _ in range(limit):
-                    match = searcher.get_next()
-                    if match is None:
-                        break
-                    found.append((int(match[0]), int(match[1])))
-                return found
-            finally:
-                searcher.close()
-
-        return self._call(search)
+    def _search(self, needle: str, limit: int) -> tuple[tuple[int, int], ...]:
+        searcher = self._text().search(needle, match_case=False)
+        try:
+            found = []
+            for _ in range(limit):
+                match = searcher.get_next()
+                if match is None:
+                    break
+                found.append((int(match[0]), int(match[1])))
+            return tuple(found)
+        finally:
+            searcher.close()
 
     def text_range(self, start: int, length: int) -> str:
         return str(self._call(lambda: self._text().get_text_range(start, length)))

@@ -10,9 +10,10 @@ sanitised copy of page 1 (:class:`~pithtex.pdf._access.pdfium.Page1View`),
 * the *ink* it leaves: the largest change in grey (0 to 255) over its box
   between a rendering of the region and one with the text's objects made
   invisible (:func:`~pithtex.pdf._access.glyphs.judge_in_stages`, the title
-  block's test), so text that is clipped away, white on white, drawn under
-  something opaque, or drawn over outlines that already supply the same ink,
-  leaves little or none;
+  block's test, first at
+  :data:`~pithtex.pdf._access.glyphs.SMALL_TYPE_PX_PER_EM`), so text that is
+  clipped away, white on white, drawn under something opaque, or drawn over
+  outlines that already supply the same ink, leaves little or none;
 * the first object drawn *after* it whose box overlaps it (a path, an image,
   a shading or other text), at any depth of form XObjects; paths that neither
   fill nor stroke (clipping paths) draw nothing and do not count.
@@ -36,7 +37,7 @@ from pithtex.pdf._access.values import Matrix, Rect, compose, union
 if TYPE_CHECKING:
     from pithtex.pdf._access.pdfium import Page1View
 
-__all__ = ["Glyph", "Occurrence", "glyph_facts"]
+__all__ = ["Glyph", "GlyphFacts", "Occurrence", "glyph_facts"]
 
 _IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 _KINDS = {1: "text", 2: "path", 3: "image", 4: "shading", 5: "form"}
@@ -74,9 +75,17 @@ class Occurrence(NamedTuple):
         return union([g.box for g in self.glyphs])
 
 
+class GlyphFacts(NamedTuple):
+    """What :func:`glyph_facts` found."""
+
+    occurrences: tuple[Occurrence, ...]
+    renders: int
+    """How many region renderings deciding the glyphs' ink took (2: the first stage)."""
+
+
 def glyph_facts(
     view: Page1View, texts: list[str], *, max_each: int, max_objects: int
-) -> tuple[Occurrence, ...]:
+) -> GlyphFacts:
     """The first ``max_each`` occurrences of each of ``texts`` on page 1, glyph by glyph."""
     ranges = [
         (text, start, length)
@@ -84,7 +93,7 @@ def glyph_facts(
         for start, length in view.search(text, limit=max_each)
     ]
     if not ranges:
-        return ()
+        return GlyphFacts((), 0)
     frame = reader.reading_frame(view)
     found = [
         (
@@ -102,7 +111,7 @@ def glyph_facts(
     cover = view.with_pdfium(
         lambda page, textpage: _Cover(view, page, max_objects, [g.rect for g in drawn], objects)
     )
-    inks = _inks(view, frame, drawn, objects)
+    inks, renders = _inks(view, frame, drawn, objects)
     occurrences = []
     for text, glyphs in found:
         facts = [
@@ -118,16 +127,17 @@ def glyph_facts(
             for g in glyphs
         ]
         occurrences.append(Occurrence(text, tuple(facts)))
-    return tuple(occurrences)
+    return GlyphFacts(tuple(occurrences), renders)
 
 
 def _inks(
     view: Page1View, frame: reader.Frame, drawn: list[reader.Glyph], objects: set[int]
-) -> dict[int, int]:
-    """For each glyph (by ``id``), the largest change in grey when ``objects`` draw nothing."""
+) -> tuple[dict[int, int], int]:
+    """For each glyph (by ``id``), the largest change in grey when ``objects`` draw nothing;
+    and how many renderings that took."""
     inks = {id(g): 0 for g in drawn}
     if not drawn:
-        return inks
+        return inks, 0
 
     def judge(index: int, comparison: reader.InkComparison) -> str | None:
         glyph = drawn[index]
@@ -135,8 +145,11 @@ def _inks(
         return None if inks[id(glyph)] >= reader.MIN_INK_CONTRAST else "faint"
 
     regions = [(b[0] - 1, b[1] - 1, b[2] + 1, b[3] + 1) for b in (g.box for g in drawn)]
-    reader.judge_in_stages(view, frame, regions, [g.size for g in drawn], objects, judge)
-    return inks
+    ems = [g.size for g in drawn]
+    _, renders = reader.judge_in_stages(
+        view, frame, regions, ems, objects, judge, first_px_per_em=reader.SMALL_TYPE_PX_PER_EM
+    )
+    return inks, renders
 
 
 def _handle(pdfium_c: Any, address: int) -> Any:
