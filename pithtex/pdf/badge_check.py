@@ -31,6 +31,7 @@ from pithtex.core.errors import NumberFormatError
 from pithtex.core.names import BADGE_XOBJECT, RESOLVER_PATH
 from pithtex.core.numbers import PithRef, parse_number
 from pithtex.core.results import CheckResult, fail, ok, skip
+from pithtex.core.wording import counted
 from pithtex.pdf._access.annotations import LinkAnnotation, page1_link_annotations
 from pithtex.pdf._access.glyphs import MIN_INK_CONTRAST
 from pithtex.pdf._access.values import Rect
@@ -202,7 +203,8 @@ def check_links(
             return finding
     return ok(
         "check.link",
-        f"{len(relevant)} link(s) over the badge or to /pith/ open a configured resolver's "
+        f"{counted(len(relevant), 'link')} over the badge or to /pith/ "
+        f"{'opens' if len(relevant) == 1 else 'open'} a configured resolver's "
         f"page of {claimed}",
         "page 1",
     )
