@@ -97,7 +97,9 @@ def test_a_coloured_badge_with_its_resolver_link_over_it_verifies(
     add_link_annotation(pdf, BADGE_RECT, uri(f"https://pith.science/pith/{SEED_BODY}"))
     report = check(pdf)
     assert report.verdict is Verdict.VERIFIED, report.reason
-    assert "2 links over the badge" in next(c.reason for c in report.checks if c.check == "check.link")
+    assert "2 links over the badge" in next(
+        c.reason for c in report.checks if c.check == "check.link"
+    )
 
 
 def test_a_badge_drawn_over_a_light_background_verifies(
