@@ -101,6 +101,25 @@ def seed_bundle() -> dict[str, Any]:
 
 
 @pytest.fixture
+def seed() -> dict[str, Any]:
+    """The seed bundle (parsed JSON), by the name the PDF tests give it."""
+    return json.loads(SEED_TEXT)
+
+
+def check_codes(report: Any) -> dict[str, str]:
+    """A check report's status codes by check name."""
+    return {c.check: c.code for c in report.checks}
+
+
+def check_with_default_keyring(path: Path) -> Any:
+    """``check_pdf`` of ``path``, trusting the shipped registry key only."""
+    from pithtex.pdf.check import CheckOptions, check_pdf
+    from pithtex.trust.keyring import Keyring
+
+    return check_pdf(str(path), CheckOptions(keyring=Keyring.default()))
+
+
+@pytest.fixture
 def registry_key() -> SigningKey:
     return test_key(1)
 

@@ -11,13 +11,12 @@ and fails once something is drawn over it.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pikepdf
 import pytest
-from conftest import ROOT, SEED_BODY, SEED_BUNDLE, run_cli
+from conftest import ROOT, SEED_BODY, SEED_BUNDLE, check_codes, check_with_default_keyring, run_cli
 from pdfsamples import claimed_pdf
 
 from pithtex.core.model import load_bundle
@@ -32,17 +31,8 @@ BADGE_RECT = [255, 696, 340, 711]
 """A box around the badge text :data:`PLAIN` draws (below the title's last line)."""
 
 
-@pytest.fixture
-def seed() -> dict[str, Any]:
-    return json.loads(SEED_BUNDLE.read_bytes())
-
-
-def check(path: Path) -> Any:
-    return check_pdf(str(path), CheckOptions(keyring=Keyring.default()))
-
-
-def codes(report: Any) -> dict[str, str]:
-    return {c.check: c.code for c in report.checks}
+check = check_with_default_keyring
+codes = check_codes
 
 
 def with_badge(

@@ -17,6 +17,7 @@ from conftest import (
     SEED_NUMBER,
     SEED_TITLE,
     TEST_PAPER,
+    check_codes,
     make_test_bundle,
     run_cli,
     write_json,
@@ -39,18 +40,12 @@ OTHER_PAPER = PaperMetadata(
 
 
 @pytest.fixture
-def seed() -> dict[str, Any]:
-    return json.loads(SEED_BUNDLE.read_bytes())
-
-
-@pytest.fixture
 def fresh() -> dict[str, Any]:
     """A bundle signed now by test key 1 (trusted with the ``test_keyring`` fixture)."""
     return make_test_bundle()
 
 
-def codes(report: Any) -> dict[str, str]:
-    return {c.check: c.code for c in report.checks}
+codes = check_codes
 
 
 def check(path: Path, keyring: Keyring | None = None, **options: Any) -> Any:

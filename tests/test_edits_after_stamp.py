@@ -12,13 +12,12 @@ a full rewrite that leaves one revision.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SEED_BUNDLE, SEED_TITLE, run_cli
+from conftest import SEED_BUNDLE, SEED_TITLE, check_codes, check_with_default_keyring, run_cli
 from pdfsamples import claimed_pdf, make_pdf
 from pypdf import PdfWriter
 from pypdf.generic import (
@@ -31,24 +30,14 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from pithtex.pdf.check import CheckOptions, Verdict, check_pdf
+from pithtex.pdf.check import Verdict
 from pithtex.pdf.watermark import add_watermark, arxiv_stamp_text
-from pithtex.trust.keyring import Keyring
 
 Edit = Callable[[PdfWriter], None]
 
 
-@pytest.fixture
-def seed() -> dict[str, Any]:
-    return json.loads(SEED_BUNDLE.read_bytes())
-
-
-def check(path: Path) -> Any:
-    return check_pdf(str(path), CheckOptions(keyring=Keyring.default()))
-
-
-def codes(report: Any) -> dict[str, str]:
-    return {c.check: c.code for c in report.checks}
+check = check_with_default_keyring
+codes = check_codes
 
 
 def updated(source: Path, target: Path, edit: Edit) -> Path:
