@@ -3,8 +3,8 @@
 Reading (in the bounded reader, :func:`read_badge_facts`) gathers plain facts
 about page 1: each occurrence of the badge text ``pith:…`` glyph by glyph
 (:mod:`pithtex.pdf._access.visibility`) and every link annotation
-(:mod:`pithtex.pdf._access.annotations`).  Deciding happens in the checker's
-process, on those facts:
+(:meth:`~pithtex.pdf._access.document.Document.page1_link_annotations`).  Deciding
+happens in the checker's process, on those facts:
 
 * :func:`check_badge` (``check.badge``): every glyph of the badge text is
   filled (not text render mode 3 or 7), inside the crop box, leaves ink that
@@ -32,7 +32,7 @@ from pithtex.core.names import BADGE_XOBJECT, RESOLVER_PATH
 from pithtex.core.numbers import PithRef, parse_number
 from pithtex.core.results import CheckResult, fail, ok, skip
 from pithtex.core.wording import counted
-from pithtex.pdf._access.annotations import LinkAnnotation, page1_link_annotations
+from pithtex.pdf._access.document import LinkAnnotation
 from pithtex.pdf._access.glyphs import MIN_INK_CONTRAST
 from pithtex.pdf._access.values import Rect
 from pithtex.pdf._access.visibility import Glyph, GlyphFacts, Occurrence, glyph_facts
@@ -100,7 +100,7 @@ def read_badge_facts(document: Document, tokens: list[str]) -> BadgeFacts:
             max_each=MAX_OCCURRENCES,
             max_objects=document.limits.max_drawn_objects,
         )
-    links = tuple(page1_link_annotations(document))
+    links = tuple(document.page1_link_annotations())
     return BadgeFacts(found.occurrences, links, found.renders)
 
 

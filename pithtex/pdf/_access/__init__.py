@@ -17,7 +17,6 @@ is capped by one :class:`~pithtex.pdf._access.limits.ReadLimits`:
 * :mod:`~pithtex.pdf._access.glyphs`: page 1's glyphs as read (the reading frame), and the
   one test of visibility: a region rendered with and without text, compared;
 * :mod:`~pithtex.pdf._access.visibility`: whether page 1's badge text is really shown;
-* :mod:`~pithtex.pdf._access.annotations`: page 1's link annotations, whatever they do.
 
 Callers import from those modules, so that each pays only for what it uses; the
 PDF libraries themselves are imported on first use.

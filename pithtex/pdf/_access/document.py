@@ -41,6 +41,7 @@ __all__ = [
     "AttachedFile",
     "Document",
     "Link",
+    "LinkAnnotation",
     "Opaque",
     "PageGeometry",
     "inherited",
@@ -67,6 +68,19 @@ class AttachedFile(NamedTuple):
     data: bytes
     where: str
     relationship: str | None
+
+
+class LinkAnnotation(NamedTuple):
+    """One ``/Link`` annotation of page 1, whatever clicking it does."""
+
+    position: int
+    """Its place in the page's ``/Annots``, from 0."""
+    rect: Rect | None
+    action: str
+    """The action's ``/S`` without its slash (``URI``, ``GoTo``, ``Launch``, ...);
+    ``Dest`` for a plain destination, ``none`` when clicking it does nothing."""
+    uri: str | None
+    """The web address of a ``URI`` action."""
 
 
 class Link(NamedTuple):
@@ -202,6 +216,7 @@ class Document:
         self._strict = strict
         self._page1: Any = None
         self._views: dict[bool, Page1View] = {}
+        self._annotations: list[LinkAnnotation] | None = None
 
     def close(self) -> None:
         for view in self._views.values():
@@ -316,9 +331,22 @@ class Document:
     def _inherited(self, page: Any, key: str) -> Any:
         return inherited(page, key, self.limits)
 
-    @_reading
     def page1_links(self) -> list[Link]:
         """Each link annotation on page 1 with a URI action."""
+        return [Link(a.position, a.uri, a.rect) for a in self.page1_link_annotations() if a.uri]
+
+    def page1_link_annotations(self) -> list[LinkAnnotation]:
+        """Every ``/Link`` annotation on page 1 (read once; at most ``max_annotations``).
+
+        The badge checks need them all: a link over the badge that opens a file or
+        jumps elsewhere is as much a finding as one to a look-alike host.
+        """
+        if self._annotations is None:
+            self._annotations = self._read_link_annotations()
+        return self._annotations
+
+    @_reading
+    def _read_link_annotations(self) -> list[LinkAnnotation]:
         import pikepdf
 
         annots = self._page().get("/Annots")
@@ -328,12 +356,12 @@ class Document:
             raise StreamError(
                 "annotations.too_many", f"page 1 has {len(annots)} annotations (cap exceeded)"
             )
-        links = []
+        found = []
         for index, annot in enumerate(annots):
-            uri = _link_uri(annot)
-            if uri is not None:
-                links.append(Link(index, uri, _box(annot.get("/Rect"))))
-        return links
+            if isinstance(annot, pikepdf.Dictionary) and annot.get("/Subtype") == pikepdf.Name.Link:
+                action, uri = _link_action(annot)
+                found.append(LinkAnnotation(index, _box(annot.get("/Rect")), action, uri))
+        return found
 
     @_reading
     def page1_xobject_string(self, name: str, key: str) -> str | Opaque | None:
@@ -498,18 +526,19 @@ def _text(value: Any) -> str:
         return repr(value)
 
 
-def _link_uri(annot: Any) -> str | None:
+def _link_action(annot: Any) -> tuple[str, str | None]:
+    """A link's action name and, for a ``URI`` action, its web address."""
     import pikepdf
 
-    if not isinstance(annot, pikepdf.Dictionary) or annot.get("/Subtype") != pikepdf.Name.Link:
-        return None
     action = annot.get("/A")
-    if not isinstance(action, pikepdf.Dictionary) or action.get("/S") != pikepdf.Name.URI:
-        return None
-    uri = action.get("/URI")
+    if not isinstance(action, pikepdf.Dictionary):
+        return ("Dest" if "/Dest" in annot else "none"), None
+    kind = action.get("/S")
+    name = str(kind)[1:] if isinstance(kind, pikepdf.Name) else "none"
+    uri = action.get("/URI") if name == "URI" else None
     if not isinstance(uri, pikepdf.String):
-        return None
-    return bytes(uri).decode("latin-1").strip()
+        return name, None
+    return name, bytes(uri).decode("latin-1").strip()
 
 
 def _filespec_name(spec: Any) -> str | None:
