@@ -8,7 +8,7 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from pithtex.cli.common import (
     Style,
@@ -198,13 +198,11 @@ def _run_streams(args: argparse.Namespace, jobs: int | None, bounds: Bounds) -> 
         result = _stamp_one(args, source, output, jobs, bounds)
         if to_stdout and result.error is None and not args.dry_run:
             write_stdout_file(output if output.exists() else source)
-        _report_stream(result, args, to_stdout, source)
+        _report_stream(result, args, to_stdout)
         return result.exit_code
 
 
-def _report_stream(
-    result: StampResult, args: argparse.Namespace, to_stdout: bool, source: Path
-) -> None:
+def _report_stream(result: StampResult, args: argparse.Namespace, to_stdout: bool) -> None:
     """The report of a stamp through standard input or output, with ``-`` for those names."""
     from dataclasses import replace
 
@@ -215,15 +213,8 @@ def _report_stream(
         source=STDIN if args.inputs == [STDIN] else result.source,
         output=STDIN if to_stdout else result.output,
     )
-    if not to_stdout:
-        _report(shown, args, False, Style(sys.stdout), NULL_PROGRESS)
-        return
-    saved = sys.stdout
-    sys.stdout = sys.stderr
-    try:
-        _report(shown, args, False, Style(sys.stderr), NULL_PROGRESS)
-    finally:
-        sys.stdout = saved
+    out = sys.stderr if to_stdout else sys.stdout  # the PDF owns stdout
+    _report(shown, args, False, Style(out), NULL_PROGRESS, out)
 
 
 def _run_corpus(args: argparse.Namespace, corpus: Corpus, jobs: int | None, bounds: Bounds) -> int:
@@ -369,18 +360,24 @@ def _source_date_epoch() -> datetime | None:
 
 
 def _report(
-    result: StampResult, args: argparse.Namespace, batch: bool, style: Style, progress: ProgressBar
+    result: StampResult,
+    args: argparse.Namespace,
+    batch: bool,
+    style: Style,
+    progress: ProgressBar,
+    out: TextIO | None = None,
 ) -> None:
+    """Print one file's result: on ``out`` (default stdout), a refusal's line on stderr."""
     if args.json:
         from pithtex.pipelines.batch import STAMP_SCHEMA
 
         record = {"schema": STAMP_SCHEMA, **result.to_json()}
         if batch:
-            progress.write(json.dumps(record, ensure_ascii=False))
+            progress.write(json.dumps(record, ensure_ascii=False), stream=out)
         else:
-            print_json(record)
+            print_json(record, out)
         return
-    stream = sys.stdout
+    stream = out or sys.stdout
     if result.error is not None:
         line = f"{style.red('refused')}  {result.error.message}"
         stream = sys.stderr
