@@ -384,19 +384,27 @@ def _glyph_reader(view: Page1View, frame: Frame) -> _GlyphReader:
     return reader
 
 
+_OBJECT_AT = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
+"""``FPDFText_GetTextObject`` as a function returning the object's address (an int):
+no pointer object is made and cast for each character."""
+
+
 class _GlyphReader:
-    """Page 1's characters read from PDFium, each once (with the render mode of each text
-    object read once), in one reading frame."""
+    """Page 1's characters read from PDFium, each once (with the font size and render
+    mode of each text object read once: a text object has one of each), in one
+    reading frame."""
 
     def __init__(self, pdfium_c: Any, textpage: Any, frame: Frame) -> None:
         self._c = pdfium_c
         self._textpage = textpage
         self._frame = frame
+        self._object_at = ctypes.cast(pdfium_c.FPDFText_GetTextObject, _OBJECT_AT)
+        self._textpage_address = ctypes.cast(textpage, ctypes.c_void_p).value
         self._box = [ctypes.c_double() for _ in range(4)]
         self._box_refs = [ctypes.byref(v) for v in self._box]
         self._origin = [ctypes.c_double() for _ in range(2)]
         self._origin_refs = [ctypes.byref(v) for v in self._origin]
-        self._modes: dict[int, int | None] = {0: None}
+        self._objects: dict[int, tuple[float, int | None]] = {}
         self._angles: dict[float, float] = {}
         self._rects: dict[int, tuple[float, float, float, float]] = {}
         self._read: dict[int, Glyph] = {}
@@ -426,29 +434,43 @@ class _GlyphReader:
             glyph = self._read[index] = self._glyph(index)
         return glyph
 
-    def _mode(self, text_object: Any, handle: int) -> int | None:
-        if handle not in self._modes:
-            self._modes[handle] = int(self._c.FPDFTextObj_GetTextRenderMode(text_object))
-        return self._modes[handle]
+    def _object(self, index: int, handle: int) -> tuple[float, int | None]:
+        """The font size and render mode of the text object ``handle`` (0: none) that
+        draws character ``index``."""
+        known = self._objects.get(handle) if handle else None
+        if known is None:
+            pdfium_c = self._c
+            size = float(pdfium_c.FPDFText_GetFontSize(self._textpage, index))
+            mode = (
+                int(
+                    pdfium_c.FPDFTextObj_GetTextRenderMode(
+                        ctypes.cast(handle, pdfium_c.FPDF_PAGEOBJECT)
+                    )
+                )
+                if handle
+                else None
+            )
+            known = (size, mode)
+            if handle:
+                self._objects[handle] = known
+        return known
 
     def _glyph(self, index: int) -> Glyph:
-        pdfium_c, textpage, frame = self._c, self._textpage, self._frame
-        matrix = frame.to_reading
+        pdfium_c, textpage, matrix = self._c, self._textpage, self._frame.to_reading
         rect = self.rect(index)
-        code = int(pdfium_c.FPDFText_GetUnicode(textpage, index))
-        text_object = pdfium_c.FPDFText_GetTextObject(textpage, index)
-        handle = ctypes.cast(text_object, ctypes.c_void_p).value or 0
+        code = pdfium_c.FPDFText_GetUnicode(textpage, index)
+        handle = self._object_at(self._textpage_address, index) or 0
+        size, mode = self._object(index, handle)
         pdfium_c.FPDFText_GetCharOrigin(textpage, index, *self._origin_refs)
         origin_x, origin_y = self._origin[0].value, self._origin[1].value
-        turned = float(pdfium_c.FPDFText_GetCharAngle(textpage, index))
         return Glyph(
             chr(code) if 0 <= code < 0x110000 else "\ufffd",
             _box_through(matrix, rect),
             matrix.b * origin_x + matrix.d * origin_y + matrix.f,
-            float(pdfium_c.FPDFText_GetFontSize(textpage, index)),
-            self._angle(turned),
-            self._mode(text_object, handle),
-            int(pdfium_c.FPDFText_IsGenerated(textpage, index)) == 1,
+            size,
+            self._angle(pdfium_c.FPDFText_GetCharAngle(textpage, index)),
+            mode,
+            pdfium_c.FPDFText_IsGenerated(textpage, index) == 1,
             handle,
             index,
             rect,
@@ -499,6 +521,9 @@ class InkComparison(NamedTuple):
         )
         if shown == hidden:
             return 0
+        if hidden.count(hidden[0]) == len(hidden):  # a plain background: one pass each
+            base = hidden[0]
+            return max(max(shown) - base, base - min(shown))
         return int(max(map(abs, map(operator.sub, shown, hidden))))
 
     def spread(self, box: DisplayBox) -> int:
