@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
 
     jobs, bounds = batch_from_args(args)
     if args.ocr:  # before any file is read: one line and exit 5 without Tesseract
-        from pithtex.pdf.ocr import require_tesseract
+        from pithtex.pdf.tesseract import require_tesseract
 
         require_tesseract()
     if STDIN in args.paths:

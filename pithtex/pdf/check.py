@@ -38,8 +38,9 @@ from pithtex.pdf.evidence import (
     normalise_for_search,
     read_pdf,
 )
-from pithtex.pdf.ocr import OcrReading, require_tesseract
+from pithtex.pdf.ocr import OcrReading
 from pithtex.pdf.revisions import check_edits
+from pithtex.pdf.tesseract import require_tesseract
 from pithtex.pdf.title_block import TitleFinding, TitleLine
 from pithtex.pdf.title_match import (
     Corroboration,

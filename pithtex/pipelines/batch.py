@@ -70,8 +70,8 @@ from pithtex.pdf.evidence import (
     preload,
     read_pdf,
 )
-from pithtex.pdf.ocr import require_tesseract
 from pithtex.pdf.stamp import StampOptions, StampResult, StampSpec, StampStatus, stamp_pdf
+from pithtex.pdf.tesseract import require_tesseract
 from pithtex.trust.keyring import Keyring
 
 __all__ = [
