@@ -314,6 +314,12 @@ def test_a_batch_honours_ocr(tmp_path: Path) -> None:
     without = run_cli(*args)
     codes = {json.loads(line).get("code") for line in without.stdout.splitlines()[:-1]}
     assert codes == {"check.title.undecidable"} and without.returncode == 4
+    text = run_cli("check", "--bundle", SEED_BUNDLE, "--ocr", folder).stdout.splitlines()
+    genuine = next(line for line in text if "genuine.pdf" in line)
+    assert genuine.startswith("VERIFIED") and genuine.endswith("(title read by OCR)")
+    single = run_cli("check", "--bundle", SEED_BUNDLE, "--ocr", folder / "genuine.pdf")
+    assert "check.title            page 1 has no title text;" in single.stdout
+    assert single.stdout.rstrip().endswith("(title read by OCR)  " + str(folder / "genuine.pdf"))
 
 
 def test_ocr_is_documented_in_check_help() -> None:

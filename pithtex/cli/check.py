@@ -221,7 +221,7 @@ def _print_single(report: CheckReport, args: argparse.Namespace) -> int:
     if not args.quiet:
         for check in report.checks:
             print(format_check(check, style))
-    detail = (report.number or "") if report.verdict.value == "verified" else report.code
+    detail = _verified(report) if report.verdict.value == "verified" else report.code
     verdict = f"{style.bold('verdict:')} {_verdict_word(report, style)}{_notice(report, style)}"
     print(f"{verdict}  {detail}  {report.file}")
     if report.verdict.value != "verified":
@@ -246,6 +246,13 @@ def _undecided(report: CheckReport, *, ocr: bool) -> str:
         "this is no finding against the paper; compare page 1's title with the record's "
         f"yourself{again}"
     )
+
+
+def _verified(report: CheckReport) -> str:
+    """The number a verified report names, and how its title was read when OCR read it."""
+    review = report.title_review
+    by_ocr = review is not None and review.method == "ocr"
+    return f"{report.number or ''}{' (title read by OCR)' if by_ocr else ''}"
 
 
 def _notice(report: CheckReport, style: Style) -> str:
@@ -277,7 +284,7 @@ def _print_batch(
         if args.json:
             progress.write(json.dumps(report.to_json(), ensure_ascii=False, separators=(",", ":")))
         elif not (args.quiet and report.verdict.value == "verified"):
-            detail = report.number if report.verdict.value == "verified" else report.reason
+            detail = _verified(report) if report.verdict.value == "verified" else report.reason
             word = _verdict_word(report, style)
             notice = _notice(report, style)
             progress.write(f"{word:<10}{notice} {report.file}  {style.dim(str(detail))}")
