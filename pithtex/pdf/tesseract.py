@@ -107,8 +107,11 @@ def _one_thread() -> Iterator[None]:
 
 
 def _hocr(rendering: Rendering, psm: int) -> bytes:
-    import pytesseract
-    from PIL import Image
+    try:  # checked before any file is read, but a Dask worker may lack what the driver has
+        import pytesseract
+        from PIL import Image
+    except ImportError:
+        raise OcrError("pytesseract is not installed (pip install 'pithtex[ocr]')") from None
 
     image = Image.frombytes("L", (rendering.width, rendering.height), rendering.pixels)
     try:
