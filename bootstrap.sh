@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install everything pithtex needs on a fresh Debian/Ubuntu machine with Python >= 3.11:
 # the Debian packages listed in .ci/system-packages.txt (TeX Live, qpdf, poppler, zbar,
-# exiftool, ...) when any is missing, the fonts of .ci/fonts-extra.sh, then pithtex
-# itself (editable) with its test tools.
+# exiftool, Tesseract, ...) when any is missing, the fonts of .ci/fonts-extra.sh, then
+# pithtex itself (editable) with its test tools and its extras (dask, ocr).
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -13,40 +13,26 @@ from __future__ import annotations
 import io
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pikepdf
 import pytest
 from conftest import SEED_BUNDLE, SEED_TITLE, require_tool
 from pdfsamples import bundle_claims, draw_page, stamp_pdf
 from reportlab.lib.pagesizes import A4
-
-from pithtex.core.model import load_bundle
-from pithtex.pdf.check import CheckOptions, CheckReport, Verdict, check_pdf
-from pithtex.pdf.evidence import read_pdf
-from pithtex.trust.keyring import Keyring
-
-OTHER_TITLE = "Graph Colouring with Few Colours in Linear Time"
-BODY = (
-    "We study how graphs can be coloured with few colours. Our method runs in linear "
-    "time on every graph of bounded degree, and we show that it is optimal."
+from titlepages import (
+    BODY,
+    OTHER_TITLE,
+    add_invisible_text,
+    check,
+    ghostscript,
+    pdflatex,
+    record_title_at,
+    seed,
+    title_code,
 )
 
-
-def check(path: Path) -> CheckReport:
-    bundle = load_bundle(SEED_BUNDLE)
-    return check_pdf(str(path), CheckOptions(Keyring.default(), bundle=bundle))
-
-
-def seed() -> dict[str, Any]:
-    import json
-
-    return dict(json.loads(SEED_BUNDLE.read_text()))
-
-
-def title_code(report: CheckReport) -> str:
-    return next(c.code for c in report.checks if c.check == "check.title")
-
+from pithtex.pdf.check import Verdict
+from pithtex.pdf.evidence import read_pdf
 
 # ------------------------------------------------------------------ pikepdf pages
 
@@ -77,10 +63,6 @@ def page_with(tmp_path: Path, drawn: bytes, *, visible: str | None = OTHER_TITLE
     path = tmp_path / "attack.pdf"
     path.write_bytes(stamp_pdf(out.getvalue(), seed(), badge=False))
     return path
-
-
-def record_title_at(y: int = 600, x: int = 60, size: float = 12, before: bytes = b"") -> bytes:
-    return b"BT /FT %g Tf %s %d %d Td (%s) Tj ET\n" % (size, before, x, y, SEED_TITLE.encode())
 
 
 HIDDEN = {
@@ -152,27 +134,6 @@ def test_corroboration_is_shown_and_decides_nothing(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ TeX papers
 
 
-def pdflatex(tmp_path: Path, title: str, abstract: str = BODY, preamble: str = "") -> Path:
-    require_tool("pdflatex")
-    source = tmp_path / "paper.tex"
-    source.write_text(
-        "\\documentclass{article}\n" + preamble + "\n"
-        f"\\title{{{title}}}\\author{{Yang You \\and Jing Li}}\\date{{}}\n"
-        "\\begin{document}\\maketitle\n"
-        f"\\begin{{abstract}}{abstract}\\end{{abstract}}\n"
-        "\\section{Introduction}" + BODY * 6 + "\n\\end{document}\n"
-    )
-    subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", source.name],
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-    )
-    path = tmp_path / "claimed.pdf"
-    path.write_bytes(stamp_pdf((tmp_path / "paper.pdf").read_bytes(), seed(), badge=False))
-    return path
-
-
 OTHER_PAPERS = {
     "abstract_cites_it": (
         OTHER_TITLE,
@@ -232,21 +193,6 @@ def test_the_genuine_paper_verifies_however_its_title_is_set(
 # ------------------------------------------------------------------ Ghostscript pages
 
 
-def ghostscript(tmp_path: Path, *args: str) -> Path:
-    require_tool("gs")
-    genuine = tmp_path / "genuine.pdf"
-    genuine.write_bytes(draw_page(SEED_TITLE, None))
-    out = tmp_path / "gs.pdf"
-    subprocess.run(
-        ["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", *args, f"-sOutputFile={out}", str(genuine)],
-        check=True,
-        capture_output=True,
-    )
-    path = tmp_path / "claimed.pdf"
-    path.write_bytes(stamp_pdf(out.read_bytes(), seed(), badge=False))
-    return path
-
-
 @pytest.mark.parametrize(
     "how",
     [
@@ -268,19 +214,7 @@ def test_a_page_without_readable_text_is_undecidable_whatever_its_metadata(
 
 def test_a_scan_whose_text_layer_is_the_record_title_is_undecidable(tmp_path: Path) -> None:
     """An OCR layer (render mode 3) over a raster page: no reader sees that text."""
-    path = ghostscript(tmp_path, "-sDEVICE=pdfimage24", "-r100")
-    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
-        page = pdf.pages[0]
-        font = pikepdf.Dictionary(
-            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
-        )
-        resources = page.obj.get("/Resources", pikepdf.Dictionary())
-        resources.Font = pikepdf.Dictionary(FT=pdf.make_indirect(font))
-        page.obj.Resources = resources
-        drawn = b"Q\n" + record_title_at(y=760, size=10, before=b"3 Tr")
-        page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)  # gs leaves its cm
-        page.contents_add(pikepdf.Stream(pdf, drawn), prepend=False)
-        pdf.save(path)
+    path = add_invisible_text(ghostscript(tmp_path, "-sDEVICE=pdfimage24", "-r100"))
     report = check(path)
     assert report.verdict is Verdict.INDETERMINATE, report.reason
     assert report.code == "check.title.undecidable"

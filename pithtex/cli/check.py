@@ -46,7 +46,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "gives a report; several files, directories or globs give one line per file and a "
         "summary. Exit codes: 0 verified, 1 a check failed, 2 unusable input, 3 no Pith "
         "claim, 4 indeterminate (no bundle could be had: offline and not cached, no resolver "
-        "answered; never a finding against the paper), 70 an internal error, 130 "
+        "answered; or page 1 shows no readable title; never a finding against the paper), 5 "
+        "--ocr without Tesseract, 70 an internal error, 130 "
         "interrupted (for a batch: the first of 70, 130, 1, 2, 4, 5, 3 that any file got, "
         "else 0; each number is looked up once per run, a miss included).",
     )
@@ -68,6 +69,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="do not use a bundle embedded in the PDF (it is still read and compared)",
     )
+    parser.add_argument(
+        "--ocr",
+        action="store_true",
+        help="when page 1 shows no title text (a scan, text drawn as outlines), read its title "
+        "block from the rendered page with Tesseract OCR: an exact reading of the record's "
+        "title passes, anything else stays indeterminate (needs tesseract-ocr and "
+        "tesseract-ocr-eng; exit 5 without them)",
+    )
     add_resolver_options(parser)
     add_keyring_options(parser)
     add_json_option(parser)
@@ -83,6 +92,10 @@ def run(args: argparse.Namespace) -> int:
     from pithtex.cli.inputs import STDIN
 
     jobs, bounds = batch_from_args(args)
+    if args.ocr:  # before any file is read: one line and exit 5 without Tesseract
+        from pithtex.pdf.tesseract import require_tesseract
+
+        require_tesseract()
     if STDIN in args.paths:
         return _run_stdin(args, jobs, bounds)
     corpus = corpus_from_args(args, args.paths)
@@ -114,7 +127,7 @@ def _run_single(
     from pithtex.pipelines.batch import check_read, read_many
 
     # the PDF reader runs in a bounded worker; it starts before the checks are set up
-    with read_many(args.paths, jobs=jobs, bounds=bounds) as readings:
+    with read_many(args.paths, jobs=jobs, bounds=bounds, ocr=args.ocr) as readings:
         keyring = keyring_from_args(args)
         registry = registry_from_args(args, keyring)
         try:
@@ -177,6 +190,7 @@ def _options(args: argparse.Namespace, keyring: Keyring, registry: SharedRegistr
         registry=registry,
         offline=args.offline,
         refresh=args.refresh,
+        ocr=args.ocr,
     )
 
 
@@ -207,13 +221,13 @@ def _print_single(report: CheckReport, args: argparse.Namespace) -> int:
     if not args.quiet:
         for check in report.checks:
             print(format_check(check, style))
-    detail = (report.number or "") if report.verdict.value == "verified" else report.code
+    detail = _verified(report) if report.verdict.value == "verified" else report.code
     verdict = f"{style.bold('verdict:')} {_verdict_word(report, style)}{_notice(report, style)}"
     print(f"{verdict}  {detail}  {report.file}")
     if report.verdict.value != "verified":
         print(f"{style.dim('reason:')}  {report.reason}")
     if report.verdict.value == "indeterminate":
-        print(f"{style.dim('undecided:')} {_UNDECIDED}")
+        print(f"{style.dim('undecided:')} {_undecided(report, ocr=args.ocr)}")
     return int(report.exit_code)
 
 
@@ -221,6 +235,24 @@ _UNDECIDED = (
     "this is no finding against the paper; check again online, with --resolver URL, "
     "or with --bundle FILE (the bundle from the registry page)"
 )
+
+
+def _undecided(report: CheckReport, *, ocr: bool) -> str:
+    """What to do about an indeterminate verdict: about the bundle, or about the title."""
+    if not report.code.startswith("check.title."):
+        return _UNDECIDED
+    again = "" if ocr else ", or check again with --ocr if page 1 is a scan"
+    return (
+        "this is no finding against the paper; compare page 1's title with the record's "
+        f"yourself{again}"
+    )
+
+
+def _verified(report: CheckReport) -> str:
+    """The number a verified report names, and how its title was read when OCR read it."""
+    review = report.title_review
+    by_ocr = review is not None and review.method == "ocr"
+    return f"{report.number or ''}{' (title read by OCR)' if by_ocr else ''}"
 
 
 def _notice(report: CheckReport, style: Style) -> str:
@@ -252,7 +284,7 @@ def _print_batch(
         if args.json:
             progress.write(json.dumps(report.to_json(), ensure_ascii=False, separators=(",", ":")))
         elif not (args.quiet and report.verdict.value == "verified"):
-            detail = report.number if report.verdict.value == "verified" else report.reason
+            detail = _verified(report) if report.verdict.value == "verified" else report.reason
             word = _verdict_word(report, style)
             notice = _notice(report, style)
             progress.write(f"{word:<10}{notice} {report.file}  {style.dim(str(detail))}")

@@ -38,7 +38,9 @@ from pithtex.pdf.evidence import (
     normalise_for_search,
     read_pdf,
 )
+from pithtex.pdf.ocr import OcrReading
 from pithtex.pdf.revisions import check_edits
+from pithtex.pdf.tesseract import require_tesseract
 from pithtex.pdf.title_block import TitleFinding, TitleLine
 from pithtex.pdf.title_match import (
     Corroboration,
@@ -46,6 +48,7 @@ from pithtex.pdf.title_match import (
     TitleReview,
     corroborate,
     match_title,
+    match_whole_block,
     shown_block,
 )
 from pithtex.trust.keyring import Keyring
@@ -176,6 +179,10 @@ class CheckOptions:
     """Look only in the cache, never on the network."""
     refresh: bool = False
     """Ask the resolvers even when the cached copy is fresh."""
+    ocr: bool = False
+    """When page 1 shows no visible title text (a scan, outlines), read its title block by
+    OCR from the rendered page (:mod:`pithtex.pdf.ocr`; needs Tesseract: the check entry
+    points raise :class:`~pithtex.core.errors.MissingToolError` without it)."""
 
     @cached_property
     def link_prefixes(self) -> tuple[str, ...]:
@@ -265,7 +272,9 @@ class CheckReport:
     @property
     def reason(self) -> str:
         if self.verdict is Verdict.VERIFIED:
-            return f"{self.number} verified against the bundle ({self.bundle_source})"
+            by_ocr = self.title_review is not None and self.title_review.method == "ocr"
+            ocr = "; page 1's title was read by OCR" if by_ocr else ""
+            return f"{self.number} verified against the bundle ({self.bundle_source}){ocr}"
         if self.verdict is Verdict.NO_CLAIM:
             return "no Pith Number in XMP, Info, links, page 1 text or an embedded bundle"
         decisive = self.decisive
@@ -320,9 +329,15 @@ def unusable_report(file: str, code: str, message: str) -> CheckReport:
 
 
 def check_pdf(path: str, options: CheckOptions) -> CheckReport:
-    """Check one PDF: read its claims, choose and verify a bundle, compare, decide."""
+    """Check one PDF: read its claims, choose and verify a bundle, compare, decide.
+
+    Raises :class:`~pithtex.core.errors.MissingToolError` when ``options.ocr`` asks for
+    OCR and Tesseract cannot run.
+    """
+    if options.ocr:
+        require_tesseract()
     try:
-        evidence = read_pdf(path, limits=options.limits)
+        evidence = read_pdf(path, limits=options.limits, ocr=options.ocr)
     except PdfError as exc:
         return unusable_report(path, exc.code, exc.message)
     return check_evidence(evidence, options)
@@ -712,13 +727,19 @@ def _check_paper_title(ev: PdfEvidence, bundle: Bundle, record_title: str | None
     corroboration = corroborate(ev.page_text, bundle.paper)
     match = None if finding is None else match_title(finding, wanted, record_title)
     shown = () if finding is None else tuple(shown_block(finding))
+    ocr = ev.ocr if finding is not None and not shown else None
+    ocr_text = None
+    if ocr is not None and ocr.flaw is None:
+        ocr_text = match_whole_block(ocr.title_lines, wanted, record_title)
     result = _title_result(ev, finding, match, shown, wanted, record_title)
+    if ocr is not None:
+        result = _ocr_title_result(ocr, ocr_text, result, record_title)
     if warnings and not result.failed:
         notes = "; ".join(w["message"] for w in warnings)
         reason = f"{result.reason}; warning: {notes}"
         result = CheckResult(result.check, result.status, result.code, reason, result.subject)
     checks = (result, *_corroboration_checks(corroboration))
-    return TitleReview(checks, finding, match, shown, corroboration, warnings)
+    return TitleReview(checks, finding, match, shown, corroboration, warnings, ocr, ocr_text)
 
 
 def _title_result(
@@ -772,6 +793,41 @@ def _title_result(
         "mismatch",
         f"page 1's title block {shown_text[:160]!r} is not the record's title{expected}{elsewhere}",
         "page1",
+    )
+
+
+def _ocr_title_result(
+    ocr: OcrReading, matched: str | None, undecided: CheckResult, record_title: str | None
+) -> CheckResult:
+    """``check.title`` from what OCR read of page 1's title region (page 1 has no visible
+    title text): the whole block, exactly the record's title, passes; anything else is
+    indeterminate (OCR misreads: never a finding against the paper)."""
+    if matched is not None:
+        lines = f"{len(ocr.block)} line{'s' if len(ocr.block) > 1 else ''}"
+        return ok(
+            "check.title",
+            f"page 1 has no title text; its title block ({lines}), read by OCR from the "
+            "rendered page, is the record's title",
+            "ocr",
+        )
+    if not ocr.block:
+        return indeterminate(
+            "check.title",
+            "undecidable",
+            f"{undecided.reason}; OCR read no title block there either ({ocr.note})",
+            "ocr",
+        )
+    expected = f" {record_title!r}" if record_title else ""
+    read = ocr.text[:160]
+    if ocr.flaw is not None:
+        why = f"OCR read {read!r} as page 1's title block, but {ocr.flaw}"
+    else:
+        why = f"OCR read {read!r} as page 1's title block, not the record's title{expected}"
+    return indeterminate(
+        "check.title",
+        "ocr_mismatch",
+        f"page 1 has no title text; {why}; OCR misreads, so this is no finding against the paper",
+        "ocr",
     )
 
 

@@ -45,6 +45,7 @@ from pithtex.pdf.revisions import EditFacts, read_edit_facts
 from pithtex.pdf.xmp.read import XmpError, XmpPacket, mentions_pith, parse_packet
 
 if TYPE_CHECKING:
+    from pithtex.pdf.ocr import OcrReading
     from pithtex.pdf.title_block import TitleFinding
 
 __all__ = [
@@ -144,6 +145,9 @@ class PdfEvidence:
     """The badge text on page 1 glyph by glyph, and page 1's links (``None``: unreadable)."""
     edits: EditFacts | None = None
     """What incremental updates after the pith-carrying revision changed on page 1."""
+    ocr: OcrReading | None = None
+    """Page 1's title region read by OCR (:mod:`pithtex.pdf.ocr`): only when OCR was asked
+    for and page 1 shows no visible title block in its text (a scan, outlines)."""
 
 
 # ------------------------------------------------------------------ reading
@@ -152,8 +156,10 @@ class PdfEvidence:
 class _Reader:
     """Collects claims channel by channel; a failing channel becomes a :class:`Problem`."""
 
-    def __init__(self, document: Document) -> None:
+    def __init__(self, document: Document, *, ocr: bool = False) -> None:
         self.document = document
+        self.ocr = ocr
+        self.ocr_reading: OcrReading | None = None
         self.limits = document.limits
         self.numbers: list[Claim] = []
         self.hashes: list[Claim] = []
@@ -296,6 +302,10 @@ class _Reader:
         block = shown_block(self.title_finding)
         if not self.titles and block:
             self.titles.append(("page1", next(title_texts(block))))
+        if self.ocr and not block:  # no title text a reader sees: read what the page shows
+            from pithtex.pdf.ocr import read_title_by_ocr
+
+            self.ocr_reading = read_title_by_ocr(view)
 
 
 # ------------------------------------------------------------------ PDFium text
@@ -319,15 +329,20 @@ def normalise_for_search(text: str) -> str:
 # ------------------------------------------------------------------ entry point
 
 
-def read_pdf(path: str | Path, *, limits: ReadLimits = DEFAULT_READ_LIMITS) -> PdfEvidence:
+def read_pdf(
+    path: str | Path, *, limits: ReadLimits = DEFAULT_READ_LIMITS, ocr: bool = False
+) -> PdfEvidence:
     """Read every claim in the PDF at ``path``; raises :class:`PdfError` when unusable.
 
     Link claims are every page 1 link whose URI has a ``/pith/`` path, on any
     host; :func:`pithtex.pdf.check.check_evidence` keeps those of known resolvers.
+    With ``ocr``, a page 1 that shows no visible title block in its text has its
+    title region read by OCR (:func:`pithtex.pdf.ocr.read_title_by_ocr`, which needs
+    Tesseract: see :func:`pithtex.pdf.ocr.require_tesseract`).
     """
     with open_for_reading(path, limits) as document:
         page_count = document.locate_page1()
-        reader = _Reader(document)
+        reader = _Reader(document, ocr=ocr)
         reader.guarded("xmp", reader.read_xmp)
         reader.guarded("info", reader.read_info)
         reader.guarded("link", reader.read_links)
@@ -367,6 +382,7 @@ def read_pdf(path: str | Path, *, limits: ReadLimits = DEFAULT_READ_LIMITS) -> P
             warnings=document.warnings(),
             badge=badge,
             edits=edits,
+            ocr=reader.ocr_reading,
         )
 
 

@@ -9,6 +9,8 @@ Pure comparisons on what :func:`pithtex.pdf.title_block.find_title_lines` found
   tried both ways.  Lines must be whole: a line that also carries other words
   does not match.  A compatibility superscript or subscript character (``⁶``)
   the record's title text does not have is a difference, though NFKC folds it;
+* :func:`match_whole_block`: the same comparison for a title block read by OCR
+  (:mod:`pithtex.pdf.ocr`), of the whole block only: no run of some of its lines;
 * :func:`corroborate`: whether page 1's text shows the record's authors'
   family names (diacritics folded) and agrees with the record's abstract
   excerpt.  Neither decides a verdict; both are reported.
@@ -33,6 +35,7 @@ __all__ = [
     "family_names",
     "fold",
     "match_title",
+    "match_whole_block",
     "title_runs",
 ]
 
@@ -107,6 +110,24 @@ def match_title(
             start, end, text = found
             lines = tuple(run[start:end])
             return TitleMatch(lines, text, all(line.visible for line in lines))
+    return None
+
+
+def match_whole_block(
+    lines: Sequence[TitleLine], wanted: str, record_title: str | None
+) -> str | None:
+    """The text of ``lines`` (all of them, top to bottom) that is the record's title (its
+    canonical hash is ``wanted``), line-end hyphens kept and dropped; ``None`` if none is."""
+    if not lines:
+        return None
+    for text in title_texts(lines):
+        if text_canon_sha256(text) != wanted:
+            continue
+        if record_title is not None and (
+            _compatibility_marks(text) - _compatibility_marks(record_title)
+        ):
+            continue
+        return text
     return None
 
 
@@ -225,13 +246,27 @@ class TitleReview:
     """The visible title block page 1 shows (the match, when there is one)."""
     corroboration: Corroboration | None
     warnings: tuple[dict[str, str], ...] = ()
+    ocr: Any = None
+    """The :class:`~pithtex.pdf.ocr.OcrReading` that decided ``check.title`` (page 1 has no
+    visible title text and OCR was asked for), else ``None``."""
+    ocr_text: str | None = None
+    """The text OCR read that is the record's title, when it is."""
+
+    @property
+    def method(self) -> str:
+        """How page 1's title was read for ``check.title``: ``text`` or ``ocr``."""
+        return "text" if self.ocr is None else "ocr"
 
     def title_block_json(self) -> dict[str, Any]:
         lines = self.match.lines if self.match is not None else self.shown
+        matched = self.match is not None and self.match.visible
+        text = self.match.text if self.match is not None else self.ocr_text
         return {
-            "matches_record": self.match is not None and self.match.visible,
-            "text": self.match.text if self.match is not None else None,
+            "matches_record": matched or self.ocr_text is not None,
+            "text": text,
+            "method": self.method,
             "lines": [line.to_json() for line in lines],
             "candidates": [] if self.finding is None else self.finding.to_json()["lines"],
             "body_size": None if self.finding is None else self.finding.body_size,
+            "ocr": None if self.ocr is None else self.ocr.to_json(),
         }

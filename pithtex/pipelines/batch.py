@@ -71,6 +71,7 @@ from pithtex.pdf.evidence import (
     read_pdf,
 )
 from pithtex.pdf.stamp import StampOptions, StampResult, StampSpec, StampStatus, stamp_pdf
+from pithtex.pdf.tesseract import require_tesseract
 from pithtex.trust.keyring import Keyring
 
 __all__ = [
@@ -116,10 +117,13 @@ class InternalErrorReport(CheckReport):
         return ExitCode.INTERNAL
 
 
-def read_evidence(path: str, limits: ReadLimits = DEFAULT_READ_LIMITS) -> PdfEvidence | TaskFailure:
-    """What a check worker does: read one PDF (an unusable PDF becomes a failure value)."""
+def read_evidence(
+    path: str, limits: ReadLimits = DEFAULT_READ_LIMITS, *, ocr: bool = False
+) -> PdfEvidence | TaskFailure:
+    """What a check worker does: read one PDF (an unusable PDF becomes a failure value);
+    with ``ocr``, a page 1 without title text has its title region read by OCR."""
     try:
-        return read_pdf(path, limits=limits)
+        return read_pdf(path, limits=limits, ocr=ocr)
     except PdfError as exc:
         return TaskFailure(exc.code, exc.message)
 
@@ -139,9 +143,17 @@ def check_many(
     each within ``bounds``; they start, with their first files, before this
     returns.  ``progress`` gets one update per report.  ``ordered=False``
     yields each report as soon as its file is read (its ``file`` says which).
-    The same as :func:`check_read` of :func:`read_many`.
+    The same as :func:`check_read` of :func:`read_many`.  With ``options.ocr`` and no
+    Tesseract, raises :class:`~pithtex.core.errors.MissingToolError` before any file is read.
     """
-    readings = read_many(paths, limits=options.limits, jobs=jobs, bounds=bounds, ordered=ordered)
+    readings = read_many(
+        paths,
+        limits=options.limits,
+        jobs=jobs,
+        bounds=bounds,
+        ordered=ordered,
+        ocr=options.ocr,
+    )
     return check_read(readings, options, progress=progress)
 
 
@@ -152,13 +164,18 @@ def read_many(
     jobs: int | None = None,
     bounds: Bounds = DEFAULT_BOUNDS,
     ordered: bool = True,
+    ocr: bool = False,
 ) -> BoundedRun[str, PdfEvidence | TaskFailure]:
     """The first half of :func:`check_many`: read the PDFs in bounded workers.
 
     The workers start, with their first files, before this returns, so the
-    caller can set up the checks (keyring, registry) while they read.
+    caller can set up the checks (keyring, registry) while they read.  ``ocr``:
+    read the title region of page 1 by OCR when it has no title text (raises
+    :class:`~pithtex.core.errors.MissingToolError` first when Tesseract cannot run).
     """
-    reader = partial(read_evidence, limits=limits)
+    if ocr:
+        require_tesseract()
+    reader = partial(read_evidence, limits=limits, ocr=ocr)
     paths_as_text = (str(path) for path in paths)
     return run_bounded(reader, paths_as_text, jobs=jobs, bounds=bounds, ordered=ordered)
 
@@ -422,7 +439,7 @@ class CheckTask:
         preload(pdfium=False)  # once, here: every forked reader inherits the PDF libraries
 
     def read(self, item: Item, path: str) -> PdfEvidence | TaskFailure:
-        evidence = read_evidence(path, self.options.limits)
+        evidence = read_evidence(path, self.options.limits, ocr=self.options.ocr)
         if isinstance(evidence, PdfEvidence) and evidence.path != item.key:
             return replace(evidence, path=item.key)  # a tar member's in-memory file
         return evidence
@@ -451,8 +468,11 @@ def check_corpus(
     as the executor completes them (:class:`~pithtex.jobs.corpus.LocalPool` by
     default, or :class:`~pithtex.jobs.cluster.DaskExecutor`); each exactly once.
     With a Dask executor, ``options`` is shipped to the workers: its registry
-    must be picklable (:class:`SharedRegistry`).
+    must be picklable (:class:`SharedRegistry`).  With ``options.ocr`` and no Tesseract
+    here, raises :class:`~pithtex.core.errors.MissingToolError` before any item is read.
     """
+    if options.ocr:
+        require_tesseract()
     task = CheckTask(once_per_run(options))
     for done in run_corpus(task, chunks, executor=executor, store=store, progress=progress):
         yield done.result
