@@ -142,6 +142,10 @@ OTHER_PAPERS = {
     "revisiting": (f"Revisiting {SEED_TITLE} Is Not Reproducible", BODY),
     "punctuation": (SEED_TITLE.replace("76", "7.6"), BODY),
     "superscript": (SEED_TITLE.replace("76", "7$^6$"), BODY),
+    "line_above": (f"Revisiting\\\\ {SEED_TITLE}", BODY),
+    "line_below": (f"{SEED_TITLE}\\\\ Is Not Reproducible", BODY),
+    "line_above_apart": (f"Revisiting\\\\[3em] {SEED_TITLE}", BODY),
+    "line_below_apart": (f"{SEED_TITLE}\\\\[3em] Is Not Reproducible", BODY),
 }
 
 

@@ -3,14 +3,16 @@
 Pure comparisons on what :func:`pithtex.pdf.title_block.find_title_lines` found
 (the checker and the stamper both ask :func:`match_title`):
 
-* :func:`match_title`: a run of consecutive candidate title lines of one size
-  whose text, in the registry's canonical form (NFKC, case folded, white space
-  collapsed), hashes to the record's ``title_canon_sha256``, line-end hyphens
-  tried both ways.  Lines must be whole: a line that also carries other words
-  does not match.  A compatibility superscript or subscript character (``⁶``)
-  the record's title text does not have is a difference, though NFKC folds it;
-* :func:`match_whole_block`: the same comparison for a title block read by OCR
-  (:mod:`pithtex.pdf.ocr`), of the whole block only: no run of some of its lines;
+* :func:`match_title`: a whole run of consecutive candidate title lines of one
+  size, with no other visible candidate line in that size (a word set above or
+  below the record's title, near or apart, makes another title), whose text, in
+  the registry's canonical form (NFKC, case folded, white space collapsed),
+  hashes to the record's ``title_canon_sha256``, line-end hyphens tried both
+  ways.  Lines must be whole: a line that also carries other words does not
+  match.  A compatibility superscript or subscript character (``⁶``) the
+  record's title text does not have is a difference, though NFKC folds it;
+* :func:`match_whole_block`: the comparison of one whole block, for a run of text
+  lines and for a title block read by OCR (:mod:`pithtex.pdf.ocr`) alike;
 * :func:`corroborate`: whether page 1's text shows the record's authors'
   family names (diacritics folded) and agrees with the record's abstract
   excerpt.  Neither decides a verdict; both are reported.
@@ -43,6 +45,8 @@ ABSTRACT_AGREEMENT = 0.5
 """The share of the excerpt's four-word phrases page 1 must show for it to agree."""
 MAX_RUN = 8
 """A title block has at most this many lines."""
+SAME_SIZE = 0.06
+"""Lines whose type sizes differ by at most this share are in one size."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ def title_runs(finding: TitleFinding, *, visible_only: bool = True) -> Iterator[
 
 
 def _follows(above: TitleLine, line: TitleLine) -> bool:
-    same = abs(above.size - line.size) <= 0.06 * max(above.size, line.size)
+    same = abs(above.size - line.size) <= SAME_SIZE * max(above.size, line.size)
     return same and 0 < above.rect[3] - line.rect[3] <= 2.5 * line.size
 
 
@@ -83,42 +87,45 @@ def _compatibility_marks(text: str) -> set[str]:
     return {c for c in text if unicodedata.decomposition(c).startswith(("<super>", "<sub>"))}
 
 
-def _matching(
-    lines: Sequence[TitleLine], wanted: str, record_title: str | None
-) -> tuple[int, int, str] | None:
-    for start in range(len(lines)):
-        for end in range(start + 1, min(len(lines), start + MAX_RUN) + 1):
-            for text in title_texts(lines[start:end]):
-                if text_canon_sha256(text) != wanted:
-                    continue
-                if record_title is not None and (
-                    _compatibility_marks(text) - _compatibility_marks(record_title)
-                ):
-                    continue
-                return start, end, text
-    return None
-
-
 def match_title(
     finding: TitleFinding, wanted: str, record_title: str | None, *, visible_only: bool = True
 ) -> TitleMatch | None:
     """The run of title lines that is the record's title (``wanted`` is its
-    ``title_canon_sha256``), if any; with ``visible_only`` false, hidden lines count too."""
+    ``title_canon_sha256``), if any; with ``visible_only`` false, hidden lines count too.
+
+    The run is a whole one (:func:`title_runs`): a line of the title's size set just
+    above or below it ("Revisiting" over the record's title) makes it another title.
+    """
     for run in title_runs(finding, visible_only=visible_only):
-        found = _matching(run, wanted, record_title)
-        if found is not None:
-            start, end, text = found
-            lines = tuple(run[start:end])
+        text = match_whole_block(run, wanted, record_title)
+        if text is not None and not _rivals(finding, run):
+            lines = tuple(run)
             return TitleMatch(lines, text, all(line.visible for line in lines))
     return None
+
+
+def _rivals(finding: TitleFinding, run: Sequence[TitleLine]) -> list[TitleLine]:
+    """Visible lines in the run's type that are not the run: a word set apart above or
+    below the record's title ("Revisiting", a gap, the title) makes the block another."""
+    size = run[0].size
+    return [
+        line
+        for line in finding.lines
+        if line.visible
+        and all(line is not own for own in run)
+        and abs(line.size - size) <= SAME_SIZE * max(line.size, size)
+    ]
 
 
 def match_whole_block(
     lines: Sequence[TitleLine], wanted: str, record_title: str | None
 ) -> str | None:
     """The text of ``lines`` (all of them, top to bottom) that is the record's title (its
-    canonical hash is ``wanted``), line-end hyphens kept and dropped; ``None`` if none is."""
-    if not lines:
+    canonical hash is ``wanted``), line-end hyphens kept and dropped; ``None`` if none is.
+
+    A compatibility superscript or subscript character the record's title lacks is a
+    difference, though NFKC folds it."""
+    if not lines or len(lines) > MAX_RUN:
         return None
     for text in title_texts(lines):
         if text_canon_sha256(text) != wanted:

@@ -176,13 +176,14 @@ class _Cover:
         self._near: list[tuple[int, str, Rect, int]] = []
         self._glyphs: dict[int, list[Rect]] | None = None
         region = union(boxes)
+        bounds = _Bounds(pdfium_c)
         for order, (handle, kind, matrix) in enumerate(_walk(pdfium_c, page, max_objects)):
             address = ctypes.cast(handle, ctypes.c_void_p).value or 0
             if kind == "text":
                 self._order[address] = order
             elif kind == "path" and not _paints(pdfium_c, handle):
                 continue
-            box = _bounds(pdfium_c, handle, matrix)
+            box = bounds(handle, matrix)
             if region is not None and box is not None and _overlap(region, box):
                 self._near.append((order, kind, box, address))
 
@@ -248,23 +249,26 @@ def _paints(pdfium_c: Any, handle: Any) -> bool:
     return bool(fill.value or stroke.value)
 
 
-def _bounds(pdfium_c: Any, handle: Any, matrix: Matrix) -> Rect | None:
-    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
-    if not pdfium_c.FPDFPageObj_GetBounds(
-        handle, ctypes.byref(left), ctypes.byref(bottom), ctypes.byref(right), ctypes.byref(top)
-    ):
-        return None
-    a, b, c, d, e, f = matrix
-    xs, ys = [], []
-    for x, y in (
-        (left.value, bottom.value),
-        (left.value, top.value),
-        (right.value, bottom.value),
-        (right.value, top.value),
-    ):
-        xs.append(a * x + c * y + e)
-        ys.append(b * x + d * y + f)
-    return min(xs), min(ys), max(xs), max(ys)
+class _Bounds:
+    """``FPDFPageObj_GetBounds`` of one object after ``matrix``, into four floats kept
+    for the whole walk."""
+
+    def __init__(self, pdfium_c: Any) -> None:
+        self._get = pdfium_c.FPDFPageObj_GetBounds
+        self._sides = [ctypes.c_float() for _ in range(4)]
+        self._refs = [ctypes.byref(side) for side in self._sides]
+
+    def __call__(self, handle: Any, matrix: Matrix) -> Rect | None:
+        if not self._get(handle, *self._refs):
+            return None
+        left, bottom, right, top = (side.value for side in self._sides)
+        if matrix == _IDENTITY:
+            return left, bottom, right, top
+        a, b, c, d, e, f = matrix
+        corners = ((left, bottom), (left, top), (right, bottom), (right, top))
+        xs = [a * x + c * y + e for x, y in corners]
+        ys = [b * x + d * y + f for x, y in corners]
+        return min(xs), min(ys), max(xs), max(ys)
 
 
 def _inset(box: Rect) -> Rect:
