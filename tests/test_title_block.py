@@ -11,6 +11,7 @@ None may verify.  The controls (the genuine paper, typeset in other ways) must.
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 from pathlib import Path
 
@@ -117,6 +118,25 @@ def test_metadata_title_of_another_paper_is_a_warning_not_a_verdict(tmp_path: Pa
     assert "warning: the Info /Title 'LAMB'" in next(
         c.reason for c in report.checks if c.check == "check.title"
     )
+
+
+def test_every_warning_in_the_json_has_a_code_and_a_message(tmp_path: Path) -> None:
+    """The parser's warnings and the title's come in one shape."""
+    path = page_with(tmp_path, b"", visible=SEED_TITLE)
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        pdf.docinfo["/Title"] = pikepdf.String("LAMB")
+        pdf.save(path, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    shorter = re.sub(  # every stream's /Length one byte short, in as many bytes
+        rb"/Length (\d+)",
+        lambda m: b"/Length " + str(int(m[1]) - 1).rjust(len(m[1])).encode(),
+        path.read_bytes(),
+    )
+    path.write_bytes(shorter)
+    report = check(path)  # qpdf warns of each stream and reads on
+    warnings = report.to_json()["warnings"]
+    assert {w["code"] for w in warnings} == {"pdf.parser_warning", "title.metadata_differs"}
+    assert all(set(w) == {"code", "message"} and isinstance(w["message"], str) for w in warnings)
+    assert any("endstream" in w["message"] for w in warnings)
 
 
 def test_corroboration_is_shown_and_decides_nothing(tmp_path: Path) -> None:

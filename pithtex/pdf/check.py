@@ -303,7 +303,13 @@ class CheckReport:
             else {"source": self.bundle_source, **verification.to_json()},
             "checks": [c.to_json() for c in self.checks],
             "problems": [p.to_json() for p in ev.problems] if ev else [],
-            "warnings": [*(ev.warnings if ev else ()), *(review.warnings if review else ())],
+            "warnings": [
+                *(
+                    {"code": "pdf.parser_warning", "message": w}
+                    for w in (ev.warnings if ev else ())
+                ),
+                *(review.warnings if review else ()),
+            ],
             "title_block": review.title_block_json() if review else None,
             "corroboration": review.corroboration.to_json()
             if review and review.corroboration
