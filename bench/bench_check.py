@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,7 @@ from harness import (
     best_command_seconds,
     clean_python_argv,
     clean_python_env,
+    instructions,
     per_second,
     pithtex_argv,
 )
@@ -90,6 +92,36 @@ def make_samples(directory: Path) -> tuple[list[Path], Path]:
     return files, keyring
 
 
+COUNTED_FILES = 20
+"""Files whose check is counted in instructions (less the count for one file)."""
+
+_CHECK_FILES = """\
+import sys
+from pathlib import Path
+from pithtex.pdf.check import CheckOptions, check_pdf
+from pithtex.trust.keyring import Keyring
+options = CheckOptions(keyring=Keyring.build([Path(sys.argv[1])]))
+for path in sys.argv[2:]:
+    assert check_pdf(path, options).verdict.value == "verified"
+"""
+
+
+def instructions_per_file(files: list[Path], keyring: Path) -> tuple[float, float]:
+    """Instructions per file of ``check_pdf`` in one process and of ``exiftool -XMP:all``:
+    the count for :data:`COUNTED_FILES` files less the count for one (start-up), divided."""
+    few, many = [str(files[0])], [str(f) for f in files[1 : COUNTED_FILES + 1]]
+
+    def ours(paths: list[str]) -> int:
+        return instructions([sys.executable, "-c", _CHECK_FILES, str(keyring), *paths], cwd=ROOT)
+
+    def exiftool(paths: list[str]) -> int:
+        return instructions(["exiftool", "-XMP:all", *paths])
+
+    ours_per_file = (ours(many) - ours(few)) / (len(many) - 1)
+    exiftool_per_file = (exiftool(many) - exiftool(few)) / (len(many) - 1)
+    return ours_per_file, exiftool_per_file
+
+
 def batch_seconds(argv: list[str]) -> tuple[float, float]:
     """Wall seconds and CPU seconds (user + system, worker processes included) of a command."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -124,7 +156,8 @@ def run() -> list[Row]:
         two_wall, two_cpu = batch_seconds(pithtex_argv("check", *trust, "-j", "2", str(batch)))
         exif_wall, exif_cpu = batch_seconds(["exiftool", "-XMP:all", str(batch)])
         size_kib = sample.stat().st_size / 1024
-    return [
+        counted = instructions_per_file(files, keyring) if shutil.which("valgrind") else None
+    rows = [
         Row(
             "check",
             f"one {size_kib:.0f} KiB PDF, start-up included, wall",
@@ -184,3 +217,18 @@ def run() -> list[Row]:
             in_process >= 100,
         ),
     ]
+    if counted is not None:
+        ours, exif = counted
+        rows.append(
+            Row(
+                "check",
+                f"check_pdf in-process, instructions per file ({COUNTED_FILES} files less one)",
+                ours / 1e6,
+                "M instr",
+                "-",
+                None,
+                anchor="exiftool -XMP:all, per file (M instr)",
+                anchor_value=exif / 1e6,
+            )
+        )
+    return rows

@@ -14,14 +14,13 @@ most 3%.
 
 from __future__ import annotations
 
-import re
 import resource
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-from harness import ROOT, SEED_BUNDLE, Row
+from harness import ROOT, SEED_BUNDLE, Row, instructions
 
 from pithtex.core.model import load_bundle
 from pithtex.tex import render as latex
@@ -64,28 +63,8 @@ def compile_seconds(directory: Path, job: str) -> float:
 
 def compile_instructions(directory: Path, job: str) -> int:
     """Instructions pdflatex executes for one run, counted by valgrind's cachegrind."""
-    result = subprocess.run(
-        [
-            "valgrind",
-            "--tool=cachegrind",
-            "--cache-sim=no",
-            "--cachegrind-out-file=/dev/null",
-            "pdflatex",
-            "-interaction=nonstopmode",
-            "-halt-on-error",
-            "-no-shell-escape",
-            job,
-        ],
-        cwd=directory,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    match = re.search(r"I\s+refs:\s+([\d,]+)", result.stderr)
-    if match is None:
-        raise RuntimeError("cachegrind printed no instruction count")
-    return int(match.group(1).replace(",", ""))
+    argv = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", job]
+    return instructions(argv, cwd=directory)
 
 
 def measure() -> tuple[dict[str, float], dict[str, int]]:

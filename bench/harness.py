@@ -7,6 +7,7 @@ reported as a ratio to it, so that results survive a change of machine.
 from __future__ import annotations
 
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -153,3 +154,21 @@ def site_overhead_seconds() -> float:
     with_site = command_seconds([sys.executable, "-c", "pass"], runs=11)
     without = command_seconds(clean_python_argv("-c", "pass"), runs=11, env=clean_python_env())
     return with_site - without
+
+
+def instructions(argv: Sequence[str], *, cwd: Path | None = None) -> int:
+    """Instructions ``argv`` executes (one process, its children not followed), counted
+    by valgrind's cachegrind: immune to machine load."""
+    counter = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+    result = subprocess.run(
+        [*counter, *argv],
+        cwd=cwd,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    match = re.search(r"I\s+refs:\s+([\d,]+)", result.stderr)
+    if match is None:
+        raise RuntimeError("cachegrind printed no instruction count")
+    return int(match.group(1).replace(",", ""))
