@@ -34,6 +34,7 @@ from titlepages import (
     title_check,
     typeset,
 )
+from webpage import PageProcess, post, results
 
 from pithtex.core.errors import ExitCode, MissingToolError
 from pithtex.pdf.check import Verdict
@@ -242,6 +243,35 @@ def test_ocr_without_tesseract_is_one_line_and_exit_5(tmp_path: Path) -> None:
     assert batch.returncode == 5 and "needs Tesseract" in batch.stderr
     plain = run_cli("check", "--bundle", SEED_BUNDLE, path, env={"PATH": str(empty)})
     assert plain.returncode == 4  # without --ocr, as before: no Tesseract needed
+
+
+def test_the_verify_page_served_with_ocr_verifies_a_scan(tmp_path: Path) -> None:
+    """``pithtex ui --ocr`` checks an upload as ``check --ocr`` does; without it, as before."""
+    path = ghostscript(tmp_path, "-sDEVICE=pdfimage24", "-r100")
+    verdicts = {}
+    for name, extra in (("ocr", ["--ocr"]), ("plain", [])):
+        server = PageProcess(
+            ["ui", "--port", "0", "--offline", "--workers", "1", "--timeout", "40", *extra],
+            tmp_path / name,
+            env={"PITHTEX_CACHE_DIR": str(tmp_path / name / "cache")},
+        )
+        try:
+            (report,) = results(
+                post(server.url, [("scan.pdf", path.read_bytes())], accept="application/json")
+            )
+        finally:
+            server.stop()
+        verdicts[name] = (report["verdict"], report["title_block"]["method"])
+    assert verdicts == {"ocr": ("verified", "ocr"), "plain": ("indeterminate", "text")}
+
+
+def test_the_verify_page_with_ocr_and_no_tesseract_is_one_line_and_exit_5(tmp_path: Path) -> None:
+    empty = tmp_path / "no-tools"
+    empty.mkdir()
+    result = run_cli("ui", "--ocr", "--port", "0", env={"PATH": str(empty)}, timeout=60)
+    assert result.returncode == ExitCode.MISSING_TOOL
+    assert len(result.stderr.splitlines()) == 1 and "needs Tesseract" in result.stderr
+    assert "verify page at" not in result.stdout  # it never served
 
 
 def test_the_api_raises_missing_tool_before_reading(

@@ -77,6 +77,13 @@ def add_page_options(
         metavar="MIB",
         help="memory of the worker checking one file, in MiB (default: as pithtex check, 1024)",
     )
+    group.add_argument(
+        "--ocr",
+        action="store_true",
+        help="read the title block of a page 1 without title text (a scan) by OCR, as "
+        "'pithtex check --ocr' does (needs tesseract-ocr and tesseract-ocr-eng; exit 5 "
+        "without them)",
+    )
 
 
 def page_limits(args: argparse.Namespace, base: PageLimits) -> PageLimits:
@@ -111,13 +118,17 @@ def page_limits(args: argparse.Namespace, base: PageLimits) -> PageLimits:
 
 
 def check_options(args: argparse.Namespace) -> CheckOptions:
-    """How the page checks: the keyring, cache and resolvers, as ``pithtex check`` does."""
+    """How the page checks: the keyring, cache and resolvers, and OCR, as ``pithtex
+    check`` does; with ``--ocr`` and no Tesseract, exit 5 before serving."""
     from functools import partial
 
     from pithtex.cli.check import registry_from_args
     from pithtex.pdf.check import CheckOptions
+    from pithtex.pdf.tesseract import require_tesseract
     from pithtex.pipelines.batch import link_bases
 
+    if args.ocr:
+        require_tesseract()
     keyring = keyring_from_args(args)
     return CheckOptions(
         keyring=keyring,
@@ -125,6 +136,7 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         registry=registry_from_args(args, keyring),
         offline=args.offline,
         refresh=args.refresh,
+        ocr=args.ocr,
     )
 
 
