@@ -112,12 +112,18 @@ def test_a_badge_on_a_turned_and_cropped_page_verifies(
     assert report.verdict is Verdict.VERIFIED, report.reason
 
 
-def test_the_stamped_badge_verifies(tmp_path: Path) -> None:
+def stamped_with_badge(tmp_path: Path) -> Path:
+    """The reportlab sample stamped by ``pithtex stamp --badge --embed-bundle``."""
     stamped = tmp_path / "stamped.pdf"
     run_cli(
         "stamp", ROOT / "samples" / "producers" / "reportlab.pdf", "--bundle", SEED_BUNDLE,
         "--embed-bundle", "--badge", "-o", stamped, check=True,
     )  # fmt: skip
+    return stamped
+
+
+def test_the_stamped_badge_verifies(tmp_path: Path) -> None:
+    stamped = stamped_with_badge(tmp_path)
     report = check(stamped)
     assert report.verdict is Verdict.VERIFIED, report.reason
     assert codes(report)["check.badge"] == "check.badge.ok"
@@ -195,11 +201,7 @@ def test_badge_drawn_over_fails(
 
 
 def test_the_stamped_badge_overdrawn_fails(tmp_path: Path) -> None:
-    stamped = tmp_path / "stamped.pdf"
-    run_cli(
-        "stamp", ROOT / "samples" / "producers" / "reportlab.pdf", "--bundle", SEED_BUNDLE,
-        "--embed-bundle", "--badge", "-o", stamped, check=True,
-    )  # fmt: skip
+    stamped = stamped_with_badge(tmp_path)
     with pikepdf.open(stamped, allow_overwriting_input=True) as pdf:
         form = pdf.pages[0].obj.Resources.XObject.PithBadge
         # vector outlines of other characters, drawn inside the badge after its text

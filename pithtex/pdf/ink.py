@@ -96,12 +96,6 @@ def glyph_boxes(rendering: Rendering, box: PixelBox, *, gap: float) -> list[Pixe
     parent: list[int] = []
     boxes: list[list[int]] = []
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     previous: list[tuple[int, int, int]] = []
     for y, row in enumerate(lines):
         current = []
@@ -112,15 +106,23 @@ def glyph_boxes(rendering: Rendering, box: PixelBox, *, gap: float) -> list[Pixe
             boxes.append([start, y, end, y + 1])
             for p_start, p_end, p_index in previous:
                 if p_start <= end and start <= p_end:  # touching, diagonals included
-                    a, b = find(p_index), find(index)
+                    a, b = _root(parent, p_index), _root(parent, index)
                     if a != b:
                         parent[b] = a
             current.append((start, end, index))
         previous = current
     dx, dy = max(0, box[0]), max(0, box[1])
-    shapes = _union(boxes, [find(i) for i in range(len(boxes))])
+    shapes = _union(boxes, [_root(parent, i) for i in range(len(boxes))])
     moved = [(x0 + dx, y0 + dy, x1 + dx, y1 + dy) for x0, y0, x1, y1 in shapes]
     return _stacked(moved, gap)
+
+
+def _root(parent: list[int], i: int) -> int:
+    """The root of ``i`` in the disjoint sets ``parent`` (paths halved on the way)."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
 
 
 def _ink_table(counts: Counter[int]) -> bytes | None:
@@ -149,12 +151,6 @@ def _stacked(shapes: list[PixelBox], gap: float) -> list[PixelBox]:
     order = sorted(shapes)
     parent = list(range(len(order)))
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     for i, a in enumerate(order):
         for j in range(i + 1, len(order)):
             b = order[j]
@@ -163,8 +159,8 @@ def _stacked(shapes: list[PixelBox], gap: float) -> list[PixelBox]:
             across = min(a[2], b[2]) - max(a[0], b[0])
             apart = max(a[1], b[1]) - min(a[3], b[3])
             if across >= 0.5 * min(a[2] - a[0], b[2] - b[0]) and apart <= gap:
-                parent[find(j)] = find(i)
-    return _union(order, [find(i) for i in range(len(order))])
+                parent[_root(parent, j)] = _root(parent, i)
+    return _union(order, [_root(parent, i) for i in range(len(order))])
 
 
 def off_baseline(rendering: Rendering, line: HocrLine) -> str | None:

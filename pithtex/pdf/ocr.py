@@ -224,8 +224,7 @@ class _Raster(NamedTuple):
 def _render(view: Page1View, rect: Rect, scale: float) -> _Raster:
     """``rect`` rendered at ``scale`` pixels per point, or less, within the pixel cap."""
     left, bottom, right, top = rect
-    area = max((right - left) * (top - bottom), 1.0)
-    scale = min(scale, (view.limits.max_render_pixels / area) ** 0.5 * 0.999)
+    scale = view.scale_within(right - left, top - bottom, scale)
     rendering = view.render(rect, scale=scale)
     return _Raster(rendering, left, view.height - top, scale, view.height)
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pithtex.core.digests import text_canon_sha256
-from pithtex.pdf.title_block import TitleFinding, TitleLine, title_texts
+from pithtex.pdf.title_block import SIZE_TOLERANCE, TitleFinding, TitleLine, title_texts
 
 __all__ = [
     "ABSTRACT_AGREEMENT",
@@ -45,8 +45,6 @@ ABSTRACT_AGREEMENT = 0.5
 """The share of the excerpt's four-word phrases page 1 must show for it to agree."""
 MAX_RUN = 8
 """A title block has at most this many lines."""
-SAME_SIZE = 0.06
-"""Lines whose type sizes differ by at most this share are in one size."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +77,7 @@ def title_runs(finding: TitleFinding, *, visible_only: bool = True) -> Iterator[
 
 
 def _follows(above: TitleLine, line: TitleLine) -> bool:
-    same = abs(above.size - line.size) <= SAME_SIZE * max(above.size, line.size)
+    same = abs(above.size - line.size) <= SIZE_TOLERANCE * max(above.size, line.size)
     return same and 0 < above.rect[3] - line.rect[3] <= 2.5 * line.size
 
 
@@ -113,7 +111,7 @@ def _rivals(finding: TitleFinding, run: Sequence[TitleLine]) -> list[TitleLine]:
         for line in finding.lines
         if line.visible
         and all(line is not own for own in run)
-        and abs(line.size - size) <= SAME_SIZE * max(line.size, size)
+        and abs(line.size - size) <= SIZE_TOLERANCE * max(line.size, size)
     ]
 
 

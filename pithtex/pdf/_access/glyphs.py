@@ -589,9 +589,11 @@ def judge_in_stages(
         region = _union_within([regions[i] for i in todo], frame)
         if region is None:
             break
-        area = max((region[2] - region[0]) * (region[3] - region[1]), 1.0)
-        scale = px_per_em / max(min(ems[i] for i in todo), 0.5)
-        scale = min(scale, (view.limits.max_render_pixels / area) ** 0.5 * 0.999)
+        scale = view.scale_within(
+            region[2] - region[0],
+            region[3] - region[1],
+            px_per_em / max(min(ems[i] for i in todo), 0.5),
+        )
         comparison = compare_ink(view, frame, region, scale, hidden)
         renders += 2
         for index in todo:

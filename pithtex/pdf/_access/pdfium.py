@@ -182,6 +182,12 @@ class Page1View:
             found.append(TextRun((left, bottom, right, top), text, size, angle, mode))
         return found
 
+    def scale_within(self, width: float, height: float, scale: float) -> float:
+        """``scale`` (pixels per point), lowered so that a rendering of ``width`` by
+        ``height`` points stays within ``max_render_pixels``."""
+        area = max(width * height, 1.0)
+        return min(scale, math.sqrt(self.limits.max_render_pixels / area) * 0.999)
+
     def render(self, region: Rect | None = None, *, scale: float = 1.0) -> Rendering:
         """Page 1 (or ``region`` of it) in grey, ``scale`` pixels per point.
 
