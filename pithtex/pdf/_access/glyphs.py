@@ -28,6 +28,7 @@ reader sees it, read from a :class:`~pithtex.pdf._access.pdfium.Page1View`:
 from __future__ import annotations
 
 import ctypes
+import functools
 import itertools
 import math
 import operator
@@ -279,18 +280,21 @@ def _page_runs(view: Page1View, max_top: float) -> PageRuns:
     total = int(pdfium_c.FPDFText_CountChars(textpage))
     frame = reading_frame(view)
     matrix = frame.to_reading
-    font_size = pdfium_c.FPDFText_GetFontSize
+    direct, address = _direct(), _address(textpage)
+    font_size = direct.font_size
     step = max(1, total // _SAMPLES)
     samples = range(0, total, step)
-    sizes = tuple(map(float, map(font_size, itertools.repeat(textpage, len(samples)), samples)))
-    left, top, right, bottom = (ctypes.c_double() for _ in range(4))
-    refs = [ctypes.byref(v) for v in (left, top, right, bottom)]
+    sizes = tuple(map(font_size, itertools.repeat(address, len(samples)), samples))
+    out = (ctypes.c_double * 4)()
+    base, width = ctypes.addressof(out), ctypes.sizeof(ctypes.c_double)
+    sides = (base, base + width, base + 2 * width, base + 3 * width)
+    get_rect = direct.rect
     runs = []
     count = min(int(pdfium_c.FPDFText_CountRects(textpage, 0, -1)), _MAX_RUNS)
     for index in range(count):
-        if not pdfium_c.FPDFText_GetRect(textpage, index, *refs):
+        if not get_rect(address, index, *sides):
             continue
-        rect = (left.value, top.value, right.value, bottom.value)
+        rect = (out[0], out[1], out[2], out[3])  # left, top, right, bottom
         box = _display_box(matrix, rect)
         if box[1] > max_top:
             continue
@@ -301,10 +305,10 @@ def _page_runs(view: Page1View, max_top: float) -> PageRuns:
         )
         if probe < 0:
             continue
-        angle = float(pdfium_c.FPDFText_GetCharAngle(textpage, probe))
+        angle = float(direct.char_angle(address, probe))
         if angle >= 0 and abs(math.sin(frame.angle(angle))) > SIDEWAYS_SINE:
             continue  # sideways (a margin's identifier): not the page's lines
-        runs.append(TextRun(box, float(font_size(textpage, probe)), rect, probe))
+        runs.append(TextRun(box, float(font_size(address, probe)), rect, probe))
     return PageRuns(frame.width, frame.height, tuple(runs), sizes, total, frame)
 
 
@@ -339,24 +343,24 @@ def _run_glyphs(view: Page1View, frame: Frame, runs: tuple[TextRun, ...]) -> tup
     reader = _glyph_reader(view, frame)
     total = reader.total
 
-    def inside(index: int, rect: tuple[float, float, float, float]) -> bool:
-        left, bottom, right, top = reader.rect(index)
-        x0, y0, x1, y1 = (
-            min(rect[0], rect[2]),
-            min(rect[1], rect[3]),
-            max(rect[0], rect[2]),
-            max(rect[1], rect[3]),
-        )
-        return left <= x1 + 0.5 and right >= x0 - 0.5 and bottom <= y1 + 0.5 and top >= y0 - 0.5
+    rect_of = reader.rect
+
+    def inside(index: int, x0: float, y0: float, x1: float, y1: float) -> bool:
+        left, bottom, right, top = rect_of(index)
+        return left <= x1 and right >= x0 and bottom <= y1 and top >= y0
 
     chosen: set[int] = set()
     for run in runs:
         if run.probe in chosen:
             continue
+        r = run.rect
+        x0, x1 = min(r[0], r[2]) - 0.5, max(r[0], r[2]) + 0.5
+        y0, y1 = min(r[1], r[3]) - 0.5, max(r[1], r[3]) + 0.5
+        bounds = (x0, y0, x1, y1)
         first = last = run.probe
-        while first > 0 and run.probe - first < _MAX_RUN_CHARS and inside(first - 1, run.rect):
+        while first > 0 and run.probe - first < _MAX_RUN_CHARS and inside(first - 1, *bounds):
             first -= 1
-        while last + 1 < total and last - run.probe < _MAX_RUN_CHARS and inside(last + 1, run.rect):
+        while last + 1 < total and last - run.probe < _MAX_RUN_CHARS and inside(last + 1, *bounds):
             last += 1
         chosen.update(range(first, last + 1))
     return tuple(map(reader.glyph, sorted(chosen)))
@@ -384,28 +388,64 @@ def _glyph_reader(view: Page1View, frame: Frame) -> _GlyphReader:
     return reader
 
 
-_OBJECT_AT = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
-"""``FPDFText_GetTextObject`` as a function returning the object's address (an int):
-no pointer object is made and cast for each character."""
+_ADDRESS, _INT, _DOUBLE = ctypes.c_void_p, ctypes.c_int, ctypes.c_double
+
+
+class _Direct(NamedTuple):
+    """PDFium's per-character text functions through plain C prototypes: the text page
+    and out-parameters passed as addresses (ints), so that a call makes no pointer
+    objects and runs none of pypdfium2's argument conversions (a page's characters are
+    read by the hundred)."""
+
+    char_box: Callable[..., int]
+    unicode: Callable[[int, int], int]
+    text_object: Callable[[int, int], int | None]
+    char_origin: Callable[..., int]
+    char_angle: Callable[[int, int], float]
+    is_generated: Callable[[int, int], int]
+    font_size: Callable[[int, int], float]
+    render_mode: Callable[[int], int]
+    rect: Callable[..., int]
+
+
+@functools.cache
+def _direct() -> _Direct:
+    import pypdfium2.raw as pdfium_c
+
+    def bind(function: Any, restype: Any, *argtypes: Any) -> Any:
+        return ctypes.cast(function, ctypes.CFUNCTYPE(restype, *argtypes))
+
+    return _Direct(
+        bind(pdfium_c.FPDFText_GetCharBox, _INT, _ADDRESS, _INT, *[_ADDRESS] * 4),
+        bind(pdfium_c.FPDFText_GetUnicode, ctypes.c_uint, _ADDRESS, _INT),
+        bind(pdfium_c.FPDFText_GetTextObject, _ADDRESS, _ADDRESS, _INT),
+        bind(pdfium_c.FPDFText_GetCharOrigin, _INT, _ADDRESS, _INT, _ADDRESS, _ADDRESS),
+        bind(pdfium_c.FPDFText_GetCharAngle, ctypes.c_float, _ADDRESS, _INT),
+        bind(pdfium_c.FPDFText_IsGenerated, _INT, _ADDRESS, _INT),
+        bind(pdfium_c.FPDFText_GetFontSize, _DOUBLE, _ADDRESS, _INT),
+        bind(pdfium_c.FPDFTextObj_GetTextRenderMode, _INT, _ADDRESS),
+        bind(pdfium_c.FPDFText_GetRect, _INT, _ADDRESS, _INT, *[_ADDRESS] * 4),
+    )
+
+
+def _address(handle: Any) -> int:
+    return ctypes.cast(handle, ctypes.c_void_p).value or 0
 
 
 class _GlyphReader:
-    """Page 1's characters read from PDFium, each once (with the font size and render
-    mode of each text object read once: a text object has one of each), in one
+    """Page 1's characters read from PDFium, each once (with the font size, render mode
+    and angle of each text object read once: a text object has one of each), in one
     reading frame."""
 
     def __init__(self, pdfium_c: Any, textpage: Any, frame: Frame) -> None:
-        self._c = pdfium_c
-        self._textpage = textpage
+        self._c = _direct()
+        self._textpage = _address(textpage)
         self._frame = frame
-        self._object_at = ctypes.cast(pdfium_c.FPDFText_GetTextObject, _OBJECT_AT)
-        self._textpage_address = ctypes.cast(textpage, ctypes.c_void_p).value
-        self._box = [ctypes.c_double() for _ in range(4)]
-        self._box_refs = [ctypes.byref(v) for v in self._box]
-        self._origin = [ctypes.c_double() for _ in range(2)]
-        self._origin_refs = [ctypes.byref(v) for v in self._origin]
-        self._objects: dict[int, tuple[float, int | None]] = {}
-        self._angles: dict[float, float] = {}
+        self._out = (ctypes.c_double * 4)()
+        base, step = ctypes.addressof(self._out), ctypes.sizeof(ctypes.c_double)
+        self._box_out = (base, base + step, base + 2 * step, base + 3 * step)
+        self._origin_out = self._box_out[:2]
+        self._objects: dict[int, tuple[float, int | None, float | None]] = {}
         self._rects: dict[int, tuple[float, float, float, float]] = {}
         self._read: dict[int, Glyph] = {}
         self.total = int(pdfium_c.FPDFText_CountChars(textpage))
@@ -414,19 +454,12 @@ class _GlyphReader:
         """The character's tight box in user space, ``(left, bottom, right, top)``."""
         rect = self._rects.get(index)
         if rect is None:
-            self._c.FPDFText_GetCharBox(self._textpage, index, *self._box_refs)
-            left, right, bottom, top = self._box
-            rect = self._rects[index] = (left.value, bottom.value, right.value, top.value)
+            out = self._out
+            if not self._c.char_box(self._textpage, index, *self._box_out):
+                out[0] = out[1] = out[2] = out[3] = 0.0
+            left, right, bottom, top = out
+            rect = self._rects[index] = (left, bottom, right, top)
         return rect
-
-    def _angle(self, turned: float) -> float | None:
-        """A character's angle from PDFium (radians; negative: unknown) as read."""
-        if turned < 0:
-            return None
-        angle = self._angles.get(turned)
-        if angle is None:
-            angle = self._angles[turned] = self._frame.angle(turned)
-        return angle
 
     def glyph(self, index: int) -> Glyph:
         glyph = self._read.get(index)
@@ -434,69 +467,93 @@ class _GlyphReader:
             glyph = self._read[index] = self._glyph(index)
         return glyph
 
-    def _object(self, index: int, handle: int) -> tuple[float, int | None]:
-        """The font size and render mode of the text object ``handle`` (0: none) that
-        draws character ``index``."""
+    def _object(self, index: int, handle: int) -> tuple[float, int | None, float | None]:
+        """The font size, render mode and angle as read of the text object ``handle``
+        (0: none) that draws character ``index``."""
         known = self._objects.get(handle) if handle else None
         if known is None:
-            pdfium_c = self._c
-            size = float(pdfium_c.FPDFText_GetFontSize(self._textpage, index))
-            mode = (
-                int(
-                    pdfium_c.FPDFTextObj_GetTextRenderMode(
-                        ctypes.cast(handle, pdfium_c.FPDF_PAGEOBJECT)
-                    )
-                )
-                if handle
-                else None
+            direct, textpage = self._c, self._textpage
+            turned = float(direct.char_angle(textpage, index))
+            known = (
+                float(direct.font_size(textpage, index)),
+                int(direct.render_mode(handle)) if handle else None,
+                self._frame.angle(turned) if turned >= 0 else None,
             )
-            known = (size, mode)
             if handle:
                 self._objects[handle] = known
         return known
 
     def _glyph(self, index: int) -> Glyph:
-        pdfium_c, textpage, matrix = self._c, self._textpage, self._frame.to_reading
+        direct, textpage, matrix = self._c, self._textpage, self._frame.to_reading
         rect = self.rect(index)
-        code = pdfium_c.FPDFText_GetUnicode(textpage, index)
-        handle = self._object_at(self._textpage_address, index) or 0
-        size, mode = self._object(index, handle)
-        pdfium_c.FPDFText_GetCharOrigin(textpage, index, *self._origin_refs)
-        origin_x, origin_y = self._origin[0].value, self._origin[1].value
+        code = direct.unicode(textpage, index)
+        handle = direct.text_object(textpage, index) or 0
+        size, mode, angle = self._object(index, handle)
+        out = self._out
+        if not direct.char_origin(textpage, index, *self._origin_out):
+            out[0] = out[1] = 0.0
+        origin_x, origin_y = out[0], out[1]
         return Glyph(
             chr(code) if 0 <= code < 0x110000 else "\ufffd",
             _box_through(matrix, rect),
             matrix.b * origin_x + matrix.d * origin_y + matrix.f,
             size,
-            self._angle(pdfium_c.FPDFText_GetCharAngle(textpage, index)),
+            angle,
             mode,
-            pdfium_c.FPDFText_IsGenerated(textpage, index) == 1,
+            direct.is_generated(textpage, index) == 1,
             handle,
             index,
             rect,
         )
 
 
-class InkComparison(NamedTuple):
+class InkComparison:
     """A region of page 1 rendered as it is and with some text objects drawing nothing:
     what those objects' ink is, box by box (boxes in the reading frame)."""
 
-    shown: Rendering
-    hidden: Rendering
-    origin: tuple[float, float]
-    """The display point (top-left) of pixel ``(0, 0)``."""
-    scale: float
-    frame: Frame
+    __slots__ = (
+        "_background",
+        "_same",
+        "_to_pixels",
+        "frame",
+        "hidden",
+        "origin",
+        "scale",
+        "shown",
+    )
+
+    def __init__(
+        self,
+        shown: Rendering,
+        hidden: Rendering,
+        origin: tuple[float, float],
+        scale: float,
+        frame: Frame,
+    ) -> None:
+        self.shown, self.hidden = shown, hidden
+        self.origin = origin
+        """The display point (top-left) of pixel ``(0, 0)``."""
+        self.scale, self.frame = scale, frame
+        m, (x, y) = frame.to_display, origin
+        self._to_pixels = _Affine(
+            m.a * scale, m.b * scale, m.c * scale, m.d * scale, (m.e - x) * scale, (m.f - y) * scale
+        )
+        """Reading points to this rendering's pixels."""
+        self._same = (shown.width, shown.height) == (hidden.width, hidden.height)
+        pixels = hidden.pixels
+        plain = bool(pixels) and pixels.count(pixels[0]) == len(pixels)
+        self._background = pixels[0] if plain else None
+        """The one grey of the rendering without the text, when it is plain (one pass
+        over it, instead of one per box)."""
 
     def _pixels(self, box: DisplayBox) -> tuple[int, int, int, int]:
-        left, top, right, bottom = self.frame.display_box(box)
-        scale, (x, y) = self.scale, self.origin
-        width, height = self.shown.width, self.shown.height
+        left, top, right, bottom = _box_through(self._to_pixels, box)
+        shown = self.shown
         return (
-            max(0, int((left - x) * scale)),
-            max(0, int((top - y) * scale)),
-            min(width, int((right - x) * scale) + 1),
-            min(height, int((bottom - y) * scale) + 1),
+            max(0, int(left)),
+            max(0, int(top)),
+            min(shown.width, int(right) + 1),
+            min(shown.height, int(bottom) + 1),
         )
 
     @staticmethod
@@ -510,24 +567,26 @@ class InkComparison(NamedTuple):
     def ink(self, box: DisplayBox) -> int:
         """The largest change in grey (0 to 255) inside ``box`` between the renderings."""
         bounds = self._pixels(box)
-        if bounds[2] <= bounds[0] or (self.shown.width, self.shown.height) != (
-            self.hidden.width,
-            self.hidden.height,
-        ):
+        if bounds[2] <= bounds[0] or not self._same:
             return 0
-        shown, hidden = (
-            self._block(self.shown, bounds),
-            self._block(self.hidden, bounds),
-        )
+        shown = self._block(self.shown, bounds)
+        if not shown:
+            return 0
+        base = self._background
+        if base is not None:  # a plain background: the shown pixels alone
+            return max(max(shown) - base, base - min(shown))
+        hidden = self._block(self.hidden, bounds)
         if shown == hidden:
             return 0
-        if hidden.count(hidden[0]) == len(hidden):  # a plain background: one pass each
+        if hidden.count(hidden[0]) == len(hidden):  # plain here: one pass each
             base = hidden[0]
             return max(max(shown) - base, base - min(shown))
         return int(max(map(abs, map(operator.sub, shown, hidden))))
 
     def spread(self, box: DisplayBox) -> int:
         """The range of grey levels inside ``box`` of the rendering without the text."""
+        if self._background is not None:
+            return 0
         bounds = self._pixels(box)
         if bounds[2] <= bounds[0] or bounds[3] <= bounds[1]:
             return 0
