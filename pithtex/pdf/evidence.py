@@ -173,6 +173,7 @@ class _Reader:
         self.info: dict[str, str] = {}
         self.embedded: EmbeddedFile | None = None
         self.page_text = ""
+        self.badge_tokens: list[str] = []
         self.title_finding: TitleFinding | None = None
 
     def guarded(self, channel: str, step: Callable[[], None]) -> None:
@@ -293,7 +294,8 @@ class _Reader:
 
         view = self.document.page1_view(images=True)  # images: they may cover the title
         self.page_text = view.text()
-        for token in badge_tokens(self.page_text):
+        self.badge_tokens = badge_tokens(self.page_text)
+        for token in self.badge_tokens:
             self.number("text", token, "page 1 text")
         try:
             self.title_finding = find_title_lines(view)
@@ -310,12 +312,21 @@ class _Reader:
 
 # ------------------------------------------------------------------ PDFium text
 
-_BADGE = re.compile(r"(?<![A-Za-z0-9])pith:(?:\d{4}:)?[A-Z2-7]{8,26}(?![A-Za-z0-9])", re.I)
+_BADGE = re.compile(r"pith:(?:\d{4}:)?[A-Z2-7]{8,26}(?![A-Za-z0-9])", re.I)
+_WORD_CHAR = re.compile(r"[A-Za-z0-9]", re.I)
+"""What may not come right before a token (the pattern starts with its literal ``pith:``
+so that the search skips ahead to it, and the character before is tested here)."""
 
 
 def badge_tokens(text: str) -> list[str]:
     """``pith:…`` tokens in page text (the badge and any other number shown)."""
-    return list(dict.fromkeys(match.group(0) for match in _BADGE.finditer(text)))
+    return list(
+        dict.fromkeys(
+            match.group(0)
+            for match in _BADGE.finditer(text)
+            if not match.start() or not _WORD_CHAR.match(text, match.start() - 1)
+        )
+    )
 
 
 _NOT_ALNUM = re.compile(r"[\W_]+")
@@ -349,7 +360,7 @@ def read_pdf(
         reader.guarded("badge", reader.read_badge)
         reader.guarded("embedded", reader.read_embedded)
         reader.guarded("text", reader.read_text)
-        tokens = badge_tokens(reader.page_text)
+        tokens = reader.badge_tokens
         badge = _attempt(reader, "badge", lambda: read_badge_facts(document, tokens))
         regions = badge.regions if badge is not None else ()
         found = reader.title_finding

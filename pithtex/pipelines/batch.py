@@ -436,7 +436,7 @@ class CheckTask:
     name: str = "check"
 
     def prepare(self) -> None:
-        preload(pdfium=False)  # once, here: every forked reader inherits the PDF libraries
+        preload()  # once, here: every forked reader inherits the PDF libraries
 
     def read(self, item: Item, path: str) -> PdfEvidence | TaskFailure:
         evidence = read_evidence(path, self.options.limits, ocr=self.options.ocr)

@@ -35,7 +35,7 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
-from pithtex.pdf._access.pdfium import Page1View, Rendering
+from pithtex.pdf._access.pdfium import Page1View, Rendering, address_of, c_function
 
 __all__ = [
     "HIGH_PX_PER_EM",
@@ -226,8 +226,9 @@ def _frame(pdfium_c: Any, view: Page1View, textpage: Any, total: int) -> Frame:
     width, height = view.width, view.height
     display = _display_matrix(pdfium_c, view._page.raw, width, height)
     votes = [0, 0, 0, 0]
+    char_angle, address = _direct().char_angle, address_of(textpage)
     for index in range(0, total, max(1, total // _DIRECTION_SAMPLES)):
-        angle = float(pdfium_c.FPDFText_GetCharAngle(textpage, index))
+        angle = float(char_angle(address, index))
         if angle < 0:
             continue
         ux, uy = math.cos(angle), math.sin(angle)
@@ -280,7 +281,7 @@ def _page_runs(view: Page1View, max_top: float) -> PageRuns:
     total = int(pdfium_c.FPDFText_CountChars(textpage))
     frame = reading_frame(view)
     matrix = frame.to_reading
-    direct, address = _direct(), _address(textpage)
+    direct, address = _direct(), address_of(textpage)
     font_size = direct.font_size
     step = max(1, total // _SAMPLES)
     samples = range(0, total, step)
@@ -412,9 +413,7 @@ class _Direct(NamedTuple):
 def _direct() -> _Direct:
     import pypdfium2.raw as pdfium_c
 
-    def bind(function: Any, restype: Any, *argtypes: Any) -> Any:
-        return ctypes.cast(function, ctypes.CFUNCTYPE(restype, *argtypes))
-
+    bind = c_function
     return _Direct(
         bind(pdfium_c.FPDFText_GetCharBox, _INT, _ADDRESS, _INT, *[_ADDRESS] * 4),
         bind(pdfium_c.FPDFText_GetUnicode, ctypes.c_uint, _ADDRESS, _INT),
@@ -428,10 +427,6 @@ def _direct() -> _Direct:
     )
 
 
-def _address(handle: Any) -> int:
-    return ctypes.cast(handle, ctypes.c_void_p).value or 0
-
-
 class _GlyphReader:
     """Page 1's characters read from PDFium, each once (with the font size, render mode
     and angle of each text object read once: a text object has one of each), in one
@@ -439,7 +434,7 @@ class _GlyphReader:
 
     def __init__(self, pdfium_c: Any, textpage: Any, frame: Frame) -> None:
         self._c = _direct()
-        self._textpage = _address(textpage)
+        self._textpage = address_of(textpage)
         self._frame = frame
         self._out = (ctypes.c_double * 4)()
         base, step = ctypes.addressof(self._out), ctypes.sizeof(ctypes.c_double)

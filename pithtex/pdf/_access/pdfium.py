@@ -19,9 +19,21 @@ from typing import Any, NamedTuple, TypeVar
 from pithtex.pdf._access.limits import ReadLimits, StreamError, first_line
 from pithtex.pdf._access.values import Rect
 
-__all__ = ["Bitmap", "Page1View", "Rendering", "TextRun"]
+__all__ = ["Bitmap", "Page1View", "Rendering", "TextRun", "address_of", "c_function"]
 
 T = TypeVar("T")
+
+
+def c_function(function: Any, restype: Any, *argtypes: Any) -> Any:
+    """``function`` of ``pypdfium2.raw`` through a plain C prototype, for the calls made by
+    the hundred per page: handles and out-parameters are passed as addresses (ints), so
+    a call makes no pointer objects and runs none of pypdfium2's argument conversions."""
+    return ctypes.cast(function, ctypes.CFUNCTYPE(restype, *argtypes))
+
+
+def address_of(handle: Any) -> int:
+    """The address a PDFium handle (a ctypes pointer) holds (0: none)."""
+    return ctypes.cast(handle, ctypes.c_void_p).value or 0
 
 
 class TextRun(NamedTuple):

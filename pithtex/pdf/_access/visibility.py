@@ -27,11 +27,13 @@ refused with ``page.too_complex``; renderings stay within ``max_render_pixels``.
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pithtex.pdf._access import glyphs as reader
 from pithtex.pdf._access.limits import StreamError
+from pithtex.pdf._access.pdfium import address_of, c_function
 from pithtex.pdf._access.values import Matrix, Rect, compose, union
 
 if TYPE_CHECKING:
@@ -152,8 +154,35 @@ def _inks(
     return inks, renders
 
 
-def _handle(pdfium_c: Any, address: int) -> Any:
-    return ctypes.cast(ctypes.c_void_p(address), pdfium_c.FPDF_PAGEOBJECT)
+class _Objects(NamedTuple):
+    """PDFium's page-object functions through direct C prototypes (see
+    :func:`~pithtex.pdf._access.pdfium.c_function`): a walk calls them per object."""
+
+    page_count: Callable[[int], int]
+    page_object: Callable[[int, int], int | None]
+    form_count: Callable[[int], int]
+    form_object: Callable[[int, int], int | None]
+    kind: Callable[[int], int]
+    bounds: Callable[..., int]
+    matrix: Callable[[int, Any], int]
+    draw_mode: Callable[..., int]
+
+
+@functools.cache
+def _objects() -> _Objects:
+    import pypdfium2.raw as pdfium_c
+
+    address, integer = ctypes.c_void_p, ctypes.c_int
+    return _Objects(
+        c_function(pdfium_c.FPDFPage_CountObjects, integer, address),
+        c_function(pdfium_c.FPDFPage_GetObject, address, address, integer),
+        c_function(pdfium_c.FPDFFormObj_CountObjects, integer, address),
+        c_function(pdfium_c.FPDFFormObj_GetObject, address, address, ctypes.c_ulong),
+        c_function(pdfium_c.FPDFPageObj_GetType, integer, address),
+        c_function(pdfium_c.FPDFPageObj_GetBounds, integer, address, *[address] * 4),
+        c_function(pdfium_c.FPDFPageObj_GetMatrix, integer, address, address),
+        c_function(pdfium_c.FPDFPath_GetDrawMode, integer, address, address, address),
+    )
 
 
 class _Cover:
@@ -168,22 +197,22 @@ class _Cover:
         boxes: list[Rect],
         badge_objects: set[int],
     ) -> None:
-        import pypdfium2.raw as pdfium_c
-
         self._view = view
         self._badge_objects = badge_objects
         self._order: dict[int, int] = {}
         self._near: list[tuple[int, str, Rect, int]] = []
         self._glyphs: dict[int, list[Rect]] | None = None
         region = union(boxes)
-        bounds = _Bounds(pdfium_c)
-        for order, (handle, kind, matrix) in enumerate(_walk(pdfium_c, page, max_objects)):
-            address = ctypes.cast(handle, ctypes.c_void_p).value or 0
+        functions = _objects()
+        bounds = _Bounds(functions)
+        for order, (address, kind, matrix) in enumerate(
+            _walk(functions, address_of(page), max_objects)
+        ):
             if kind == "text":
                 self._order[address] = order
-            elif kind == "path" and not _paints(pdfium_c, handle):
+            elif kind == "path" and not _paints(functions, address):
                 continue
-            box = bounds(handle, matrix)
+            box = bounds(address, matrix)
             if region is not None and box is not None and _overlap(region, box):
                 self._near.append((order, kind, box, address))
 
@@ -205,63 +234,70 @@ class _Cover:
         return self._glyphs.get(address, [])
 
 
-def _walk(pdfium_c: Any, page: Any, max_objects: int) -> Iterator[tuple[Any, str, Matrix]]:
-    stack: list[tuple[Any, bool, int, Matrix]] = [(page, True, 0, _IDENTITY)]
+def _walk(functions: _Objects, page: int, max_objects: int) -> Iterator[tuple[int, str, Matrix]]:
+    """Page 1's objects in drawing order, inside forms, as ``(address, kind, matrix)``:
+    ``matrix`` takes a form's content to the page (the identity outside forms)."""
+    stack: list[tuple[int, bool, int, int, Matrix]] = [
+        (page, True, 0, int(functions.page_count(page)), _IDENTITY)
+    ]
     seen = 0
     while stack:
-        parent, is_page, index, matrix = stack.pop()
-        count = (
-            pdfium_c.FPDFPage_CountObjects(parent)
-            if is_page
-            else pdfium_c.FPDFFormObj_CountObjects(parent)
-        )
+        parent, is_page, index, count, matrix = stack.pop()
         if index >= count:
             continue
-        stack.append((parent, is_page, index + 1, matrix))
+        stack.append((parent, is_page, index + 1, count, matrix))
         child = (
-            pdfium_c.FPDFPage_GetObject(parent, index)
+            functions.page_object(parent, index)
             if is_page
-            else pdfium_c.FPDFFormObj_GetObject(parent, index)
-        )
+            else functions.form_object(parent, index)
+        ) or 0
         seen += 1
         if seen > max_objects:
             raise StreamError(
                 "page.too_complex", f"page 1 draws more than {max_objects} objects (cap exceeded)"
             )
-        kind = _KINDS.get(int(pdfium_c.FPDFPageObj_GetType(child)), "other")
+        if not child:
+            continue
+        kind = _KINDS.get(int(functions.kind(child)), "other")
         if kind == "form":
-            stack.append((child, False, 0, compose(_matrix(pdfium_c, child), matrix)))
+            inner = compose(_matrix(functions, child), matrix)
+            stack.append((child, False, 0, int(functions.form_count(child)), inner))
         else:
             yield child, kind, matrix
 
 
-def _matrix(pdfium_c: Any, handle: Any) -> Matrix:
+def _matrix(functions: _Objects, address: int) -> Matrix:
+    import pypdfium2.raw as pdfium_c
+
     m = pdfium_c.FS_MATRIX()
-    if not pdfium_c.FPDFPageObj_GetMatrix(handle, ctypes.byref(m)):
+    if not functions.matrix(address, ctypes.byref(m)):
         return _IDENTITY
     return (m.a, m.b, m.c, m.d, m.e, m.f)
 
 
-def _paints(pdfium_c: Any, handle: Any) -> bool:
-    fill, stroke = ctypes.c_int(), ctypes.c_int()
-    if not pdfium_c.FPDFPath_GetDrawMode(handle, ctypes.byref(fill), ctypes.byref(stroke)):
+def _paints(functions: _Objects, address: int) -> bool:
+    modes = (ctypes.c_int * 2)()
+    base = ctypes.addressof(modes)
+    if not functions.draw_mode(address, base, base + ctypes.sizeof(ctypes.c_int)):
         return True
-    return bool(fill.value or stroke.value)
+    return bool(modes[0] or modes[1])
 
 
 class _Bounds:
     """``FPDFPageObj_GetBounds`` of one object after ``matrix``, into four floats kept
     for the whole walk."""
 
-    def __init__(self, pdfium_c: Any) -> None:
-        self._get = pdfium_c.FPDFPageObj_GetBounds
-        self._sides = [ctypes.c_float() for _ in range(4)]
-        self._refs = [ctypes.byref(side) for side in self._sides]
+    def __init__(self, functions: _Objects) -> None:
+        self._get = functions.bounds
+        self._sides = (ctypes.c_float * 4)()
+        base, width = ctypes.addressof(self._sides), ctypes.sizeof(ctypes.c_float)
+        self._out = (base, base + width, base + 2 * width, base + 3 * width)
 
-    def __call__(self, handle: Any, matrix: Matrix) -> Rect | None:
-        if not self._get(handle, *self._refs):
+    def __call__(self, address: int, matrix: Matrix) -> Rect | None:
+        if not self._get(address, *self._out):
             return None
-        left, bottom, right, top = (side.value for side in self._sides)
+        sides = self._sides
+        left, bottom, right, top = sides[0], sides[1], sides[2], sides[3]
         if matrix == _IDENTITY:
             return left, bottom, right, top
         a, b, c, d, e, f = matrix
