@@ -250,10 +250,11 @@ def _one_line(line: _Line, glyph: Glyph) -> bool:
 def _group_lines(glyphs: list[tuple[Glyph, bool]]) -> list[_Line]:
     lines: list[_Line] = []
     for glyph, space in sorted(glyphs, key=lambda pair: (pair[0].baseline, pair[0].box[0])):
-        line = next(
-            (line for line in reversed(lines[-8:]) if _one_line(line, glyph)),
-            None,
-        )
+        line = None
+        for candidate in reversed(lines[-8:]):
+            if _one_line(candidate, glyph):
+                line = candidate
+                break
         if line is None:
             line = _Line(glyph.size, glyph.baseline)
             lines.append(line)

@@ -76,7 +76,8 @@ class Glyph(NamedTuple):
     PDFium does not know."""
     render_mode: int | None
     generated: bool
-    """PDFium inferred it (a space between words, a line break)."""
+    """PDFium inferred it (a space between words, a line break: PDFium infers only white
+    space, so only white space is asked about)."""
     text_object: int
     """An opaque handle of the text object that draws it (0: none)."""
     position: int
@@ -261,8 +262,9 @@ def reading_frame(view: Page1View) -> Frame:
     return frame
 
 
-_SAMPLES = 400
-"""Characters whose font size is read to find the body size."""
+_SAMPLES = 200
+"""Characters whose font size is read to find the body size (evenly spread over the
+page's text: the body text's size is the most common)."""
 _MAX_RUNS = 4000
 _MAX_RUN_CHARS = 2000
 
@@ -480,22 +482,23 @@ class _GlyphReader:
 
     def _glyph(self, index: int) -> Glyph:
         direct, textpage, matrix = self._c, self._textpage, self._frame.to_reading
-        rect = self.rect(index)
+        rect = self._rects.get(index) or self.rect(index)
         code = direct.unicode(textpage, index)
         handle = direct.text_object(textpage, index) or 0
-        size, mode, angle = self._object(index, handle)
+        size, mode, angle = self._objects.get(handle) or self._object(index, handle)
         out = self._out
         if not direct.char_origin(textpage, index, *self._origin_out):
             out[0] = out[1] = 0.0
         origin_x, origin_y = out[0], out[1]
+        char = chr(code) if 0 <= code < 0x110000 else "\ufffd"
         return Glyph(
-            chr(code) if 0 <= code < 0x110000 else "\ufffd",
+            char,
             _box_through(matrix, rect),
             matrix.b * origin_x + matrix.d * origin_y + matrix.f,
             size,
             angle,
             mode,
-            direct.is_generated(textpage, index) == 1,
+            char.isspace() and direct.is_generated(textpage, index) == 1,  # PDFium adds spaces
             handle,
             index,
             rect,
