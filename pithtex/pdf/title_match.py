@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,8 +175,16 @@ def family_names(authors_text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _phrases(words: Sequence[str], n: int = 4) -> set[tuple[str, ...]]:
-    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+def _phrases(
+    words: Sequence[str], n: int = 4, *, starting: Set[str] | None = None
+) -> set[tuple[str, ...]]:
+    """The ``n``-word phrases of ``words`` (only those whose first word is in ``starting``,
+    when given)."""
+    return {
+        tuple(words[i : i + n])
+        for i in range(len(words) - n + 1)
+        if starting is None or words[i] in starting
+    }
 
 
 @dataclass(frozen=True)
@@ -234,7 +242,7 @@ def corroborate(page_text: str, paper: dict[str, Any]) -> Corroboration:
     excerpt = paper.get("abstract_excerpt")
     excerpt_words = _WORD.findall(fold(excerpt))[:-1] if isinstance(excerpt, str) else []
     wanted = _phrases(excerpt_words)
-    found = wanted & _phrases(page_words)
+    found = wanted & _phrases(page_words, starting={phrase[0] for phrase in wanted})
     return Corroboration(tuple(names), tuple(shown), len(wanted), len(found))
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, Final, final
 
 from pithtex.core.canonical import canonical_bytes
@@ -65,11 +66,11 @@ class BundleVerification:
     checks: tuple[CheckResult, ...]
     state: dict[str, Any]
 
-    @property
+    @cached_property
     def valid(self) -> bool:
         return not any(c.failed for c in self.checks if c.check not in TRUST_CHECKS)
 
-    @property
+    @cached_property
     def trusted(self) -> bool:
         return self.valid and not any(c.failed for c in self.checks if c.check in TRUST_CHECKS)
 
