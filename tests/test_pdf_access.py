@@ -257,3 +257,50 @@ def test_the_verify_page_rendering_goes_through_the_same_caps(tmp_path: Path) ->
     image = render_page_png(image_pdf(tmp_path, 10, 10), max_pixels=100_000)
     assert image.width * image.height <= 100_000
     assert [r.label for r in image.regions if r.kind == "badge"] == ["badge text pith:J655K2KR"]
+
+
+def test_glyphs_read_through_direct_prototypes_agree_with_pypdfium2(tmp_path: Path) -> None:
+    """The per-character reader calls PDFium through its own C prototypes (no pypdfium2
+    argument checks): a wrong return or argument type there would read garbage, so every
+    field it reads is compared with pypdfium2's own bindings, character by character."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    from pithtex.pdf._access.glyphs import reading_frame, run_glyphs
+    from pithtex.pdf._access.glyphs import page_runs as read_runs
+
+    path = tmp_path / "page.pdf"
+    path.write_bytes(draw_page("Glyphs Read Directly Agree With Their Bindings", "pith:ABCDEFGH"))
+    with open_for_reading(path) as document:
+        view = document.page1_view(images=True)
+        frame = reading_frame(view)
+        runs = read_runs(view, max_top=view.height)
+        glyphs = run_glyphs(view, frame, runs.runs)
+        textpage = view._text()
+        assert len(glyphs) > 40 and runs.total == pdfium_c.FPDFText_CountChars(textpage)
+        every = range(0, runs.total, max(1, runs.total // len(runs.sizes)))
+        assert runs.sizes == tuple(pdfium_c.FPDFText_GetFontSize(textpage, i) for i in every)
+        assert {9.0, 10.0, 11.0, 17.0} <= set(runs.sizes)
+        box = [ctypes.c_double() for _ in range(4)]
+        origin = [ctypes.c_double() for _ in range(2)]
+        for glyph in glyphs:
+            index = glyph.position
+            assert glyph.char == chr(pdfium_c.FPDFText_GetUnicode(textpage, index))
+            pdfium_c.FPDFText_GetCharBox(textpage, index, *map(ctypes.byref, box))
+            left, right, bottom, top = (value.value for value in box)
+            assert glyph.rect == (left, bottom, right, top)
+            pdfium_c.FPDFText_GetCharOrigin(textpage, index, *map(ctypes.byref, origin))
+            m = frame.to_reading
+            assert glyph.baseline == pytest.approx(
+                m.b * origin[0].value + m.d * origin[1].value + m.f
+            )
+            assert glyph.size == pdfium_c.FPDFText_GetFontSize(textpage, index)
+            handle = pdfium_c.FPDFText_GetTextObject(textpage, index)
+            assert glyph.text_object == (ctypes.cast(handle, ctypes.c_void_p).value or 0)
+            mode = pdfium_c.FPDFTextObj_GetTextRenderMode(handle) if handle else None
+            assert glyph.render_mode == mode
+            assert glyph.angle == pytest.approx(
+                frame.angle(pdfium_c.FPDFText_GetCharAngle(textpage, index))
+            )
+            assert glyph.generated == (pdfium_c.FPDFText_IsGenerated(textpage, index) == 1)

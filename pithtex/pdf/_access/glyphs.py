@@ -35,7 +35,13 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
-from pithtex.pdf._access.pdfium import Page1View, Rendering, address_of, c_function
+from pithtex.pdf._access.pdfium import (
+    Page1View,
+    Rendering,
+    address_of,
+    c_function,
+    out_parameters,
+)
 
 __all__ = [
     "HIGH_PX_PER_EM",
@@ -289,8 +295,7 @@ def _page_runs(view: Page1View, max_top: float) -> PageRuns:
     samples = range(0, total, step)
     sizes = tuple(map(font_size, itertools.repeat(address, len(samples)), samples))
     out = (ctypes.c_double * 4)()
-    base, width = ctypes.addressof(out), ctypes.sizeof(ctypes.c_double)
-    sides = (base, base + width, base + 2 * width, base + 3 * width)
+    sides = out_parameters(out)
     get_rect = direct.rect
     runs = []
     count = min(int(pdfium_c.FPDFText_CountRects(textpage, 0, -1)), _MAX_RUNS)
@@ -439,8 +444,7 @@ class _GlyphReader:
         self._textpage = address_of(textpage)
         self._frame = frame
         self._out = (ctypes.c_double * 4)()
-        base, step = ctypes.addressof(self._out), ctypes.sizeof(ctypes.c_double)
-        self._box_out = (base, base + step, base + 2 * step, base + 3 * step)
+        self._box_out = out_parameters(self._out)
         self._origin_out = self._box_out[:2]
         self._objects: dict[int, tuple[float, int | None, float | None]] = {}
         self._rects: dict[int, tuple[float, float, float, float]] = {}

@@ -19,7 +19,15 @@ from typing import Any, NamedTuple, TypeVar
 from pithtex.pdf._access.limits import ReadLimits, StreamError, first_line
 from pithtex.pdf._access.values import Rect
 
-__all__ = ["Bitmap", "Page1View", "Rendering", "TextRun", "address_of", "c_function"]
+__all__ = [
+    "Bitmap",
+    "Page1View",
+    "Rendering",
+    "TextRun",
+    "address_of",
+    "c_function",
+    "out_parameters",
+]
 
 T = TypeVar("T")
 
@@ -29,6 +37,13 @@ def c_function(function: Any, restype: Any, *argtypes: Any) -> Any:
     the hundred per page: handles and out-parameters are passed as addresses (ints), so
     a call makes no pointer objects and runs none of pypdfium2's argument conversions."""
     return ctypes.cast(function, ctypes.CFUNCTYPE(restype, *argtypes))
+
+
+def out_parameters(array: Any) -> tuple[int, ...]:
+    """The address of each element of a ctypes ``array``: out-parameters for a
+    :func:`c_function`, the values read back from ``array``."""
+    base, width = ctypes.addressof(array), ctypes.sizeof(array._type_)
+    return tuple(base + index * width for index in range(len(array)))
 
 
 def address_of(handle: Any) -> int:

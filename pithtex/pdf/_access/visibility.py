@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pithtex.pdf._access import glyphs as reader
 from pithtex.pdf._access.limits import StreamError
-from pithtex.pdf._access.pdfium import address_of, c_function
+from pithtex.pdf._access.pdfium import address_of, c_function, out_parameters
 from pithtex.pdf._access.values import Matrix, Rect, compose, union
 
 if TYPE_CHECKING:
@@ -277,8 +277,7 @@ def _matrix(functions: _Objects, address: int) -> Matrix:
 
 def _paints(functions: _Objects, address: int) -> bool:
     modes = (ctypes.c_int * 2)()
-    base = ctypes.addressof(modes)
-    if not functions.draw_mode(address, base, base + ctypes.sizeof(ctypes.c_int)):
+    if not functions.draw_mode(address, *out_parameters(modes)):
         return True
     return bool(modes[0] or modes[1])
 
@@ -290,8 +289,7 @@ class _Bounds:
     def __init__(self, functions: _Objects) -> None:
         self._get = functions.bounds
         self._sides = (ctypes.c_float * 4)()
-        base, width = ctypes.addressof(self._sides), ctypes.sizeof(ctypes.c_float)
-        self._out = (base, base + width, base + 2 * width, base + 3 * width)
+        self._out = out_parameters(self._sides)
 
     def __call__(self, address: int, matrix: Matrix) -> Rect | None:
         if not self._get(address, *self._out):
