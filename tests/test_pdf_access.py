@@ -267,8 +267,8 @@ def test_glyphs_read_through_direct_prototypes_agree_with_pypdfium2(tmp_path: Pa
 
     import pypdfium2.raw as pdfium_c
 
-    from pithtex.pdf._access.glyphs import reading_frame, run_glyphs
     from pithtex.pdf._access.glyphs import page_runs as read_runs
+    from pithtex.pdf._access.glyphs import reading_frame, run_glyphs
 
     path = tmp_path / "page.pdf"
     path.write_bytes(draw_page("Glyphs Read Directly Agree With Their Bindings", "pith:ABCDEFGH"))
