@@ -286,3 +286,16 @@ def test_a_tex_badge_redistilled_by_ghostscript_verifies(tmp_path: Path) -> None
     assert report.verdict is Verdict.VERIFIED, report.reason
     assert codes(report)["check.badge"] == "check.badge.ok"
     assert codes(report)["check.link"] == "check.link.ok"
+
+
+def test_a_badge_token_glued_to_a_word_is_not_a_token() -> None:
+    """The token pattern starts with its literal and tests the character before it apart:
+    a number glued after a letter or digit (even one that case-folds to ASCII, as the
+    Kelvin sign does) is not one the page shows."""
+    from pithtex.pdf.evidence import badge_tokens
+
+    number = "pith:2019:J655K2KRI7DJHF4SOFYZCQRRE5"
+    assert badge_tokens(f"({number}) and {number}.") == [number]
+    assert badge_tokens(f"{number} at the start") == [number]
+    assert badge_tokens(f"x{number} 7{number} \u212a{number}") == []
+    assert badge_tokens(f"PITH:ABCDEFGH {number}x") == ["PITH:ABCDEFGH"]

@@ -420,7 +420,7 @@ class _Direct(NamedTuple):
 def _direct() -> _Direct:
     import pypdfium2.raw as pdfium_c
 
-    bind = c_function
+    bind = c_function  # a short name for the table below
     return _Direct(
         bind(pdfium_c.FPDFText_GetCharBox, _INT, _ADDRESS, _INT, *[_ADDRESS] * 4),
         bind(pdfium_c.FPDFText_GetUnicode, ctypes.c_uint, _ADDRESS, _INT),
@@ -486,10 +486,10 @@ class _GlyphReader:
 
     def _glyph(self, index: int) -> Glyph:
         direct, textpage, matrix = self._c, self._textpage, self._frame.to_reading
-        rect = self._rects.get(index) or self.rect(index)
+        rect = self.rect(index)
         code = direct.unicode(textpage, index)
         handle = direct.text_object(textpage, index) or 0
-        size, mode, angle = self._objects.get(handle) or self._object(index, handle)
+        size, mode, angle = self._object(index, handle)
         out = self._out
         if not direct.char_origin(textpage, index, *self._origin_out):
             out[0] = out[1] = 0.0
@@ -513,16 +513,7 @@ class InkComparison:
     """A region of page 1 rendered as it is and with some text objects drawing nothing:
     what those objects' ink is, box by box (boxes in the reading frame)."""
 
-    __slots__ = (
-        "_background",
-        "_same",
-        "_to_pixels",
-        "frame",
-        "hidden",
-        "origin",
-        "scale",
-        "shown",
-    )
+    __slots__ = ("_background", "_same", "_to_pixels", "hidden", "shown")
 
     def __init__(
         self,
@@ -532,10 +523,9 @@ class InkComparison:
         scale: float,
         frame: Frame,
     ) -> None:
+        """``origin``: the display point (top-left) of pixel ``(0, 0)``; ``scale``: pixels
+        per point."""
         self.shown, self.hidden = shown, hidden
-        self.origin = origin
-        """The display point (top-left) of pixel ``(0, 0)``."""
-        self.scale, self.frame = scale, frame
         m, (x, y) = frame.to_display, origin
         self._to_pixels = _Affine(
             m.a * scale, m.b * scale, m.c * scale, m.d * scale, (m.e - x) * scale, (m.f - y) * scale
