@@ -148,6 +148,10 @@ def test_a_plain_9pt_badge_is_decided_at_the_first_rendering(
 # ------------------------------------------------------------------ hidden text
 
 
+SQUASHED = b"BT /FPith 12 Tf 0.15 0 0 1 260 700 Tm (" + BADGE + b") Tj ET"
+"""The badge text drawn with a text matrix a seventh as wide as it is tall."""
+
+
 @pytest.mark.parametrize(
     ("name", "ops", "crop"),
     [
@@ -160,6 +164,9 @@ def test_a_plain_9pt_badge_is_decided_at_the_first_rendering(
         ("tiny", b"BT /FPith 2 Tf 260 700 Td (" + BADGE + b") Tj ET", None),
         ("black-on-black", b"q 0 g 250 693 100 20 re f Q " + PLAIN, None),
         ("on-its-own-outlines", b"q 0 g 262 699 70 9 re f Q 0 g " + PLAIN, None),
+        # squashed to a smear a reader cannot read, though tall and wide enough as a box
+        ("squashed-by-Tz", b"BT /FPith 12 Tf 15 Tz 260 700 Td (" + BADGE + b") Tj ET", None),
+        ("squashed-by-matrix", SQUASHED, None),
     ],
 )
 def test_hidden_badge_text_fails(

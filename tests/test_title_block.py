@@ -25,11 +25,13 @@ from titlepages import (
     OTHER_TITLE,
     add_invisible_text,
     check,
+    claim,
     ghostscript,
     pdflatex,
     record_title_at,
     seed,
     title_code,
+    typeset,
 )
 
 from pithtex.pdf.check import Verdict
@@ -88,6 +90,66 @@ def test_a_hidden_record_title_under_another_papers_title_fails(tmp_path: Path, 
     assert report.code == code
     assert OTHER_TITLE in report.reason
     assert report.to_json()["warnings"] == []  # the metadata claims the record's title
+
+
+SEED_TITLE_BYTES = SEED_TITLE.encode()
+
+OUT_OF_SHAPE = {
+    # the record's title as the only large text, drawn so that no reader can read it
+    "squashed_by_Tz": (
+        b"BT /FT 20 Tf 20 Tz 40 740 Td (%s) Tj ET\n" % SEED_TITLE_BYTES,
+        "check.title.hidden",
+    ),
+    "squashed_by_the_text_matrix": (
+        b"BT /FT 20 Tf 0.2 0 0 1 40 740 Tm (%s) Tj ET\n" % SEED_TITLE_BYTES,
+        "check.title.hidden",
+    ),
+    "flattened_by_the_text_matrix": (
+        b"BT /FT 14 Tf 1 0 0 0.2 40 740 Tm (%s) Tj ET\n" % SEED_TITLE_BYTES,
+        "check.title.mismatch",
+    ),
+    "shrunk_below_the_body_size_by_cm": (
+        b"q 0.5 0 0 0.5 40 740 cm BT /FT 14 Tf 0 0 Td (%s) Tj ET Q\n" % SEED_TITLE_BYTES,
+        "check.title.mismatch",
+    ),
+}
+
+
+@pytest.mark.parametrize("trick", sorted(OUT_OF_SHAPE))
+def test_a_record_title_drawn_out_of_shape_or_size_fails(tmp_path: Path, trick: str) -> None:
+    """The font size a reader sees is the text state's size times the drawing matrix's
+    vertical scale, and a glyph squashed to a fifth of its width is no reader's title,
+    whatever its ``Tf`` says."""
+    drawn, code = OUT_OF_SHAPE[trick]
+    path = page_with(tmp_path, drawn, visible=None)
+    report = check(path)
+    assert report.verdict is Verdict.FAILED, report.reason
+    assert report.code == code
+    if code == "check.title.hidden":
+        line = next(line for line in read_pdf(path).title_finding.lines if line.text == SEED_TITLE)
+        assert line.hidden is not None and line.hidden.startswith("squashed out of shape")
+
+
+DRAWN_AT_SIZE = {
+    # the record's title at a title's size, however the size is reached
+    "one_point_font_and_a_scaled_text_matrix": (
+        b"BT /FT 1 Tf 14 0 0 14 40 740 Tm (%s) Tj ET\n" % SEED_TITLE_BYTES
+    ),
+    "enlarged_by_cm": b"q 2 0 0 2 30 740 cm BT /FT 6 Tf 0 0 Td (%s) Tj ET Q\n" % SEED_TITLE_BYTES,
+    "condensed_by_Tz_80": b"BT /FT 14 Tf 80 Tz 40 740 Td (%s) Tj ET\n" % SEED_TITLE_BYTES,
+}
+
+
+@pytest.mark.parametrize("how", sorted(DRAWN_AT_SIZE))
+def test_a_record_title_drawn_at_a_titles_size_verifies_however_the_size_is_set(
+    tmp_path: Path, how: str
+) -> None:
+    """The controls of the attacks above (cairo writes ``1 Tf`` and a scaled matrix)."""
+    path = page_with(tmp_path, DRAWN_AT_SIZE[how], visible=None)
+    report = check(path)
+    assert report.verdict is Verdict.VERIFIED, report.reason
+    line = next(line for line in read_pdf(path).title_finding.lines if line.text == SEED_TITLE)
+    assert line.size == pytest.approx(12 if how == "enlarged_by_cm" else 14, abs=0.01)
 
 
 def test_a_visible_record_title_line_verifies_and_is_located(tmp_path: Path) -> None:
@@ -210,6 +272,21 @@ def test_the_genuine_paper_verifies_however_its_title_is_set(
     tmp_path: Path, title: str, preamble: str
 ) -> None:
     report = check(pdflatex(tmp_path, title, preamble=preamble))
+    assert report.verdict is Verdict.VERIFIED, report.reason
+    assert title_code(report) == "check.title.ok"
+
+
+@pytest.mark.tex
+def test_the_genuine_paper_redrawn_by_cairo_verifies(tmp_path: Path) -> None:
+    """pdftocairo (as GTK's printing and Inkscape write PDFs) sets every font at 1 pt
+    and scales the text matrix: the sizes that count are the sizes drawn."""
+    require_tool("pdftocairo")
+    paper = typeset(tmp_path, SEED_TITLE)
+    redrawn = tmp_path / "cairo.pdf"
+    subprocess.run(["pdftocairo", "-pdf", str(paper), str(redrawn)], check=True)
+    with pikepdf.open(redrawn) as pdf:
+        assert b" 1 Tf" in pdf.pages[0].Contents.read_bytes()
+    report = check(claim(tmp_path / "claimed.pdf", redrawn.read_bytes()))
     assert report.verdict is Verdict.VERIFIED, report.reason
     assert title_code(report) == "check.title.ok"
 

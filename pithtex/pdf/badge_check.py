@@ -10,8 +10,9 @@ happens in the checker's process, on those facts:
   filled (not text render mode 3 or 7), inside the crop box, leaves ink that
   stands out from what lies beneath it on a rendering of its region (so it is
   not clipped away, not the colour of its background, not drawn over outlines
-  that already supply that ink), the text is at least :data:`MIN_HEIGHT` tall,
-  and nothing is drawn after it over it.
+  that already supply that ink), no glyph is squashed narrower than
+  :data:`~pithtex.pdf._access.glyphs.MIN_ASPECT` of its height's scale, the text is at
+  least :data:`MIN_HEIGHT` tall, and nothing is drawn after it over it.
   Fails ``check.badge.hidden`` or ``check.badge.covered``.
 * :func:`check_links` (``check.link``): every link annotation over the badge,
   and every link whose address has a ``/pith/`` path, opens a configured
@@ -33,7 +34,7 @@ from pithtex.core.numbers import PithRef, parse_number
 from pithtex.core.results import CheckResult, fail, ok, skip
 from pithtex.core.wording import counted
 from pithtex.pdf._access.document import LinkAnnotation
-from pithtex.pdf._access.glyphs import MIN_INK_CONTRAST
+from pithtex.pdf._access.glyphs import MIN_ASPECT, MIN_INK_CONTRAST
 from pithtex.pdf._access.values import Rect
 from pithtex.pdf._access.visibility import Glyph, GlyphFacts, Occurrence, glyph_facts
 
@@ -151,6 +152,13 @@ def _glyph_finding(text: str, glyph: Glyph) -> CheckResult | None:
         )
     if not glyph.inside:
         return fail("check.badge", "hidden", f"{where} lies outside the crop box", "page 1")
+    if glyph.aspect < MIN_ASPECT:
+        return fail(
+            "check.badge",
+            "hidden",
+            f"{where} is squashed out of shape (drawn at {glyph.aspect:.0%} of its width)",
+            "page 1",
+        )
     if glyph.covered_by is not None:
         return fail(
             "check.badge",

@@ -22,9 +22,15 @@ All of this happens in page 1's *reading frame*
 and ``/Rotate``) turned by the quarter turn that makes most of its text run left to
 right, so that a page turned by ``/Rotate`` is read the way its text runs.
 
+Font sizes are the sizes a reader sees: the text state's size times the vertical
+scale of the matrix a glyph is drawn with (type shrunk by the transformation matrix
+is small type, whatever its ``Tf``).
+
 A line is **visible** when all of these hold:
 
 * its glyphs are filled or stroked (text render mode not 3 or 7);
+* its glyphs keep their shape: none is drawn narrower than :data:`MIN_ASPECT` of its
+  height's scale (``Tz`` or a text matrix that squashes a title to a smear);
 * each glyph lies inside the crop box;
 * a rendering of the line's region with and without page 1's text objects
   differs, for at least :data:`MIN_INKED` of its glyphs, by at least
@@ -52,6 +58,7 @@ from typing import Any, NamedTuple
 from pithtex.pdf._access.glyphs import (
     HIGH_PX_PER_EM,
     LOW_PX_PER_EM,
+    MIN_ASPECT,
     MIN_INK_CONTRAST,
     SIDEWAYS_SINE,
     DisplayBox,
@@ -73,6 +80,7 @@ __all__ = [
     "LOW_PX_PER_EM",
     "MAX_BACKGROUND_SPREAD",
     "MAX_MARK_CHARS",
+    "MIN_ASPECT",
     "MIN_CONTRAST",
     "MIN_INKED",
     "MIN_SIZE",
@@ -384,6 +392,9 @@ def _static_reason(line: _Line, width: float, height: float) -> str | None:
     modes = [g.render_mode for g in line.glyphs]
     if all(mode in (3, 7) for mode in modes):
         return f"drawn invisible (text render mode {modes[0]})"
+    narrowest = min(g.aspect for g in line.glyphs)
+    if narrowest < MIN_ASPECT:
+        return f"squashed out of shape (drawn at {narrowest:.0%} of its width)"
     if any(_outside(g.box, width, height) for g in line.glyphs):
         return "partly or wholly outside the crop box"
     return None

@@ -13,7 +13,13 @@ reader sees it, read from a :class:`~pithtex.pdf._access.pdfium.Page1View`:
   characters of chosen runs, each with its box, its baseline, font size, angle, text
   render mode, whether PDFium generated it (a space or line break it inferred) and
   the text object that draws it, each character read once per view (the title block
-  and the badge share the reads; colour and contrast are left to the renderings);
+  and the badge share the reads; colour and contrast are left to the renderings).
+  A font size is the size a reader sees: the text state's size
+  times the vertical scale of the matrix the character is drawn with (text matrix,
+  horizontal scaling and the current transformation matrix), so that type shrunk by
+  ``cm`` is small type and ``1 Tf`` with a scaled text matrix is the size it shows;
+  each character also carries its *aspect*, the ratio of that matrix's horizontal to
+  its vertical scale (1 for type as designed; small when ``Tz`` or a matrix squashes it);
 * :func:`judge_in_stages`: the one way visibility is tested, by the title block and
   the badge alike: the region of what is judged compared (:func:`compare_ink`) at
   :data:`LOW_PX_PER_EM`, and what did not pass again at :data:`HIGH_PX_PER_EM`;
@@ -46,6 +52,7 @@ from pithtex.pdf._access.pdfium import (
 __all__ = [
     "HIGH_PX_PER_EM",
     "LOW_PX_PER_EM",
+    "MIN_ASPECT",
     "MIN_INK_CONTRAST",
     "SIDEWAYS_SINE",
     "SMALL_TYPE_PX_PER_EM",
@@ -90,6 +97,8 @@ class Glyph(NamedTuple):
     """Its index in page 1's text."""
     rect: tuple[float, float, float, float]
     """Its tight box in user space, ``(left, bottom, right, top)``."""
+    aspect: float = 1.0
+    """The horizontal scale it is drawn with over its vertical scale (1: as designed)."""
 
 
 class TextRun(NamedTuple):
@@ -136,6 +145,9 @@ class _Affine(NamedTuple):
 
 MIN_INK_CONTRAST = 64
 """The least change in grey (of 255) a glyph must make where it is drawn to be seen."""
+MIN_ASPECT = 0.4
+"""The least aspect (horizontal over vertical scale of the matrix a glyph is drawn with)
+of a readable glyph: condensed type set with ``Tz`` is above it, a squashed smear below."""
 LOW_PX_PER_EM = 6.0
 """Pixels per em of the smallest text of a region at its first rendering."""
 HIGH_PX_PER_EM = 18.0
@@ -290,7 +302,7 @@ def _page_runs(view: Page1View, max_top: float) -> PageRuns:
     frame = reading_frame(view)
     matrix = frame.to_reading
     direct, address = _direct(), address_of(textpage)
-    font_size = direct.font_size
+    font_size = _DrawnSizes(direct).size
     step = max(1, total // _SAMPLES)
     samples = range(0, total, step)
     sizes = tuple(map(font_size, itertools.repeat(address, len(samples)), samples))
@@ -414,6 +426,7 @@ class _Direct(NamedTuple):
     font_size: Callable[[int, int], float]
     render_mode: Callable[[int], int]
     rect: Callable[..., int]
+    char_matrix: Callable[[int, int, int], int]
 
 
 @functools.cache
@@ -431,7 +444,35 @@ def _direct() -> _Direct:
         bind(pdfium_c.FPDFText_GetFontSize, _DOUBLE, _ADDRESS, _INT),
         bind(pdfium_c.FPDFTextObj_GetTextRenderMode, _INT, _ADDRESS),
         bind(pdfium_c.FPDFText_GetRect, _INT, _ADDRESS, _INT, *[_ADDRESS] * 4),
+        bind(pdfium_c.FPDFText_GetMatrix, _INT, _ADDRESS, _INT, _ADDRESS),
     )
+
+
+class _DrawnSizes:
+    """The size and aspect characters are drawn with (see the module's docstring), read
+    through one matrix out-parameter."""
+
+    __slots__ = ("_address", "_direct", "_matrix")
+
+    def __init__(self, direct: _Direct) -> None:
+        self._direct = direct
+        self._matrix = (ctypes.c_float * 6)()  # FS_MATRIX: a, b, c, d, e, f
+        self._address = ctypes.addressof(self._matrix)
+
+    def size_and_aspect(self, textpage: int, index: int) -> tuple[float, float]:
+        """Character ``index``'s font size as drawn (points) and its aspect; a character
+        drawn with no height has size 0."""
+        size = float(self._direct.font_size(textpage, index))
+        if not self._direct.char_matrix(textpage, index, self._address):
+            return size, 1.0
+        a, b, c, d = self._matrix[:4]
+        vertical = math.hypot(c, d)
+        if vertical == 0:
+            return 0.0, 0.0
+        return size * vertical, math.hypot(a, b) / vertical
+
+    def size(self, textpage: int, index: int) -> float:
+        return self.size_and_aspect(textpage, index)[0]
 
 
 class _GlyphReader:
@@ -446,7 +487,8 @@ class _GlyphReader:
         self._out = (ctypes.c_double * 4)()
         self._box_out = out_parameters(self._out)
         self._origin_out = self._box_out[:2]
-        self._objects: dict[int, tuple[float, int | None, float | None]] = {}
+        self._sizes = _DrawnSizes(self._c)
+        self._objects: dict[int, tuple[float, int | None, float | None, float]] = {}
         self._rects: dict[int, tuple[float, float, float, float]] = {}
         self._read: dict[int, Glyph] = {}
         self.total = int(pdfium_c.FPDFText_CountChars(textpage))
@@ -468,17 +510,19 @@ class _GlyphReader:
             glyph = self._read[index] = self._glyph(index)
         return glyph
 
-    def _object(self, index: int, handle: int) -> tuple[float, int | None, float | None]:
-        """The font size, render mode and angle as read of the text object ``handle``
-        (0: none) that draws character ``index``."""
+    def _object(self, index: int, handle: int) -> tuple[float, int | None, float | None, float]:
+        """The font size as drawn, render mode, angle as read and aspect of the text
+        object ``handle`` (0: none) that draws character ``index``."""
         known = self._objects.get(handle) if handle else None
         if known is None:
             direct, textpage = self._c, self._textpage
             turned = float(direct.char_angle(textpage, index))
+            size, aspect = self._sizes.size_and_aspect(textpage, index)
             known = (
-                float(direct.font_size(textpage, index)),
+                size,
                 int(direct.render_mode(handle)) if handle else None,
                 self._frame.angle(turned) if turned >= 0 else None,
+                aspect,
             )
             if handle:
                 self._objects[handle] = known
@@ -489,7 +533,7 @@ class _GlyphReader:
         rect = self.rect(index)
         code = direct.unicode(textpage, index)
         handle = direct.text_object(textpage, index) or 0
-        size, mode, angle = self._object(index, handle)
+        size, mode, angle, aspect = self._object(index, handle)
         out = self._out
         if not direct.char_origin(textpage, index, *self._origin_out):
             out[0] = out[1] = 0.0
@@ -506,6 +550,7 @@ class _GlyphReader:
             handle,
             index,
             rect,
+            aspect,
         )
 
 

@@ -63,6 +63,8 @@ class Glyph(NamedTuple):
     covered_by: str | None
     """The kind (``path``, ``image``, ``shading``, ``text``) of the first object drawn
     after it over its box; ``None`` when nothing is."""
+    aspect: float = 1.0
+    """The horizontal scale it is drawn with over its vertical scale (1: as designed)."""
 
 
 class Occurrence(NamedTuple):
@@ -125,6 +127,7 @@ def glyph_facts(
                 _inside(frame, g.box),
                 inks[id(g)],
                 cover.first_over(g.rect, g.text_object),
+                g.aspect,
             )
             for g in glyphs
         ]
