@@ -472,7 +472,12 @@ class _DrawnSizes:
         return size * vertical, math.hypot(a, b) / vertical
 
     def size(self, textpage: int, index: int) -> float:
-        return self.size_and_aspect(textpage, index)[0]
+        """Character ``index``'s font size as drawn (points): read by the hundred."""
+        size: float = self._direct.font_size(textpage, index)
+        if not self._direct.char_matrix(textpage, index, self._address):
+            return size
+        matrix = self._matrix
+        return size * math.hypot(matrix[2], matrix[3])
 
 
 class _GlyphReader:
