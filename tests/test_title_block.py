@@ -152,6 +152,67 @@ def test_a_record_title_drawn_at_a_titles_size_verifies_however_the_size_is_set(
     assert line.size == pytest.approx(12 if how == "enlarged_by_cm" else 14, abs=0.01)
 
 
+_DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_GLYPH_NAMES = {" ": "space", ":": "colon"} | dict(zip("0123456789", _DIGIT_NAMES, strict=True))
+SHOWN_INSTEAD = "Graph Colouring with Few Colours in Linear Time Is Hard For Most Graphs"
+
+
+def named_glyphs_page(tmp_path: Path, shown: str) -> Path:
+    """The record's title as the text layer of one line of Helvetica-Bold (a standard
+    font, not embedded) whose ``/Differences`` pick the glyphs of ``shown``: character
+    code ``i + 1`` draws ``shown[i]`` while ``/ToUnicode`` says it is ``SEED_TITLE[i]``."""
+    count = len(SEED_TITLE)
+    drawn = shown.ljust(count)[:count]
+    base = draw_page("", None)
+    with pikepdf.open(io.BytesIO(base)) as pdf:
+        page = pdf.pages[0]
+        names = [pikepdf.Name("/" + _GLYPH_NAMES.get(c, c)) for c in drawn]
+        to_unicode = b"".join(
+            b"<%02X> <%04X>\n" % (index + 1, ord(char)) for index, char in enumerate(SEED_TITLE)
+        )
+        cmap = (
+            b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Lie def "
+            b"1 begincodespacerange <00> <FF> endcodespacerange\n%d beginbfchar\n"
+            % count
+            + to_unicode
+            + b"endbfchar endcmap CMapName currentdict /CMap defineresource pop end end\n"
+        )
+        page.obj.Resources.Font.FL = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Font,
+                Subtype=pikepdf.Name.Type1,
+                BaseFont=pikepdf.Name("/Helvetica-Bold"),
+                Encoding=pikepdf.Dictionary(Differences=pikepdf.Array([1, *names])),
+                ToUnicode=pdf.make_stream(cmap),
+            )
+        )
+        line = pikepdf.String(bytes(range(1, count + 1))).unparse()
+        page.contents_add(pikepdf.Stream(pdf, b"BT /FL 14 Tf 40 740 Td " + line + b" Tj ET\n"))
+        out = io.BytesIO()
+        pdf.save(out)
+    path = tmp_path / "named.pdf"
+    path.write_bytes(stamp_pdf(out.getvalue(), seed(), badge=False))
+    return path
+
+
+def test_a_text_layer_that_names_other_letters_than_a_standard_font_draws_fails(
+    tmp_path: Path,
+) -> None:
+    """The glyph names of a font that is not embedded choose the shapes a reader sees:
+    a ``/ToUnicode`` map spelling the record's title over them counts for nothing."""
+    report = check(named_glyphs_page(tmp_path, SHOWN_INSTEAD))
+    assert report.verdict is Verdict.FAILED, report.reason
+    assert report.code == "check.title.mismatch"
+    assert SHOWN_INSTEAD in report.reason
+
+
+def test_a_standard_font_whose_text_layer_agrees_with_its_glyphs_verifies(
+    tmp_path: Path,
+) -> None:
+    report = check(named_glyphs_page(tmp_path, SEED_TITLE))
+    assert report.verdict is Verdict.VERIFIED, report.reason
+
+
 def test_a_visible_record_title_line_verifies_and_is_located(tmp_path: Path) -> None:
     """The same construction, with the record's title visible as page 1's title: the
     control that shows the attacks fail for the hiding and nothing else."""

@@ -22,7 +22,11 @@ PDF holding only that:
   whose size can be bounded (its declared and, for JPEG and JPEG 2000, its
   coded dimensions) within the same budget is kept, and the others are left
   out;
-* forms, glyphs and patterns nothing uses are left empty.
+* forms, glyphs and patterns nothing uses are left empty;
+* a simple font whose program is not embedded (a standard font such as Helvetica,
+  drawn by PDFium from its glyph names) loses its ``/ToUnicode``: its text is then
+  read from the glyph names that choose the shapes drawn, so a ``/ToUnicode`` map
+  naming other letters than the glyphs show cannot give it another text.
 
 References to objects that are not copied become ``null``.
 """
@@ -340,6 +344,8 @@ def _read(obj: Any) -> _Object | None:
         if _looks_like_a_page(keys):
             return None
         dropped = keys & DROPPED_KEYS
+        if "/ToUnicode" in keys and _draws_named_glyphs(obj):
+            dropped |= {"/ToUnicode"}
         text = _unparse_without(obj, dropped) if dropped else bytes(obj.unparse(True))
         if "/CharProcs" in keys and obj.get("/Subtype") == pikepdf.Name.Type3:
             return _Object(text, obj, "type3")
@@ -349,6 +355,23 @@ def _read(obj: Any) -> _Object | None:
     if isinstance(obj, pikepdf.Object):
         return _Object(bytes(obj.unparse(True)))
     return _Object(_scalar_text(obj))
+
+
+_SIMPLE_FONTS = frozenset({"/Type1", "/MMType1", "/TrueType"})
+_FONT_PROGRAMS = ("/FontFile", "/FontFile2", "/FontFile3")
+
+
+def _draws_named_glyphs(font: Any) -> bool:
+    """Whether ``font`` is a simple font PDFium draws from its own fonts by glyph name
+    (no font program embedded), so that the names, not ``/ToUnicode``, say what it shows."""
+    import pikepdf
+
+    if font.get("/Type") != pikepdf.Name.Font or str(font.get("/Subtype")) not in _SIMPLE_FONTS:
+        return False
+    descriptor = font.get("/FontDescriptor")
+    if not isinstance(descriptor, pikepdf.Dictionary):
+        return True
+    return not any(key in descriptor for key in _FONT_PROGRAMS)
 
 
 def _stream_kind(stream: Any, keys: set[str]) -> str:
