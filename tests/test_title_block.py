@@ -213,6 +213,83 @@ def test_a_standard_font_whose_text_layer_agrees_with_its_glyphs_verifies(
     assert report.verdict is Verdict.VERIFIED, report.reason
 
 
+def optional_content_page(tmp_path: Path, *, shown: bool) -> Path:
+    """The record's title as the only large text, in a layer (optional content group)
+    that the document's default configuration switches on or off."""
+    path = page_with(tmp_path, b"", visible=None)
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        page = pdf.pages[0]
+        layer = pdf.make_indirect(
+            pikepdf.Dictionary(Type=pikepdf.Name.OCG, Name=pikepdf.String("layer"))
+        )
+        page.obj.Resources.Properties = pikepdf.Dictionary(L1=layer)
+        drawn = b"/OC /L1 BDC BT /FT 14 Tf 40 740 Td (%s) Tj ET EMC\n" % SEED_TITLE_BYTES
+        page.contents_add(pikepdf.Stream(pdf, drawn))
+        pdf.Root.OCProperties = pikepdf.Dictionary(
+            OCGs=[layer], D=pikepdf.Dictionary(OFF=[] if shown else [layer], Order=[layer])
+        )
+        pdf.save(path)
+    return path
+
+
+def test_a_record_title_in_a_layer_switched_off_fails(tmp_path: Path) -> None:
+    """A viewer hides a layer its document switches off: so does the check."""
+    report = check(optional_content_page(tmp_path, shown=False))
+    assert report.verdict is Verdict.FAILED, report.reason
+    assert report.code == "check.title.hidden"
+
+
+def test_a_record_title_in_a_layer_switched_on_verifies(tmp_path: Path) -> None:
+    report = check(optional_content_page(tmp_path, shown=True))
+    assert report.verdict is Verdict.VERIFIED, report.reason
+
+
+def annotated_page(tmp_path: Path, flags: int) -> Path:
+    """The record's title as the only large text, and over it a square annotation whose
+    appearance is a white box showing another title (``flags``: the annotation's ``/F``)."""
+    path = page_with(
+        tmp_path, b"BT /FT 14 Tf 40 740 Td (%s) Tj ET\n" % SEED_TITLE_BYTES, visible=None
+    )
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        helvetica = pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+        )
+        appearance = pdf.make_stream(
+            b"1 g 0 0 560 30 re f 0 g BT /H 14 Tf 5 10 Td (%s) Tj ET" % OTHER_TITLE.encode(),
+            Type=pikepdf.Name.XObject,
+            Subtype=pikepdf.Name.Form,
+            BBox=[0, 0, 560, 30],
+            Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(H=helvetica)),
+        )
+        annotation = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Annot,
+                Subtype=pikepdf.Name.Square,
+                Rect=[30, 730, 590, 760],
+                F=flags,
+                AP=pikepdf.Dictionary(N=appearance),
+            )
+        )
+        page = pdf.pages[0]
+        page.obj.Annots = pikepdf.Array([*page.obj.get("/Annots", []), annotation])
+        pdf.save(path)
+    return path
+
+
+def test_a_record_title_under_an_annotation_showing_another_title_fails(tmp_path: Path) -> None:
+    """A viewer draws annotations over the page: so does the check."""
+    report = check(annotated_page(tmp_path, flags=4))
+    assert report.verdict is Verdict.FAILED, report.reason
+    assert report.code in ("check.title.hidden", "check.title.mismatch")
+
+
+def test_a_hidden_annotation_over_the_record_title_changes_nothing(tmp_path: Path) -> None:
+    """An annotation flagged Hidden (2) or NoView (32) is not drawn by a viewer."""
+    for flags in (2, 32):
+        report = check(annotated_page(tmp_path, flags=flags))
+        assert report.verdict is Verdict.VERIFIED, report.reason
+
+
 def test_a_visible_record_title_line_verifies_and_is_located(tmp_path: Path) -> None:
     """The same construction, with the record's title visible as page 1's title: the
     control that shows the attacks fail for the hiding and nothing else."""

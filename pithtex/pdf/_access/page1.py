@@ -4,7 +4,8 @@ PDFium decodes what it parses with no caps of its own: the XMP packet when a
 document is opened, every form XObject a page draws (a form that draws itself
 twice makes it grow without end), fonts, colour profiles.  So PDFium never
 sees the received file.  :func:`sanitised_page1` walks what page 1 reaches
-from its content and resources (never the catalog, other pages, annotations,
+from its content and resources, and the catalog's ``/OCProperties`` (which
+optional content is shown; never the rest of the catalog, other pages, annotations,
 the structure tree or any ``/Metadata``), checks it against
 :class:`~pithtex.pdf._access.limits.ReadLimits`, and writes a new one-page
 PDF holding only that:
@@ -23,6 +24,10 @@ PDF holding only that:
   coded dimensions) within the same budget is kept, and the others are left
   out;
 * forms, glyphs and patterns nothing uses are left empty;
+* the normal appearance of each annotation a viewer shows (not hidden by its flags)
+  is drawn after page 1's content, placed on the annotation's rectangle as a viewer
+  places it, so that what an annotation draws over the page (a white box, another
+  title) counts as drawn over it;
 * a simple font whose program is not embedded (a standard font such as Helvetica,
   drawn by PDFium from its glyph names) loses its ``/ToUnicode``: its text is then
   read from the glyph names that choose the shapes drawn, so a ``/ToUnicode`` map
@@ -92,6 +97,9 @@ _LEFT_OUT_OF_STREAMS = DROPPED_KEYS | {"/Length", "/F", "/FFilter", "/FDecodePar
 """Also the length (written anew) and external data, which PDFium must not go looking for."""
 _DECODED_STREAMS = _LEFT_OUT_OF_STREAMS | {"/Filter", "/DecodeParms"}
 _PAGE_KEYS = ("/MediaBox", "/CropBox", "/Rotate", "/UserUnit", "/Group")
+_OPTIONAL_CONTENT = "/OCProperties"
+"""The one entry of the catalog copied: PDFium then hides the optional content a
+viewer hides (a layer switched off), as a reader's viewer does."""
 _CODEC_FILTERS = frozenset({"/DCTDecode", "/JPXDecode", "/CCITTFaxDecode", "/JBIG2Decode"})
 _SHRINKING = frozenset({"/ASCIIHexDecode", "/ASCII85Decode"})
 
@@ -306,10 +314,16 @@ def sanitised_page1(pdf: Any, page: Any, limits: ReadLimits, *, images: bool) ->
     copy = _Copy(limits)
     attributes = {key: inherited(page, key, limits) for key in ("/Resources", *_PAGE_KEYS)}
     roots = {key: _root_text(value) for key, value in attributes.items() if value is not None}
+    optional = pdf.Root.get("/OCProperties")
+    if optional is not None:  # which optional content a viewer shows, and which it hides
+        roots[_OPTIONAL_CONTENT] = _root_text(optional)
     for text in roots.values():
         copy.refer(text)
+    resources, drawn = _with_appearances(attributes["/Resources"], page, limits)
+    if drawn:
+        roots["/Resources"] = _root_text(resources)
+        copy.refer(roots["/Resources"])
     copy.walk(pdf)
-    resources = attributes["/Resources"]
     left, parts, inline_images = limits.max_page_content_bytes, [], 0
     for stream in _content_streams(page.get("/Contents"), limits):
         data, inline = copy.content(stream, left)  # together within the cap, as decoded
@@ -317,10 +331,112 @@ def sanitised_page1(pdf: Any, page: Any, limits: ReadLimits, *, images: bool) ->
         parts.append(data)
         inline_images += inline
     content = b"\n".join(parts)
+    if drawn:
+        content = b"q\n" + content + b"\nQ\n" + drawn
     copy.draw(content, inline_images, resources, "page 1")
     copy.glyphs_and_patterns(resources)
     copy.resources(images=images)
     return _write(copy.objects, roots, content)
+
+
+_ANNOTATION_PREFIX = "PithtexAnnotation"
+_NOT_SHOWN = 2 | 32
+"""Annotation flags a viewer does not show: Hidden and NoView."""
+
+
+def _with_appearances(resources: Any, page: Any, limits: ReadLimits) -> tuple[Any, bytes]:
+    """Page 1's resources with each shown annotation's normal appearance added as a form,
+    and the content that draws them (``b""`` and the resources as they are: none)."""
+
+    placed = _appearances(page, limits)
+    if not placed:
+        return resources, b""
+    merged = _copied(resources)
+    forms = _copied(merged.get("/XObject"))
+    drawn = []
+    for index, (appearance, matrix) in enumerate(placed):
+        name = f"/{_ANNOTATION_PREFIX}{index}"
+        forms[name] = appearance
+        numbers = " ".join(f"{value:.6f}" for value in matrix)
+        drawn.append(f"q {numbers} cm {name} Do Q\n".encode())
+    merged.XObject = forms
+    return merged, b"".join(drawn)
+
+
+def _copied(value: Any) -> Any:
+    """A direct copy of a dictionary, to add entries to (an empty one for anything else)."""
+    import pikepdf
+
+    if not isinstance(value, pikepdf.Dictionary):
+        return pikepdf.Dictionary()
+    entries: Any = value  # pikepdf copies a Dictionary given as a mapping
+    return pikepdf.Dictionary(entries)
+
+
+def _appearances(page: Any, limits: ReadLimits) -> list[tuple[Any, tuple[float, ...]]]:
+    """Each shown annotation's normal appearance (a form) and the matrix that places its
+    box on the annotation's rectangle (PDF 2.0, 12.5.5)."""
+    import pikepdf
+
+    annots = page.get("/Annots")
+    if not isinstance(annots, pikepdf.Array):
+        return []
+    if len(annots) > limits.max_annotations:
+        raise StreamError(
+            "annotations.too_many", f"page 1 has {len(annots)} annotations (cap exceeded)"
+        )
+    placed = []
+    for annot in annots:
+        if not isinstance(annot, pikepdf.Dictionary) or annot.get("/Subtype") == pikepdf.Name.Popup:
+            continue
+        flags = annot.get("/F", 0)
+        if isinstance(flags, int) and flags & _NOT_SHOWN:
+            continue
+        appearance = _normal_appearance(annot)
+        matrix = _placement(annot, appearance) if appearance is not None else None
+        if appearance is not None and matrix is not None:
+            placed.append((appearance, matrix))
+    return placed
+
+
+def _normal_appearance(annot: Any) -> Any:
+    import pikepdf
+
+    streams = annot.get("/AP")
+    normal = streams.get("/N") if isinstance(streams, pikepdf.Dictionary) else None
+    if isinstance(normal, pikepdf.Dictionary) and not isinstance(normal, pikepdf.Stream):
+        state = annot.get("/AS")
+        normal = normal.get(str(state)) if isinstance(state, pikepdf.Name) else None
+    return normal if isinstance(normal, pikepdf.Stream) else None
+
+
+def _placement(annot: Any, appearance: Any) -> tuple[float, ...] | None:
+    """The matrix mapping the appearance's box (its ``/BBox`` through its ``/Matrix``)
+    onto the annotation's ``/Rect``; ``None`` when either is empty or malformed."""
+    rect, box = _numbers(annot.get("/Rect"), 4), _numbers(appearance.get("/BBox"), 4)
+    if rect is None or box is None:
+        return None
+    a, b, c, d, e, f = _numbers(appearance.get("/Matrix"), 6) or (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    corners = [(a * x + c * y + e, b * x + d * y + f) for x in box[::2] for y in box[1::2]]
+    xs, ys = [x for x, _ in corners], [y for _, y in corners]
+    width, height = max(xs) - min(xs), max(ys) - min(ys)
+    left, bottom = min(rect[0], rect[2]), min(rect[1], rect[3])
+    if width <= 0 or height <= 0:
+        return None
+    sx, sy = abs(rect[2] - rect[0]) / width, abs(rect[3] - rect[1]) / height
+    return (sx, 0.0, 0.0, sy, left - sx * min(xs), bottom - sy * min(ys))
+
+
+def _numbers(value: Any, count: int) -> tuple[float, ...] | None:
+    import pikepdf
+
+    if not isinstance(value, pikepdf.Array) or len(value) != count:
+        return None
+    try:
+        numbers = tuple(float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return numbers if all(abs(v) < 1e7 for v in numbers) else None
 
 
 def _read(obj: Any) -> _Object | None:
@@ -595,7 +711,9 @@ def _write(
         % (pages_number, content_number, entries),
     )
     emit(pages_number, b"<< /Type /Pages /Kids [ %d 0 R ] /Count 1 >>" % page_number)
-    emit(catalog_number, b"<< /Type /Catalog /Pages %d 0 R >>" % pages_number)
+    optional = roots.get(_OPTIONAL_CONTENT)
+    shown = b" %s %s" % (_OPTIONAL_CONTENT.encode(), renumber(optional)) if optional else b""
+    emit(catalog_number, b"<< /Type /Catalog /Pages %d 0 R%s >>" % (pages_number, shown))
     xref = len(out)
     out.extend(b"xref\n0 %d\n0000000000 65535 f \n" % (catalog_number + 1))
     for offset in offsets:
