@@ -191,13 +191,21 @@ def test_text_runs_give_boxes_font_sizes_and_render_modes(tmp_path: Path) -> Non
     text.textLine("hidden words")
     drawing.drawText(text)
     drawing.save()
+    from pithtex.pdf._access.glyphs import page_runs, reading_frame, run_glyphs
+
     with open_for_reading(path) as document:
-        runs = {run.text: run for run in document.page1_view().runs()}
-    title, hidden = runs["Visible Title"], runs["hidden words"]
-    assert title.font_size == pytest.approx(17) and title.render_mode == 0
-    assert hidden.font_size == pytest.approx(9) and hidden.render_mode == 3
-    assert title.angle == pytest.approx(0)
-    left, _, right, top = title.rect
+        view = document.page1_view()
+        found = page_runs(view, max_top=view.height)
+        glyphs = run_glyphs(view, reading_frame(view), found.runs)
+    title = [g for g in glyphs if g.rect[3] > 740 and not g.char.isspace()]
+    hidden = [g for g in glyphs if g.rect[3] < 720 and not g.char.isspace()]
+    assert "".join(g.char for g in title) == "VisibleTitle"
+    assert "".join(g.char for g in hidden) == "hiddenwords"
+    assert all(g.size == pytest.approx(17) and g.render_mode == 0 for g in title)
+    assert all(g.aspect == pytest.approx(1) and g.angle == pytest.approx(0) for g in title)
+    assert all(g.size == pytest.approx(9) and g.render_mode == 3 for g in hidden)
+    left, right = min(g.rect[0] for g in title), max(g.rect[2] for g in title)
+    top = max(g.rect[3] for g in title)
     assert left == pytest.approx(72, abs=2) and 755 < top < 780 and right > left
 
 

@@ -2,9 +2,9 @@
 
 A :class:`Page1View` opens only the sanitised one-page copy that
 :func:`pithtex.pdf._access.page1.sanitised_page1` wrote after checking page 1
-against the caps, never the received file.  It gives the text of the page,
-its text runs with their boxes, font sizes, angles and render modes, and a
-grey rendering of the page or a region of it, within ``max_render_pixels``.
+against the caps, never the received file.  It gives the text of the page, the
+boxes of its text runs, and a grey rendering of the page or a region of it, within
+``max_render_pixels`` (the characters one by one are :mod:`~pithtex.pdf._access.glyphs`').
 A failure of PDFium is a :class:`~pithtex.pdf._access.limits.StreamError`
 with code ``text.unreadable``.
 """
@@ -23,7 +23,6 @@ __all__ = [
     "Bitmap",
     "Page1View",
     "Rendering",
-    "TextRun",
     "address_of",
     "c_function",
     "out_parameters",
@@ -49,22 +48,6 @@ def out_parameters(array: Any) -> tuple[int, ...]:
 def address_of(handle: Any) -> int:
     """The address a PDFium handle (a ctypes pointer) holds (0: none)."""
     return ctypes.cast(handle, ctypes.c_void_p).value or 0
-
-
-class TextRun(NamedTuple):
-    """One run of text on page 1 (a rectangle PDFium groups characters into)."""
-
-    rect: Rect
-    """Its box in user space, ``(left, bottom, right, top)``."""
-    text: str
-    """The text inside the box, stripped."""
-    font_size: float | None
-    """The font size of the glyph at (or nearest to) the middle of the box; ``None``
-    when no glyph is found there."""
-    angle: float | None
-    """That glyph's angle in radians, anticlockwise (``None`` when PDFium does not know)."""
-    render_mode: int | None
-    """That glyph's text render mode (0 fill, 1 stroke, 3 invisible, 7 clip, ...)."""
 
 
 class Rendering(NamedTuple):
@@ -181,34 +164,6 @@ class Page1View:
 
         return self._call(boxes)
 
-    def runs(self, *, min_top: float | None = None, max_runs: int = 400) -> list[TextRun]:
-        """The first ``max_runs`` text runs, those whose top is at least ``min_top``."""
-        return self._call(lambda: list(self._runs(min_top, max_runs)))
-
-    def _runs(self, min_top: float | None, max_runs: int) -> list[TextRun]:
-        import pypdfium2.raw as pdfium_c
-
-        textpage = self._text()
-        found = []
-        for index in range(min(textpage.count_rects(), max_runs)):
-            left, bottom, right, top = textpage.get_rect(index)
-            if min_top is not None and top < min_top:
-                continue
-            text = textpage.get_text_bounded(left, bottom, right, top).strip()
-            middle = ((left + right) / 2, (bottom + top) / 2)
-            char = pdfium_c.FPDFText_GetCharIndexAtPos(textpage, *middle, 2.0, 2.0)
-            if char < 0:  # the middle falls between glyphs: take the glyph nearest to it
-                reach = ((right - left) / 2, (top - bottom) / 2)
-                char = pdfium_c.FPDFText_GetCharIndexAtPos(textpage, *middle, *reach)
-            size = angle = mode = None
-            if char >= 0:
-                size = float(pdfium_c.FPDFText_GetFontSize(textpage, char))
-                turned = float(pdfium_c.FPDFText_GetCharAngle(textpage, char))
-                angle = turned if turned >= 0 else None
-                mode = _render_mode(pdfium_c, textpage, char)
-            found.append(TextRun((left, bottom, right, top), text, size, angle, mode))
-        return found
-
     def scale_within(self, width: float, height: float, scale: float) -> float:
         """``scale`` (pixels per point), lowered so that a rendering of ``width`` by
         ``height`` points stays within ``max_render_pixels``."""
@@ -220,8 +175,8 @@ class Page1View:
 
         ``region`` is ``(left, bottom, right, top)`` in points of the page as it is
         displayed (origin at its visible bottom-left corner, after ``/Rotate``);
-        :attr:`TextRun.rect` is in user space, the same for unrotated pages whose
-        crop box starts at the origin.  Refused (``render.too_large``) beyond
+        :meth:`boxes` are in user space, the same for unrotated pages whose crop box
+        starts at the origin.  Refused (``render.too_large``) beyond
         ``max_render_pixels``.
         """
         width, height = self.width, self.height
@@ -313,10 +268,3 @@ class Page1View:
         """``step(page, textpage)`` on PDFium's raw handles of page 1 (for the readers of
         :mod:`pithtex.pdf._access`; a PDFium failure becomes ``text.unreadable``)."""
         return self._call(lambda: step(self._page.raw, self._text().raw))
-
-
-def _render_mode(pdfium_c: Any, textpage: Any, char: int) -> int | None:
-    text_object = pdfium_c.FPDFText_GetTextObject(textpage, char)
-    if not text_object:
-        return None
-    return int(pdfium_c.FPDFTextObj_GetTextRenderMode(text_object))
