@@ -206,6 +206,33 @@ def test_a_text_layer_that_names_other_letters_than_a_standard_font_draws_fails(
     assert SHOWN_INSTEAD in report.reason
 
 
+def test_a_lying_text_layer_over_a_broken_font_program_does_not_verify(tmp_path: Path) -> None:
+    """The forger's way round the rule above: declare a font program (junk) so that the
+    font counts as embedded and its ``/ToUnicode`` is kept.  PDFium cannot use the
+    program, draws nothing readable, and the title block cannot be decided."""
+    path = named_glyphs_page(tmp_path, SHOWN_INSTEAD)
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        font = pdf.pages[0].obj.Resources.Font.FL
+        font.FontDescriptor = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.FontDescriptor,
+                FontName=pikepdf.Name("/Helvetica-Bold"),
+                Flags=32,
+                FontBBox=[0, 0, 1000, 1000],
+                ItalicAngle=0,
+                Ascent=700,
+                Descent=-200,
+                CapHeight=700,
+                StemV=80,
+                FontFile=pdf.make_stream(b"not a font program"),
+            )
+        )
+        pdf.save(path)
+    report = check(path)
+    assert report.verdict is Verdict.INDETERMINATE, report.reason
+    assert report.code == "check.title.undecidable"
+
+
 def test_a_standard_font_whose_text_layer_agrees_with_its_glyphs_verifies(
     tmp_path: Path,
 ) -> None:
@@ -213,9 +240,10 @@ def test_a_standard_font_whose_text_layer_agrees_with_its_glyphs_verifies(
     assert report.verdict is Verdict.VERIFIED, report.reason
 
 
-def optional_content_page(tmp_path: Path, *, shown: bool) -> Path:
+def optional_content_page(tmp_path: Path, *, shown: bool, by_base_state: bool = False) -> Path:
     """The record's title as the only large text, in a layer (optional content group)
-    that the document's default configuration switches on or off."""
+    that the document's default configuration switches on or off (off by listing it in
+    ``/OFF``, or ``by_base_state``: every layer off unless listed in ``/ON``)."""
     path = page_with(tmp_path, b"", visible=None)
     with pikepdf.open(path, allow_overwriting_input=True) as pdf:
         page = pdf.pages[0]
@@ -225,16 +253,18 @@ def optional_content_page(tmp_path: Path, *, shown: bool) -> Path:
         page.obj.Resources.Properties = pikepdf.Dictionary(L1=layer)
         drawn = b"/OC /L1 BDC BT /FT 14 Tf 40 740 Td (%s) Tj ET EMC\n" % SEED_TITLE_BYTES
         page.contents_add(pikepdf.Stream(pdf, drawn))
-        pdf.Root.OCProperties = pikepdf.Dictionary(
-            OCGs=[layer], D=pikepdf.Dictionary(OFF=[] if shown else [layer], Order=[layer])
-        )
+        config = pikepdf.Dictionary(OFF=[] if shown else [layer], Order=[layer])
+        if by_base_state:
+            config = pikepdf.Dictionary(BaseState=pikepdf.Name.OFF, Order=[layer])
+        pdf.Root.OCProperties = pikepdf.Dictionary(OCGs=[layer], D=config)
         pdf.save(path)
     return path
 
 
-def test_a_record_title_in_a_layer_switched_off_fails(tmp_path: Path) -> None:
+@pytest.mark.parametrize("by_base_state", [False, True], ids=["listed_off", "base_state_off"])
+def test_a_record_title_in_a_layer_switched_off_fails(tmp_path: Path, by_base_state: bool) -> None:
     """A viewer hides a layer its document switches off: so does the check."""
-    report = check(optional_content_page(tmp_path, shown=False))
+    report = check(optional_content_page(tmp_path, shown=False, by_base_state=by_base_state))
     assert report.verdict is Verdict.FAILED, report.reason
     assert report.code == "check.title.hidden"
 

@@ -349,15 +349,8 @@ class Document:
     def _read_link_annotations(self) -> list[LinkAnnotation]:
         import pikepdf
 
-        annots = self._page().get("/Annots")
-        if not isinstance(annots, pikepdf.Array):
-            return []
-        if len(annots) > self.limits.max_annotations:
-            raise StreamError(
-                "annotations.too_many", f"page 1 has {len(annots)} annotations (cap exceeded)"
-            )
         found = []
-        for index, annot in enumerate(annots):
+        for index, annot in enumerate(page_annotations(self._page(), self.limits)):
             if isinstance(annot, pikepdf.Dictionary) and annot.get("/Subtype") == pikepdf.Name.Link:
                 action, uri = _link_action(annot)
                 found.append(LinkAnnotation(index, _box(annot.get("/Rect")), action, uri))
@@ -508,6 +501,23 @@ def inherited(page: Any, key: str, limits: ReadLimits) -> Any:
             seen.add(node.objgen)
         node = node.get("/Parent")
     return None
+
+
+def page_annotations(page: Any, limits: ReadLimits) -> list[Any]:
+    """The entries of ``page``'s ``/Annots`` (none when it has no array of them).
+
+    Raises :class:`StreamError` (``annotations.too_many``) beyond ``max_annotations``.
+    """
+    import pikepdf
+
+    annots = page.get("/Annots")
+    if not isinstance(annots, pikepdf.Array):
+        return []
+    if len(annots) > limits.max_annotations:
+        raise StreamError(
+            "annotations.too_many", f"page 1 has {len(annots)} annotations (cap exceeded)"
+        )
+    return list(annots)
 
 
 def _box(value: Any) -> Rect | None:

@@ -461,23 +461,22 @@ class _DrawnSizes:
 
     def size_and_aspect(self, textpage: int, index: int) -> tuple[float, float]:
         """Character ``index``'s font size as drawn (points) and its aspect; a character
-        drawn with no height has size 0."""
-        size = float(self._direct.font_size(textpage, index))
-        if not self._direct.char_matrix(textpage, index, self._address):
-            return size, 1.0
-        a, b, c, d = self._matrix[:4]
-        vertical = math.hypot(c, d)
-        if vertical == 0:
-            return 0.0, 0.0
-        return size * vertical, math.hypot(a, b) / vertical
+        drawn with no height has size 0 and aspect 0."""
+        vertical, horizontal = self._scales(textpage, index)
+        size = float(self._direct.font_size(textpage, index)) * vertical
+        return size, horizontal / vertical if vertical else 0.0
 
     def size(self, textpage: int, index: int) -> float:
-        """Character ``index``'s font size as drawn (points): read by the hundred."""
-        size: float = self._direct.font_size(textpage, index)
+        """Character ``index``'s font size as drawn (points)."""
+        return float(self._direct.font_size(textpage, index)) * self._scales(textpage, index)[0]
+
+    def _scales(self, textpage: int, index: int) -> tuple[float, float]:
+        """The vertical and horizontal scale of the matrix character ``index`` is drawn
+        with (1 and 1 when PDFium does not say)."""
         if not self._direct.char_matrix(textpage, index, self._address):
-            return size
-        matrix = self._matrix
-        return size * math.hypot(matrix[2], matrix[3])
+            return 1.0, 1.0
+        a, b, c, d = self._matrix[:4]
+        return math.hypot(c, d), math.hypot(a, b)
 
 
 class _GlyphReader:

@@ -44,7 +44,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from pithtex.pdf._access.document import inherited
+from pithtex.pdf._access.document import inherited, page_annotations
 from pithtex.pdf._access.limits import ReadLimits, StreamError
 from pithtex.pdf._access.streams import decoded_size_bound, filters, inflate_capped, read_stream
 
@@ -313,16 +313,12 @@ def sanitised_page1(pdf: Any, page: Any, limits: ReadLimits, *, images: bool) ->
     """
     copy = _Copy(limits)
     attributes = {key: inherited(page, key, limits) for key in ("/Resources", *_PAGE_KEYS)}
+    resources, drawn = _with_appearances(attributes["/Resources"], page, limits)
+    attributes["/Resources"] = resources
+    attributes[_OPTIONAL_CONTENT] = pdf.Root.get(_OPTIONAL_CONTENT)  # what a viewer hides
     roots = {key: _root_text(value) for key, value in attributes.items() if value is not None}
-    optional = pdf.Root.get("/OCProperties")
-    if optional is not None:  # which optional content a viewer shows, and which it hides
-        roots[_OPTIONAL_CONTENT] = _root_text(optional)
     for text in roots.values():
         copy.refer(text)
-    resources, drawn = _with_appearances(attributes["/Resources"], page, limits)
-    if drawn:
-        roots["/Resources"] = _root_text(resources)
-        copy.refer(roots["/Resources"])
     copy.walk(pdf)
     left, parts, inline_images = limits.max_page_content_bytes, [], 0
     for stream in _content_streams(page.get("/Contents"), limits):
@@ -378,15 +374,8 @@ def _appearances(page: Any, limits: ReadLimits) -> list[tuple[Any, tuple[float, 
     box on the annotation's rectangle (PDF 2.0, 12.5.5)."""
     import pikepdf
 
-    annots = page.get("/Annots")
-    if not isinstance(annots, pikepdf.Array):
-        return []
-    if len(annots) > limits.max_annotations:
-        raise StreamError(
-            "annotations.too_many", f"page 1 has {len(annots)} annotations (cap exceeded)"
-        )
     placed = []
-    for annot in annots:
+    for annot in page_annotations(page, limits):
         if not isinstance(annot, pikepdf.Dictionary) or annot.get("/Subtype") == pikepdf.Name.Popup:
             continue
         flags = annot.get("/F", 0)
