@@ -14,6 +14,7 @@ import io
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -318,6 +319,65 @@ def test_a_hidden_annotation_over_the_record_title_changes_nothing(tmp_path: Pat
     for flags in (2, 32):
         report = check(annotated_page(tmp_path, flags=flags))
         assert report.verdict is Verdict.VERIFIED, report.reason
+
+
+def page_with_bare_annotation(tmp_path: Path, **entries: Any) -> Path:
+    """The record's title as the only large text, and over it an annotation with no
+    appearance stream (``entries``: its subtype and the rest), which a viewer draws with
+    an appearance it makes up."""
+    path = page_with(
+        tmp_path, b"BT /FT 14 Tf 40 740 Td (%s) Tj ET\n" % SEED_TITLE_BYTES, visible=None
+    )
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        annotation = pdf.make_indirect(
+            pikepdf.Dictionary(
+                {"/Type": pikepdf.Name.Annot, "/Rect": [30, 730, 590, 760], "/F": 4}
+                | {"/" + key: value for key, value in entries.items()}
+            )
+        )
+        page = pdf.pages[0]
+        page.obj.Annots = pikepdf.Array([*page.obj.get("/Annots", []), annotation])
+        pdf.save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        {"Subtype": pikepdf.Name.Square, "IC": [1, 1, 1], "C": [1, 1, 1]},
+        {"Subtype": pikepdf.Name.FreeText, "Contents": pikepdf.String(OTHER_TITLE)},
+        {"Subtype": pikepdf.Name.Link, "Border": [0, 0, 40], "C": [1, 1, 1]},
+        {"Subtype": pikepdf.Name.Link, "BS": pikepdf.Dictionary(W=40), "C": [1, 1, 1]},
+    ],
+    ids=["white_square", "free_text", "wide_link_border", "wide_link_style"],
+)
+def test_a_record_title_under_an_annotation_a_viewer_draws_its_own_way_fails(
+    tmp_path: Path, entries: dict[str, Any]
+) -> None:
+    """An annotation without an appearance stream is drawn as the viewer makes it up
+    (PDFium and Chromium fill a square's interior colour): its rectangle counts as
+    painted over, whatever the viewer would put there."""
+    report = check(page_with_bare_annotation(tmp_path, **entries))
+    assert report.verdict is Verdict.FAILED, report.reason
+    assert report.code == "check.title.hidden"
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        {"Subtype": pikepdf.Name.Link, "Border": [0, 0, 1], "C": [1, 0, 0]},
+        {"Subtype": pikepdf.Name.Link},
+        {"Subtype": pikepdf.Name.Square, "IC": [1, 1, 1], "F": 2},
+    ],
+    ids=["thin_link_border", "default_link_border", "hidden_square"],
+)
+def test_a_link_frame_or_a_hidden_annotation_over_the_record_title_verifies(
+    tmp_path: Path, entries: dict[str, Any]
+) -> None:
+    """hyperref's default link frames (a 1-pt border) paint nothing over the text they
+    frame; a Hidden annotation is not drawn at all."""
+    report = check(page_with_bare_annotation(tmp_path, **entries))
+    assert report.verdict is Verdict.VERIFIED, report.reason
 
 
 def test_a_visible_record_title_line_verifies_and_is_located(tmp_path: Path) -> None:

@@ -27,7 +27,10 @@ PDF holding only that:
 * the normal appearance of each annotation a viewer shows (not hidden by its flags)
   is drawn after page 1's content, placed on the annotation's rectangle as a viewer
   places it, so that what an annotation draws over the page (a white box, another
-  title) counts as drawn over it;
+  title) counts as drawn over it; a shown annotation whose appearance is missing or
+  cannot be placed, which a viewer draws as it sees fit, is drawn as an opaque white
+  box over its rectangle (a link without one only when its border is wide enough to
+  paint over its text);
 * a simple font whose program is not embedded (a standard font such as Helvetica,
   drawn by PDFium from its glyph names) loses its ``/ToUnicode``: its text is then
   read from the glyph names that choose the shapes drawn, so a ``/ToUnicode`` map
@@ -344,12 +347,12 @@ def _with_appearances(resources: Any, page: Any, limits: ReadLimits) -> tuple[An
     """Page 1's resources with each shown annotation's normal appearance added as a form,
     and the content that draws them (``b""`` and the resources as they are: none)."""
 
-    placed = _appearances(page, limits)
+    placed, boxes = _appearances(page, limits)
+    drawn = [_stand_in(box) for box in boxes]
     if not placed:
-        return resources, b""
+        return resources, b"".join(drawn)
     merged = _copied(resources)
     forms = _copied(merged.get("/XObject"))
-    drawn = []
     for index, (appearance, matrix) in enumerate(placed):
         name = f"/{_ANNOTATION_PREFIX}{index}"
         forms[name] = appearance
@@ -357,6 +360,14 @@ def _with_appearances(resources: Any, page: Any, limits: ReadLimits) -> tuple[An
         drawn.append(f"q {numbers} cm {name} Do Q\n".encode())
     merged.XObject = forms
     return merged, b"".join(drawn)
+
+
+def _stand_in(box: tuple[float, ...]) -> bytes:
+    """An opaque white box over ``box``: what the copy draws for an annotation a viewer
+    shows with an appearance it makes up itself, whose ink the copy cannot know."""
+    left, bottom = min(box[0], box[2]), min(box[1], box[3])
+    width, height = abs(box[2] - box[0]), abs(box[3] - box[1])
+    return f"q 1 g {left:.4f} {bottom:.4f} {width:.4f} {height:.4f} re f Q\n".encode()
 
 
 def _copied(value: Any) -> Any:
@@ -369,12 +380,16 @@ def _copied(value: Any) -> Any:
     return pikepdf.Dictionary(entries)
 
 
-def _appearances(page: Any, limits: ReadLimits) -> list[tuple[Any, tuple[float, ...]]]:
-    """Each shown annotation's normal appearance (a form) and the matrix that places its
-    box on the annotation's rectangle (PDF 2.0, 12.5.5)."""
+def _appearances(
+    page: Any, limits: ReadLimits
+) -> tuple[list[tuple[Any, tuple[float, ...]]], list[tuple[float, ...]]]:
+    """Each shown annotation's normal appearance (a form) with the matrix that places its
+    box on the annotation's rectangle (PDF 2.0, 12.5.5); and the rectangles of the shown
+    annotations a viewer draws without one it can use (it makes one up: a square's
+    frame and fill, a note's icon, a form field's value), which count as covered."""
     import pikepdf
 
-    placed = []
+    placed, boxes = [], []
     for annot in page_annotations(page, limits):
         if not isinstance(annot, pikepdf.Dictionary) or annot.get("/Subtype") == pikepdf.Name.Popup:
             continue
@@ -385,7 +400,46 @@ def _appearances(page: Any, limits: ReadLimits) -> list[tuple[Any, tuple[float, 
         matrix = _placement(annot, appearance) if appearance is not None else None
         if appearance is not None and matrix is not None:
             placed.append((appearance, matrix))
-    return placed
+            continue
+        rect = _numbers(annot.get("/Rect"), 4)
+        if rect is not None and _draws_unknown_ink(annot, appearance):
+            boxes.append(rect)
+    return placed, boxes
+
+
+_THIN_BORDER = 3.0
+"""The widest border (points) a link without an appearance may have and still be taken
+for a frame around its text; a wider one may paint over what it frames."""
+
+
+def _draws_unknown_ink(annot: Any, appearance: Any) -> bool:
+    """Whether a viewer may draw something over the rectangle of ``annot``, whose normal
+    appearance is missing or cannot be placed (``appearance``: the stream, or ``None``).
+
+    A link draws nothing but its border, unless it has an appearance: a thin border
+    frames the link's text (hyperref's default boxes) and is not counted.
+    """
+    import pikepdf
+
+    if annot.get("/Subtype") != pikepdf.Name.Link or appearance is not None:
+        return True
+    return _border_width(annot) > _THIN_BORDER
+
+
+def _border_width(annot: Any) -> float:
+    """A link's border width as a viewer reads it: ``/BS /W``, else ``/Border``'s third
+    entry, else 1."""
+    import pikepdf
+
+    style = annot.get("/BS")
+    width: Any = style.get("/W") if isinstance(style, pikepdf.Dictionary) else None
+    if width is None:
+        border = annot.get("/Border")
+        width = border[2] if isinstance(border, pikepdf.Array) and len(border) >= 3 else 1
+    try:
+        return abs(float(width))
+    except (TypeError, ValueError):
+        return 1.0
 
 
 def _normal_appearance(annot: Any) -> Any:
